@@ -1,0 +1,90 @@
+"""The `course` command: one front door for trainees, trainers and facilitators.
+
+Each subcommand is a thin call into the package, where the logic is tested.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .checks import run_checks
+
+    return run_checks(Path(args.data) if args.data else None, notebooks=not args.data_only)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import run_benchmarks
+
+    return run_benchmarks(only=args.only, quick=args.quick)
+
+
+def _lab(args: argparse.Namespace) -> int:
+    from .workspace import open_lab
+
+    return open_lab(Path(args.workspace), no_browser=args.no_browser, build_only=args.build_only, port=args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="course", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("check", help="validate the case pack and the notebooks")
+    p.add_argument("--data", help="a case pack folder (default: the course's data/)")
+    p.add_argument("--data-only", action="store_true", help="check the case pack only")
+    p.set_defaults(func=_check)
+
+    p = sub.add_parser("lab", help="build your trainee workspace and open it in JupyterLab")
+    p.add_argument("--workspace", default="workspace", help="where your copy of the course lives (default: ./workspace)")
+    p.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
+    p.add_argument("--build-only", action="store_true", help="build or refresh the workspace, then stop")
+    p.add_argument("--port", type=int, default=8888)
+    p.set_defaults(func=_lab)
+
+    p = sub.add_parser("bench", help="run the benchmarks and print medians and ratios")
+    p.add_argument("--only", action="append", help="run only benchmarks whose name contains this (repeatable)")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions, for a smoke run")
+    p.set_defaults(func=_bench)
+
+    for extra in _EXTRA_COMMANDS:
+        extra(sub)
+    return parser
+
+
+# Later subcommands register here: each is a function taking the subparsers object.
+_EXTRA_COMMANDS: list = []
+
+
+def _register_optional() -> None:
+    """Subcommands whose modules may add themselves (grading, workshop, ...)."""
+    import importlib
+
+    for name in ("grading_cli", "workshop_cli"):
+        try:
+            mod = importlib.import_module(f"course.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"course.{name}":
+                raise
+            continue
+        _EXTRA_COMMANDS.append(mod.register)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _register_optional()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
