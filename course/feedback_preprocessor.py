@@ -1,0 +1,167 @@
+"""nbgrader preprocessors: the reflection mark scheme for graders, and feedback that is safe to give trainees.
+
+`InsertMarkScheme` runs last at autograde: before each reflection answer cell it puts a locked markdown cell
+with the module's rubric (from the case pack), so formgrader, which renders the autograded notebook, shows
+the grader the mark scheme beside the answer (nbgrader #1310, #1499).
+
+`CleanFeedback` runs at generate_feedback: it removes that mark scheme, hidden test code, tracebacks and
+stderr, and adds under each decision what the trainee recorded and what the review found.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+MARK_SCHEME_TAG = "course-mark-scheme"
+MARK_SCHEME_HEADING = "Mark scheme (for graders only, removed from trainee feedback)"
+REVIEW_TAG = "course-feedback-review"
+HIDDEN_REGION = re.compile(r"^[^\n]*BEGIN HIDDEN TESTS.*?END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
+MARK_SCHEME_REGION = re.compile(r"^[^\n]*BEGIN MARK SCHEME.*?END MARK SCHEME[^\n]*\n?", re.S | re.M)
+NOT_RUN_MESSAGE = "This check could not be completed. Your trainer has the details and can explain your score."
+
+
+def _load_case():
+    from .case import load_case
+
+    return load_case()
+
+
+def _nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def is_mark_scheme_cell(cell) -> bool:
+    tags = cell.get("metadata", {}).get("tags", []) or []
+    return MARK_SCHEME_TAG in tags or MARK_SCHEME_HEADING in cell.get("source", "")
+
+
+def mark_scheme_markdown(module) -> str:
+    r = module.reflection
+    lines = [
+        f"### {MARK_SCHEME_HEADING}",
+        "",
+        f"**{module.title}: reflection, {r.points} point{'s' if r.points != 1 else ''}.**",
+        "",
+        f"Prompt the trainee answered: *{r.prompt}*",
+        "",
+        "| Points | The answer |",
+        "| --- | --- |",
+    ]
+    for level in sorted(r.rubric, key=lambda lv: lv.points):
+        lines.append(f"| {level.points} | {level.descriptor.replace('|', '/')} |")
+    lines += ["", "Between two levels, give the points in between. Say why in the comment box: the trainee sees it."]
+    return "\n".join(lines)
+
+
+class InsertMarkScheme(NbGraderPreprocessor):
+    """Put the reflection's mark scheme, locked, just above each reflection answer cell."""
+
+    def preprocess(self, nb, resources):
+        case = None
+        cells = []
+        for cell in nb.cells:
+            if is_mark_scheme_cell(cell):
+                continue  # never two copies, whatever the input held
+            grade_id = _nbgrader_meta(cell).get("grade_id", "")
+            if cell.cell_type == "markdown" and grade_id.startswith("reflection-"):
+                case = case or _load_case()
+                module_id = grade_id[len("reflection-"):]
+                try:
+                    module = case.module(module_id)
+                except KeyError:
+                    module = None
+                if module is not None and module.reflection is not None:
+                    ms = nbformat.v4.new_markdown_cell(mark_scheme_markdown(module))
+                    ms.metadata = {"tags": [MARK_SCHEME_TAG], "editable": False, "deletable": False}
+                    cells.append(ms)
+            cells.append(cell)
+        nb.cells = cells
+        return nb, resources
+
+
+def _read_first_answers(folder: Path) -> tuple[dict, str]:
+    """The recorded decisions beside the notebook, and a plain note when there are none."""
+    from .answers import AnswersError, read_answers
+
+    path = folder / "answers.json"
+    if not path.exists():
+        return {}, "No answers file was submitted with this module, so no decision was recorded."
+    try:
+        answers = read_answers(path)  # never writes; upgrades older files
+    except AnswersError:
+        return {}, "Your answers file could not be read, so no decision could be scored."
+    return {d: {"first": answers.first(d)} for d in answers}, ""
+
+
+def _review_markdown(decision, recorded: dict | None, note: str) -> str:
+    lines = [f"#### What the review found: {decision.question}", ""]
+    first = (recorded or {}).get("first") if isinstance(recorded, dict) else None
+    if isinstance(first, dict):
+        choice = first.get("choice")
+        chosen = [choice] if isinstance(choice, str) else list(choice or [])
+        for cid in chosen:
+            opt = decision.option(str(cid))
+            if opt is not None:
+                lines.append(f"- You chose **{opt.text}**. {opt.feedback}")
+    else:
+        lines.append(f"- {note or 'You did not record an answer to this decision.'}")
+    lines += ["", decision.review.summary, ""]
+    for q in decision.review.quotes:
+        lines += [f"> \u201c{q.quote}\u201d", ">", f"> \u2014 {q.attribution}", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+class CleanFeedback(NbGraderPreprocessor):
+    """Make an autograded notebook safe to hand back: no mark scheme, hidden tests, tracebacks or stderr."""
+
+    def preprocess(self, nb, resources):
+        folder = Path(resources.get("metadata", {}).get("path") or ".")
+        case = None
+        answers = note = None
+        cells = []
+        for cell in nb.cells:
+            if is_mark_scheme_cell(cell) or REVIEW_TAG in (cell.get("metadata", {}).get("tags", []) or []):
+                continue
+            cell.source = MARK_SCHEME_REGION.sub("", cell.source)
+            if cell.cell_type == "code":
+                hidden = "HIDDEN TESTS" in cell.source
+                cell.source = HIDDEN_REGION.sub("", cell.source).rstrip()
+                cell.outputs = self._safe_outputs(cell.outputs, drop_results=hidden)
+            cells.append(cell)
+            grade_id = _nbgrader_meta(cell).get("grade_id", "")
+            if cell.cell_type == "code" and grade_id.startswith("score-"):
+                case = case or _load_case()
+                try:
+                    decision = case.decision(grade_id[len("score-"):])
+                except KeyError:
+                    continue
+                if answers is None:
+                    answers, note = _read_first_answers(folder)
+                md = nbformat.v4.new_markdown_cell(_review_markdown(decision, answers.get(decision.id), note))
+                md.metadata = {"tags": [REVIEW_TAG]}
+                cells.append(md)
+        nb.cells = cells
+        return nb, resources
+
+    @staticmethod
+    def _safe_outputs(outputs, drop_results: bool):
+        safe = []
+        failed = False
+        for out in outputs:
+            if out.get("output_type") == "error" or (out.get("output_type") == "stream" and out.get("name") == "stderr"):
+                failed = True
+                continue
+            if drop_results and out.get("output_type") == "execute_result":
+                continue  # the value a hidden check returned: the score header already says it plainly
+            if "traceback" in json.dumps(out.get("data", {})).lower() and "Traceback (most recent call last)" in json.dumps(out):
+                failed = True
+                continue
+            safe.append(out)
+        if failed:
+            safe.append(nbformat.v4.new_output("stream", name="stdout", text=NOT_RUN_MESSAGE + "\n"))
+        return safe

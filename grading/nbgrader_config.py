@@ -1,0 +1,43 @@
+# nbgrader configuration for the course (read by `nbgrader ...` run in this folder and by `course release/grade/feedback`).
+# The folders nbgrader generates here (source, release, submitted, autograded, feedback, exchange, gradebook.db)
+# are built by `course release` and `course grade` and are ignored by git.
+import os
+
+here = os.path.dirname(os.path.abspath(__file__))
+c = get_config()  # noqa: F821 (provided by traitlets when this file is loaded)
+
+c.CourseDirectory.course_id = "safeguarding-case-review"
+c.CourseDirectory.root = here
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "gradebook.db")
+# Offline exchange inside the course folder (a shared server sets its own, e.g. /srv/nbgrader/exchange).
+c.Exchange.root = os.path.join(here, "exchange")
+
+# answers.json is the trainee's own answer store: it must never be replaced by a copy from source/ at autograde.
+_source = os.path.join(here, "source")
+_assignments = sorted(os.listdir(_source)) if os.path.isdir(_source) else []
+c.Autograde.exclude_overwriting = {a: ["answers.json"] for a in _assignments}
+
+# A notebook that hangs must not stall a whole cohort: each cell gets 120 s, a kernel 60 s to start.
+c.ExecutePreprocessor.timeout = 120
+c.ExecutePreprocessor.startup_timeout = 60
+c.Execute.timeout = 120
+c.Execute.startup_timeout = 60
+c.Execute.interrupt_on_timeout = True
+
+# Graders see the reflection mark scheme in formgrader (it renders the autograded notebook);
+# trainees never do: the feedback preprocessor removes it, with hidden tests and tracebacks.
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "course.feedback_preprocessor.InsertMarkScheme",
+]
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "course.feedback_preprocessor.CleanFeedback",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
