@@ -1,0 +1,182 @@
+"""A trainee's workspace: the released modules (never the source notebooks) and JupyterLab opened on them.
+
+Rebuilding adds modules that are new and leaves every module the trainee already has exactly as it is,
+answers.json and edits included. Trainer-only nbgrader tools are switched off for this launch only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import grading
+
+CONFIG_DIR = ".jupyter-course"  # inside the workspace: Jupyter config used only when `course lab` launches it
+TRAINER_ONLY_LAB_PLUGINS = (
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:course-list",
+)
+TRAINER_ONLY_SERVER_EXTENSIONS = (
+    "nbgrader.server_extensions.formgrader",
+    "nbgrader.server_extensions.course_list",
+)
+
+
+@dataclass
+class WorkspaceBuild:
+    workspace: Path
+    added: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def build_workspace(workspace: Path, notebooks_dir: Path | None = None, modules: list[str] | None = None,
+                    log=print) -> WorkspaceBuild:
+    """Copy the release version of each module the workspace does not have yet; keep the trainee's own."""
+    workspace = Path(workspace).resolve()
+    notebooks_dir = Path(notebooks_dir) if notebooks_dir else grading.DEFAULT_NOTEBOOKS
+    modules = modules or grading.module_ids(notebooks_dir)
+    if not modules:
+        raise grading.GradingError(f"{notebooks_dir}: no module notebooks found, so there is nothing to open yet.")
+    workspace.mkdir(parents=True, exist_ok=True)
+    build = WorkspaceBuild(workspace)
+    new = [m for m in modules if not (workspace / m / f"{m}.ipynb").exists()]
+    build.kept = [m for m in modules if m not in new]
+    if new:
+        # A private, throw-away nbgrader course: the trainer's gradebook is never touched from here.
+        with tempfile.TemporaryDirectory(prefix="course-release-") as tmp:
+            results = grading.release(Path(tmp) / "grading", notebooks_dir, new, validate=False, log=lambda *_: None)
+            for r in results:
+                if r.problems:
+                    raise grading.GradingError("The trainee version of a module is not safe to open:\n"
+                                               + "\n".join(f"  - {p}" for p in r.problems))
+                _copy_missing(r.notebook.parent, workspace / r.module)
+                build.added.append(r.module)
+    write_lab_config(workspace)
+    for m in build.added:
+        log(f"Added {m}.")
+    if build.kept:
+        log(f"Kept your own copy of {', '.join(build.kept)}: your answers and notes there are untouched.")
+    log(f"Your workspace is {workspace}.")
+    return build
+
+
+def _copy_missing(src: Path, dest: Path) -> None:
+    """Copy files from src that dest does not have; never replace one (an answers.json, an edited notebook)."""
+    for path in sorted(src.rglob("*")):
+        target = dest / path.relative_to(src)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
+
+def write_lab_config(workspace: Path) -> Path:
+    """Jupyter config for this workspace's launch: trainer-only nbgrader tools off (server and lab)."""
+    cfg = Path(workspace) / CONFIG_DIR
+    (cfg / "labconfig").mkdir(parents=True, exist_ok=True)
+    (cfg / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {p: True for p in TRAINER_ONLY_LAB_PLUGINS}}, indent=2) + "\n")
+    (cfg / "jupyter_server_config.json").write_text(json.dumps(
+        {"ServerApp": {"jpserver_extensions": {e: False for e in TRAINER_ONLY_SERVER_EXTENSIONS}}}, indent=2) + "\n")
+    return cfg
+
+
+def lab_environment(workspace: Path) -> dict:
+    """The environment for JupyterLab in this workspace: our config first on JUPYTER_CONFIG_PATH."""
+    env = dict(os.environ)
+    cfg = str(Path(workspace).resolve() / CONFIG_DIR)
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (cfg, env.get("JUPYTER_CONFIG_PATH", "")) if p)
+    env.pop("COURSE_READ_ONLY", None)
+    return env
+
+
+def free_port(preferred: int = 0) -> int:
+    for candidate in ((preferred, 0) if preferred else (0,)):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise OSError("no free port")
+
+
+def lab_command(workspace: Path, port: int, token: str, open_browser: bool) -> list[str]:
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={Path(workspace).resolve()}",
+           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+           f"--IdentityProvider.token={token}", f"--ServerApp.open_browser={open_browser}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    return cmd
+
+
+def wait_for_server(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def start_lab(workspace: Path, port: int = 0, open_browser: bool = False) -> tuple[subprocess.Popen, str]:
+    """Start JupyterLab on the workspace; returns the process and its address (with the access token)."""
+    chosen = free_port(port)
+    token = secrets.token_hex(16)
+    log_path = Path(workspace) / CONFIG_DIR / "lab.log"  # a file, not a pipe: a full pipe would stall the server
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(lab_command(workspace, chosen, token, open_browser), env=lab_environment(workspace),
+                                cwd=str(workspace), stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{chosen}/lab?token={token}"
+    if not wait_for_server(f"http://127.0.0.1:{chosen}/api/status?token={token}", proc):
+        proc.terminate()
+        raise grading.GradingError(f"JupyterLab did not start in {workspace}. Its log is {log_path}:\n"
+                                   + grading._last_lines(log_path.read_text(errors="replace")))
+    if port and chosen != port:
+        print(f"Port {port} was busy, so JupyterLab uses port {chosen}.")
+    return proc, url
+
+
+def open_lab(workspace: Path, no_browser: bool = False, build_only: bool = False, port: int = 8888,
+             notebooks_dir: Path | None = None) -> int:
+    """`course lab`: build or refresh the workspace, then open JupyterLab there until Ctrl-C."""
+    try:
+        build_workspace(workspace, notebooks_dir)
+    except grading.GradingError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    if build_only:
+        return 0
+    try:
+        proc, url = start_lab(Path(workspace), port, open_browser=not no_browser)
+    except grading.GradingError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    print(f"JupyterLab is running. Open this address in your browser:\n  {url}" if no_browser
+          else f"JupyterLab is open in your browser. If it is not, use this address:\n  {url}")
+    print("Press Ctrl-C here to stop it (your answers are saved as you go).", flush=True)
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return 0
