@@ -21,7 +21,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_COURSE_DIR = REPO / "grading"
-DEFAULT_NOTEBOOKS = REPO / "notebooks"
+# COURSE_NOTEBOOKS points the trainer and trainee commands at another course's notebooks (the tests use it).
+DEFAULT_NOTEBOOKS = Path(os.environ.get("COURSE_NOTEBOOKS") or REPO / "notebooks")
 NOT_ASSIGNMENTS = {"workshop"}  # folders under notebooks/ that are not nbgrader assignments
 STATE_DIR = ".grade-state"  # inside the course folder: which submissions are already graded (git-ignored)
 
