@@ -1,0 +1,170 @@
+"""The facade module notebooks call: `m = open_module("m02-fracture")`, then m.lens(), m.decision("d-x"), ...
+
+It loads the case, finds the answer store beside the notebook (the kernel's working folder) and hands out
+the views. Graded cells call `recorded` and `score`, which only read the answers file and never raise.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import ipywidgets as widgets
+
+from .answers import AnswersError, AnswerStore, read_answers
+from .case import Case, load_case
+from .widgets.a11y import STYLE, esc
+from .widgets.decision import DecisionView, choice_texts, when_text
+from .widgets.lens import Lens, slider_stops
+from .widgets.summary import Summary, key_points_html
+from .widgets.timeline import Timeline
+
+
+class Html:
+    """Static HTML that renders the same in JupyterLab, Voila, nbconvert and nbgrader feedback."""
+
+    def __init__(self, html: str, text: str):
+        self.html = html
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+class ModuleSession:
+    """One module's views over one case and one answers file."""
+
+    def __init__(self, case: Case, module_id: str, store: AnswerStore):
+        self.case = case
+        try:
+            self.module = case.module(module_id)
+        except KeyError:
+            known = ", ".join(m.id for m in case.modules)
+            raise ValueError(f"There is no module {module_id!r} in this course (modules: {known}).") from None
+        self.store = store
+        self.stops = slider_stops(case, self.module)
+        self._lens: Lens | None = None
+        self._timeline: Timeline | None = None
+        self.store.touch_activity(module_id)
+
+    def __repr__(self) -> str:
+        return f"Module {self.module.id}: {self.module.title}"
+
+    # ------------------------------------------------------------ static parts
+
+    def intro(self) -> Html:
+        m = self.module
+        objectives = "".join(f"<li>{esc(o)}</li>" for o in m.objectives)
+        decisions = self.case.decisions_in(m.id)
+        html = (f'{STYLE}<section class="course-view" aria-label="About this module"><h2>{esc(m.title)}</h2>'
+                f"<p>{esc(m.summary)}</p>"
+                f"<p><strong>Period:</strong> {esc(m.period_text)}. <strong>Time:</strong> about {m.minutes} minutes."
+                f" <strong>Decisions:</strong> {len(decisions)}.</p>"
+                f"<h3>By the end you will be able to</h3><ul>{objectives}</ul></section>")
+        text = "\n".join([m.title, m.summary, f"Period: {m.period_text}. Time: about {m.minutes} minutes.",
+                          "By the end you will be able to:", *(f"- {o}" for o in m.objectives)])
+        return Html(html, text)
+
+    def key_points(self) -> Html:
+        return Html(key_points_html(self.case, self.module.id),
+                    "Key points:\n" + "\n".join(f"- {k}" for k in self.module.key_points))
+
+    # ------------------------------------------------------------ interactive views
+
+    def lens(self, agency: str | None = None) -> Lens:
+        self._lens = Lens(self.case, self.module, agency=agency, stops=self.stops)
+        self._connect()
+        return self._lens
+
+    def timeline(self) -> Timeline:
+        highlight = self._lens.agency.value if self._lens is not None else None
+        self._timeline = Timeline(self.case, self.module, stops=self.stops, highlight=highlight)
+        self._connect()
+        return self._timeline
+
+    def _connect(self) -> None:
+        """One date for both views: moving either slider moves the other; the lens agency is highlighted."""
+        if self._lens is None or self._timeline is None:
+            return
+        lens, timeline = self._lens, self._timeline
+        timeline.slider.value = lens.slider.value
+        widgets.link((lens.slider, "value"), (timeline.slider, "value"))
+        timeline.set_highlight(lens.agency.value)
+        lens.agency.observe(lambda change: timeline.set_highlight(change["new"]), names="value")
+
+    def decision(self, decision_id: str) -> DecisionView:
+        self._decision_point(decision_id)
+        return DecisionView(self.case, decision_id, self.store)
+
+    def summary(self) -> Summary:
+        return Summary(self.case, self.module.id, self._answers_or_problem)
+
+    # ------------------------------------------------------------ graded cells (read only)
+
+    def _decision_point(self, decision_id: str):
+        ids = [d.id for d in self.case.decisions_in(self.module.id)]
+        if decision_id not in ids:
+            raise ValueError(f"There is no decision {decision_id!r} in module {self.module.id} "
+                             f"(its decisions: {', '.join(ids) or 'none'}).")
+        return self.case.decision(decision_id)
+
+    def _answers_or_problem(self):
+        try:
+            return read_answers(self.store.path, self.case), None
+        except AnswersError as e:
+            if not self.store.path.exists():
+                return None, None  # nothing answered yet is not a problem
+            return None, str(e)
+
+    def recorded(self, decision_id: str) -> None:
+        """Print, in plain words, what was recorded for a decision and when."""
+        d = self._decision_point(decision_id)
+        answers, problem = self._answers_or_problem()
+        first = answers.first(decision_id) if answers is not None else None
+        lines = [f"Decision: {d.question}"]
+        if first is None:
+            if problem:
+                lines.append(problem)
+            if self.store.unsaved.get(decision_id):
+                lines.append("Your answer is shown above but could not be saved, so it cannot be graded.")
+            else:
+                lines.append("No answer recorded for this decision yet. Go to the decision above, choose your "
+                             "answer and press Submit.")
+            print("\n".join(lines))
+            return
+        lines.append(f"Your graded answer (your first), recorded {when_text(first.get('submitted_at', ''))}:")
+        lines += [f"  - {t}" for t in choice_texts(d, first.get("choice"))]
+        lines.append(f"Confidence: {first.get('confidence')} out of 5")
+        rationale = (first.get("rationale") or "").strip()
+        lines.append(f"Your reasons: {rationale if rationale else '(none given)'}")
+        changes = answers.revisions(decision_id)
+        if changes:
+            lines.append(f"You changed your answer {len(changes)} time{'s' if len(changes) != 1 else ''} afterwards; "
+                         "changes are kept but not graded.")
+        print("\n".join(lines))
+
+    def score(self, decision_id: str) -> float:
+        """The points for the FIRST recorded answer; 0.0 (with a plain message) when there is none."""
+        d = self._decision_point(decision_id)
+        answers, problem = self._answers_or_problem()
+        if answers is None:
+            print(problem or "No answers file was found, so this decision scores 0.")
+            return 0.0
+        first = answers.first(decision_id)
+        if first is None:
+            print("No answer recorded for this decision, so it scores 0.")
+            return 0.0
+        return d.score(first.get("choice"))
+
+
+def open_module(module_id: str, case: Case | str | os.PathLike | None = None,
+                answers_dir: str | os.PathLike | None = None) -> ModuleSession:
+    """Open a module's views. `case` is a loaded Case or a case pack folder (default: the course's data);
+    answers are kept in `answers_dir` (default: the notebook's folder, i.e. the current directory)."""
+    if not isinstance(case, Case):
+        case = load_case(Path(case) if case is not None else None)
+    store = AnswerStore(Path(answers_dir) if answers_dir is not None else Path.cwd(), case)
+    return ModuleSession(case, module_id, store)

@@ -1,0 +1,410 @@
+"""The swimlane timeline: one lane per agency, events as marks, information passed (arrows) or stopped.
+
+The figure is built once. Moving the date only moves the date line and the shading of what came later
+(blitted over a cached background), and the PNG is re-encoded into the same HTML <img>, whose alt text is
+generated from the data. No pyplot figure is ever opened, so nothing leaks between cells.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import matplotlib.dates as mdates
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from PIL import Image as PILImage
+
+from .. import dates, knowledge
+from ..case import Case, Module
+from .a11y import FONT_SIZE, GREY, OKABE_ITO, STYLE, TITLE_SIZE, esc
+from .lens import Stop, module_period, slider_stops
+
+HINDSIGHT_LANE = "Emerged only afterwards (not known at the time)"
+
+C_EVENT = OKABE_ITO["blue"]
+C_SPAN = OKABE_ITO["sky_blue"]
+C_PASSED = OKABE_ITO["bluish_green"]
+C_STOPPED = OKABE_ITO["vermillion"]
+C_HIGHLIGHT = OKABE_ITO["yellow"]
+C_LINE = OKABE_ITO["black"]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An event as one agency held it: placed at the period from which that agency held it."""
+
+    event_id: str
+    agency: str | None  # None for a hindsight fact
+    lane: int
+    start: dt.date
+    end: dt.date
+    precision: str  # "day", "month" or "year"
+    offset: float  # vertical offset within the lane, so marks in the same period do not hide each other
+
+
+@dataclass(frozen=True)
+class FlowMark:
+    flow_id: str
+    status: str  # "passed" or "stopped"
+    from_lane: int | None
+    to_lane: int | None
+    at: dt.date
+    date_text: str
+    from_agency: str | None
+    to_agency: str | None
+    how: str
+
+
+@dataclass(frozen=True)
+class TimelineData:
+    lanes: tuple[str, ...]  # agency ids, top to bottom
+    marks: tuple[Mark, ...]
+    hindsight_marks: tuple[Mark, ...]
+    flows: tuple[FlowMark, ...]
+    start: dt.date
+    end: dt.date
+    period_text: str
+
+
+def _mid(partial: str) -> dt.date:
+    a, b = dates.start(partial), dates.end(partial)
+    return a + (b - a) / 2
+
+
+def _stack(marks: list[dict], span_days: int) -> None:
+    """Give overlapping marks in one lane different vertical offsets."""
+    offsets = (0.0, -0.2, 0.2, -0.1, 0.1, -0.3, 0.3)
+    gap = dt.timedelta(days=max(1, span_days // 80))
+    levels: list[dt.date] = []
+    for m in sorted(marks, key=lambda m: (m["start"], m["end"])):
+        for i, last_end in enumerate(levels):
+            if last_end + gap < m["start"]:
+                levels[i] = m["end"]
+                m["offset"] = offsets[i % len(offsets)]
+                break
+        else:
+            levels.append(m["end"])
+            m["offset"] = offsets[(len(levels) - 1) % len(offsets)]
+
+
+def timeline_data(case: Case, module: Module | None = None) -> TimelineData:
+    """Lanes, marks and flows for a module's period (pure; the drawing is a separate step)."""
+    start, end = module_period(case, module)
+    p_from = module.period_from if module else None
+    p_to = module.period_to if module else None
+    events = [e for e in case.events if knowledge.in_period(e, p_from, p_to)]
+    flows = [f for f in case.flows if dates.start(f.date) <= end and dates.end(f.date) >= start]
+    wanted = set(module.agencies if module else ())
+    for e in events:
+        if not e.hindsight:
+            wanted.update(k.agency for k in e.known_to)
+    for f in flows:
+        wanted.update(a for a in (f.from_agency, f.to_agency) if a)
+    lanes = tuple(a.id for a in case.agencies if a.id in wanted)
+    lane_of = {a: i for i, a in enumerate(lanes)}
+    span_days = (end - start).days or 1
+
+    per_lane: dict[int, list[dict]] = {}
+    for e in events:
+        if e.hindsight:
+            continue
+        for k in e.known_to:
+            lane = lane_of[k.agency]
+            per_lane.setdefault(lane, []).append(dict(
+                event_id=e.id, agency=k.agency, lane=lane, start=dates.start(k.from_), end=dates.end(k.from_),
+                precision=dates.precision(k.from_), offset=0.0))
+    marks = []
+    for lane_marks in per_lane.values():
+        _stack(lane_marks, span_days)
+        marks += [Mark(**m) for m in lane_marks]
+    hind = [dict(event_id=e.id, agency=None, lane=len(lanes), start=dates.start(e.date),
+                 end=dates.end(e.date_end or e.date), precision=dates.precision(e.date), offset=0.0)
+            for e in events if e.hindsight]
+    _stack(hind, span_days)
+    flow_marks = tuple(
+        FlowMark(f.id, f.status, lane_of.get(f.from_agency), lane_of.get(f.to_agency), _mid(f.date), f.date_text,
+                 f.from_agency, f.to_agency, f.how)
+        for f in flows
+    )
+    marks.sort(key=lambda m: (m.lane, m.start, m.event_id))
+    return TimelineData(lanes, tuple(marks), tuple(Mark(**m) for m in hind), flow_marks, start, end,
+                        module.period_text if module else f"{case.first_year} to {case.last_year}")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def timeline_alt_text(case: Case, module: Module | None = None, stop: Stop | None = None,
+                      show_hindsight: bool = False, highlight: str | None = None,
+                      data: TimelineData | None = None) -> str:
+    """A plain-text description of the chart, generated from the same data it draws."""
+    data = data or timeline_data(case, module)
+    names = [case.agency(a).name for a in data.lanes]
+    events = {m.event_id for m in data.marks}
+    out = [f"Swimlane timeline for {data.period_text}, one lane per agency ({len(names)}): {', '.join(names)}."]
+    out.append(f"{_plural(len(events), 'event')} known to agencies at the time, shown as "
+               f"{_plural(len(data.marks), 'mark')} in the lanes of the agencies that held them "
+               "(a dot where the source gives the day, a bar across the month or year otherwise).")
+    for lane, agency in enumerate(data.lanes):
+        n = len({m.event_id for m in data.marks if m.lane == lane})
+        out.append(f"{case.agency(agency).name}: {_plural(n, 'event')}.")
+
+    def who(a):
+        return case.agency(a).short if a else "no one named"
+
+    passed = [f for f in data.flows if f.status == "passed"]
+    stopped = [f for f in data.flows if f.status == "stopped"]
+    if passed:
+        out.append(f"Information passed between agencies {_plural(len(passed), 'time')} (arrows): " + "; ".join(
+            f"{who(f.from_agency)} to {who(f.to_agency)}, {f.date_text}" for f in passed) + ".")
+    if stopped:
+        out.append(f"Information stopped {_plural(len(stopped), 'time')} (dashed lines ending in a cross): " + "; ".join(
+            f"{who(f.from_agency)} to {who(f.to_agency)}, {f.date_text}: {f.how.rstrip('.')}" for f in stopped) + ".")
+    if not data.flows:
+        out.append("No information passing between agencies is recorded for this period.")
+    if highlight:
+        out.append(f"The lane of {case.agency(highlight).name} is highlighted.")
+    if stop is not None:
+        later = len({m.event_id for m in data.marks if m.start > stop.day})
+        out.append(f"A vertical line marks {stop.label}; {_plural(later, 'event')} after it "
+                   f"{'is' if later == 1 else 'are'} faded.")
+    if show_hindsight:
+        out.append(f"A separate bottom lane shows {_plural(len(data.hindsight_marks), 'fact')} that emerged only "
+                   "afterwards and were not known to any professional at the time.")
+    return " ".join(out)
+
+
+class TimelineFigure:
+    """The matplotlib side: one Figure, updated in place and encoded to PNG."""
+
+    def __init__(self, case: Case, module: Module | None = None, data: TimelineData | None = None, dpi: int = 80):
+        self.case = case
+        self.module = module
+        self.data = data or timeline_data(case, module)
+        n = len(self.data.lanes)
+        self.figure = Figure(figsize=(13, max(4.0, 0.8 * (n + 1) + 2.4)), dpi=dpi)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.ax = self.figure.add_axes((0.2, 0.28, 0.77, 0.62))
+        self._background = None
+        self.show_hindsight = False
+        self.highlight: str | None = None
+        self.day: dt.date = self.data.start
+        self._build()
+
+    # ------------------------------------------------------------ building (once)
+
+    def _x(self, d: dt.date) -> float:
+        return mdates.date2num(d)
+
+    def _build(self) -> None:
+        ax, data = self.ax, self.data
+        n = len(data.lanes)
+        for lane in range(n + 1):
+            if lane % 2 == 0:
+                ax.axhspan(lane - 0.5, lane + 0.5, color="#EEEEEE", zorder=0, lw=0)
+        self._hind_band = ax.axhspan(n - 0.5, n + 0.5, facecolor="#FFF7EE", edgecolor=C_STOPPED, hatch="//",
+                                     lw=0, alpha=0.5, zorder=0, visible=False)
+        self._highlight_band = ax.axhspan(-0.5, 0.5, color=C_HIGHLIGHT, alpha=0.35, zorder=0.5, lw=0, visible=False)
+
+        days = [m for m in data.marks if m.precision == "day"]
+        spans = [m for m in data.marks if m.precision != "day"]
+        ax.scatter([self._x(m.start) for m in days], [m.lane + m.offset for m in days], s=170, marker="o",
+                   color=C_EVENT, edgecolors="black", linewidths=1.2, zorder=4)
+        for m in spans:
+            y = m.lane + m.offset
+            ax.plot([self._x(m.start), self._x(m.end)], [y, y], color=C_SPAN, lw=8, solid_capstyle="butt",
+                    zorder=3)
+            ax.plot([self._x(m.start), self._x(m.end)], [y, y], ls="none", marker="|", ms=18, mew=2.5,
+                    color=C_EVENT, zorder=4)
+
+        self._hind_artists = []
+        for m in data.hindsight_marks:
+            y = m.lane + m.offset
+            if m.precision == "day":
+                self._hind_artists += ax.plot(self._x(m.start), y, marker="D", ms=12, color=GREY, mec="black",
+                                              zorder=4, visible=False)
+            else:
+                self._hind_artists += ax.plot([self._x(m.start), self._x(m.end)], [y, y], color=GREY, lw=8,
+                                              ls=(0, (2, 1)), zorder=3, visible=False)
+
+        for i, f in enumerate(data.flows):
+            x = self._x(f.at) + (i % 3 - 1) * 0.004 * (self._x(data.end) - self._x(data.start))
+            if f.status == "passed":
+                y0 = f.from_lane if f.from_lane is not None else (f.to_lane - 0.5)
+                y1 = f.to_lane if f.to_lane is not None else (y0 + 0.5)
+                ax.annotate("", xy=(x, y1), xytext=(x, y0), zorder=5,
+                            arrowprops=dict(arrowstyle="-|>", color=C_PASSED, lw=3, mutation_scale=26,
+                                            shrinkA=8, shrinkB=8))
+            else:
+                if f.from_lane is not None and f.to_lane is not None:
+                    y0, y1 = f.from_lane, f.from_lane + 0.6 * (f.to_lane - f.from_lane)
+                elif f.from_lane is not None:
+                    y0, y1 = f.from_lane, f.from_lane + 0.45
+                else:
+                    y0, y1 = f.to_lane - 0.5, f.to_lane - 0.12
+                ax.plot([x, x], [y0, y1], ls=(0, (4, 2)), color=C_STOPPED, lw=3, zorder=5)
+                ax.plot(x, y1, marker="X", ms=17, color=C_STOPPED, mec="black", mew=1.2, zorder=6)
+
+        # The parts that move with the date: drawn over a cached background (blitting).
+        x0, x1 = self._x(data.start), self._x(data.end)
+        self._later = ax.axvspan(x0, x1, facecolor="white", alpha=0.6, zorder=7, lw=0, animated=True)
+        self._line = ax.axvline(x0, color=C_LINE, lw=3, zorder=8, animated=True)
+        self._label = ax.text(x0, 1.01, "", transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+                              fontsize=FONT_SIZE, fontweight="bold", zorder=9, animated=True, clip_on=False)
+
+        ax.set_xlim(x0 - 2, x1 + 2)
+        self._apply_ylim()
+        span = (data.end - data.start).days
+        if span <= 900:
+            ax.xaxis.set_major_locator(mdates.MonthLocator(interval=max(1, round(span / 30 / 10))))
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+        else:
+            ax.xaxis.set_major_locator(mdates.YearLocator(max(1, round(span / 365 / 10))))
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        ax.tick_params(axis="x", labelsize=FONT_SIZE - 1)
+        ax.grid(axis="x", color="#BBBBBB", lw=0.8)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        self.figure.suptitle(f"Who held what: {data.period_text}", fontsize=TITLE_SIZE, x=0.02, ha="left",
+                             y=0.985, fontweight="bold")
+        handles = [
+            Line2D([], [], ls="none", marker="o", ms=12, color=C_EVENT, mec="black", label="event (day given)"),
+            Line2D([], [], color=C_SPAN, lw=8, marker="|", ms=16, mew=2.5, mec=C_EVENT,
+                   label="event (month or year only)"),
+            Line2D([], [], color=C_PASSED, lw=3, marker=">", ms=11, label="information passed"),
+            Line2D([], [], color=C_STOPPED, lw=3, ls=(0, (4, 2)), marker="X", ms=13, mec="black",
+                   label="information stopped (not passed on, or not recorded)"),
+            Line2D([], [], color=C_LINE, lw=3, label="date shown (later events faded)"),
+        ]
+        self._legend = self.figure.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.02, 0.0), ncol=3,
+                                          fontsize=FONT_SIZE - 2, frameon=False)
+
+    def _apply_ylim(self) -> None:
+        """Lanes top to bottom; the hindsight lane only when asked for."""
+        names = [self.case.agency(a).name for a in self.data.lanes]
+        if self.show_hindsight:
+            names.append(HINDSIGHT_LANE.replace(" (", "\n("))
+        lane = self.data.lanes.index(self.highlight) if self.highlight in self.data.lanes else None
+        self.ax.set_yticks(range(len(names)), names, fontsize=FONT_SIZE)
+        for i, t in enumerate(self.ax.get_yticklabels()):
+            t.set_fontweight("bold" if i == lane else "normal")
+        self.ax.set_ylim(len(names) - 0.5, -0.5)
+
+    # ------------------------------------------------------------ updating
+
+    def set_static(self, highlight: str | None = None, show_hindsight: bool | None = None) -> None:
+        """Change what the cached background shows; the next render redraws it once."""
+        if show_hindsight is not None and show_hindsight != self.show_hindsight:
+            self.show_hindsight = show_hindsight
+            self._hind_band.set_visible(show_hindsight)
+            for a in self._hind_artists:
+                a.set_visible(show_hindsight)
+            self._apply_ylim()
+            self._background = None
+        if highlight != self.highlight:
+            self.highlight = highlight
+            lane = self.data.lanes.index(highlight) if highlight in self.data.lanes else None
+            self._highlight_band.set_visible(lane is not None)
+            if lane is not None:
+                self._highlight_band.set_y(lane - 0.5)
+            self._apply_ylim()
+            self._background = None
+
+    def set_day(self, stop: Stop) -> None:
+        x = self._x(stop.day)
+        self.day = stop.day
+        self._line.set_xdata([x, x])
+        x1 = self._x(self.data.end) + 2
+        self._later.set_x(x)
+        self._later.set_width(max(0.0, x1 - x))
+        self._later.set_visible(x < x1)
+        self._label.set_x(x)
+        self._label.set_text(stop.label)
+
+    def render_png(self) -> bytes:
+        if self._background is None:
+            self.canvas.draw()
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            self.canvas.restore_region(self._background)
+        for artist in (self._later, self._line, self._label):
+            self.figure.draw_artist(artist)
+        w, h = self.canvas.get_width_height()
+        image = PILImage.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        out = io.BytesIO()
+        image.convert("RGB").save(out, format="PNG", compress_level=1)
+        return out.getvalue()
+
+
+def figure_html(png: bytes, alt: str, caption: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (f'{STYLE}<figure class="course-view" style="margin:0">'
+            f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}" style="max-width:100%;height:auto">'
+            f"<figcaption>{esc(caption)}</figcaption></figure>")
+
+
+class Timeline(widgets.VBox):
+    """A date slider over the swimlane chart, with a clearly marked hindsight toggle and a text description."""
+
+    def __init__(self, case: Case, module: Module | None = None, stops: tuple[Stop, ...] | None = None,
+                 highlight: str | None = None):
+        self.case = case
+        self.module = module
+        self.stops = stops if stops is not None else slider_stops(case, module)
+        self._stop_by_day = {s.day: s for s in self.stops}
+        self.chart = TimelineFigure(case, module)
+        self.chart.set_static(highlight=highlight)
+        self.slider = widgets.SelectionSlider(
+            options=[(s.label, s.day) for s in self.stops], value=self.stops[0].day, description="Date",
+            continuous_update=False, tooltip="Move to change the date marked on the timeline",
+            layout=widgets.Layout(width="95%"),
+        )
+        self.hindsight = widgets.Checkbox(
+            value=False, indent=False, layout=widgets.Layout(width="auto"),
+            description="Show what emerged only afterwards (hindsight: not known at the time)",
+            tooltip="Adds a separate bottom lane for facts no professional knew at the time",
+        )
+        self.image = widgets.HTML()
+        self.description = widgets.HTML()
+        self.slider.observe(self._on_day, names="value")
+        self.hindsight.observe(self._on_hindsight, names="value")
+        super().__init__([self.slider, self.hindsight, self.image, self.description])
+        self._render()
+
+    @property
+    def figure(self) -> Figure:
+        return self.chart.figure
+
+    @property
+    def stop(self) -> Stop:
+        return self._stop_by_day[self.slider.value]
+
+    def alt_text(self) -> str:
+        return timeline_alt_text(self.case, self.module, self.stop, self.chart.show_hindsight, self.chart.highlight,
+                                 data=self.chart.data)
+
+    def set_highlight(self, agency: str | None) -> None:
+        self.chart.set_static(highlight=agency)
+        self._render()
+
+    def _on_day(self, _change=None) -> None:
+        self._render()
+
+    def _on_hindsight(self, change) -> None:
+        self.chart.set_static(highlight=self.chart.highlight, show_hindsight=bool(change["new"]))
+        self._render()
+
+    def _render(self) -> None:
+        self.chart.set_day(self.stop)
+        alt = self.alt_text()
+        caption = f"Timeline at {self.stop.label}. A text description follows the chart."
+        self.image.value = figure_html(self.chart.render_png(), alt, caption)
+        self.description.value = (f'{STYLE}<details class="course-view"><summary>Text description of the timeline'
+                                  f"</summary><p>{esc(alt)}</p></details>")

@@ -1,0 +1,505 @@
+"""The interactive views, driven headless from Python against the fictional fixture case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import ipywidgets as widgets
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import pytest
+from PIL import Image
+
+from course import dates, knowledge
+from course.answers import AnswerStore, read_answers
+from course.case import load_case
+from course.widgets.a11y import OKABE_ITO
+from course.widgets.decision import SUBMIT_CHANGE, SUBMIT_FIRST, DecisionView, scenario_html
+from course.widgets.lens import HINDSIGHT_HEADING, Lens, hindsight_items, lens_html, lens_items, slider_stops
+from course.widgets.summary import Summary, summary_rows
+from course.widgets.timeline import HINDSIGHT_LANE, Timeline, timeline_alt_text, timeline_data
+
+FIXTURE = Path(__file__).parent / "fixtures" / "case"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def case():
+    return load_case(FIXTURE)
+
+
+@pytest.fixture(autouse=True)
+def writable_run(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.delenv("COURSE_READ_ONLY", raising=False)
+
+
+def _strings(widget) -> list[str]:
+    """Every piece of text in a widget tree (values, labels, descriptions, tooltips, options)."""
+    out = []
+    for name in ("value", "description", "placeholder", "tooltip", "_options_labels", "label"):
+        v = getattr(widget, name, None)
+        if isinstance(v, str):
+            out.append(v)
+        elif isinstance(v, (tuple, list)):
+            out += [x for x in v if isinstance(x, str)]
+    for child in getattr(widget, "children", ()):
+        out += _strings(child)
+    return out
+
+
+def _text(widget) -> str:
+    return "\n".join(_strings(widget))
+
+
+def _hindsight_texts(case) -> list[str]:
+    return [t for e in knowledge.hindsight(case) for t in (e.title, e.summary)]
+
+
+def _order(html: str, *titles: str) -> list[int]:
+    return [html.index(t) for t in titles]
+
+
+# ------------------------------------------------------------------ lens: pure functions
+
+
+def test_slider_stops_are_labelled_at_the_precision_the_source_gives(case):
+    stops = slider_stops(case, case.module("f01-early"))
+    assert [s.label for s in stops] == ["3 June 2019", "June 2019", "July 2019", "2019"]
+    assert [s.day for s in stops] == [dt.date(2019, 6, 3), dt.date(2019, 6, 30), dt.date(2019, 7, 31),
+                                      dt.date(2019, 12, 31)]
+    assert [s.phrase for s in stops] == ["on 3 June 2019", "by the end of June 2019", "by the end of July 2019",
+                                         "by the end of 2019"]
+
+
+def test_no_slider_label_names_a_day_the_source_does_not_give(case):
+    for m in case.modules:
+        for s in slider_stops(case, m):
+            if re.match(r"^\d", s.label):
+                assert case.source.find(s.label.rsplit(" ", 1)[0]), s.label
+
+
+def test_nursery_view_on_3_june_2019_holds_the_bruise(case):
+    items = lens_items(case, "nursery", dt.date(2019, 6, 3))
+    assert [i.event_id for i in items] == ["bruise"]
+    assert (items[0].date_text, items[0].section, items[0].source_text) == ("3 June 2019", "Chronology",
+                                                                            "Source: Chronology")
+
+
+def test_health_visitor_view_on_3_june_2019_hides_the_bruise_known_only_to_the_month(case):
+    assert lens_items(case, "hv", dt.date(2019, 6, 3)) == []
+    assert [i.event_id for i in lens_items(case, "hv", dt.date(2019, 6, 30))] == ["bruise"]
+
+
+def test_gp_view_in_2020_lists_newest_first(case):
+    assert [i.event_id for i in lens_items(case, "gp", "2019-12-31")] == ["arrival"]
+    assert [i.event_id for i in lens_items(case, "gp", dt.date(2020, 3, 12))] == ["cough", "arrival"]
+
+
+def test_social_care_view_in_2019_is_empty_because_the_police_notification_stopped(case):
+    assert lens_items(case, "social", "2019-12-31") == []
+
+
+def test_whole_picture_at_end_of_2019_lists_every_agency_with_holders(case):
+    items = lens_items(case, "police", "2019-12-31", whole=True)
+    assert [i.event_id for i in items] == ["argument", "bruise", "arrival"]
+    bruise = items[1]
+    assert bruise.holders == ("nursery", "hv") and bruise.held_by_agency is False
+    assert items[0].held_by_agency is True
+
+
+def test_hindsight_items_are_limited_to_the_chosen_date(case):
+    assert hindsight_items(case, "2019-12-31") == []
+    assert [h.event_id for h in hindsight_items(case, "2020-12-31")] == ["diary"]
+    assert hindsight_items(case)[0].emerged_text == "evidence given at a later trial"
+
+
+def test_no_hindsight_item_appears_in_any_at_the_time_lens_view(case):
+    hidden = _hindsight_texts(case)
+    hindsight_ids = {e.id for e in knowledge.hindsight(case)}
+    for m in case.modules:
+        for stop in slider_stops(case, m):
+            for agency in case.agencies:
+                for whole in (False, True):
+                    items = lens_items(case, agency.id, stop.day, whole)
+                    assert not {i.event_id for i in items} & hindsight_ids
+                    expected = knowledge.whole_picture(case, stop.day) if whole else \
+                        knowledge.held_by(case, agency.id, stop.day)
+                    assert {i.event_id for i in items} == {e.id for e in expected}
+                    html = lens_html(case, agency.id, stop, whole)
+                    assert not [t for t in hidden if t in html]
+
+
+# ------------------------------------------------------------------ lens: widget
+
+
+def test_lens_widget_shows_the_police_view_at_july_2019_as_a_semantic_list(case):
+    lens = Lens(case, case.module("f01-early"), agency="police")
+    assert lens.agency.description == "View as"
+    lens.slider.value = dt.date(2019, 7, 31)
+    html = lens.view.value
+    assert "<h3>What the police held by the end of July 2019</h3>" in html
+    assert "<ul" in html and html.count("<li>") == 1
+    assert "mid-July 2019" in html and "Police attend an argument" in html and "Source: Chronology" in html
+    lens.agency.value = "nursery"
+    assert "Nursery notes a bruise" in lens.view.value and "Police attend" not in lens.view.value
+
+
+def test_lens_whole_picture_toggle_is_labelled_and_marks_what_the_agency_did_not_hold(case):
+    lens = Lens(case, case.module("f01-early"), agency="police")
+    lens.slider.value = dt.date(2019, 12, 31)
+    lens.whole.value = True
+    html = lens.view.value
+    assert "Whole picture (every agency)" == lens.whole.description
+    assert "The whole picture by the end of 2019" in html
+    assert _order(html, "Police attend", "Nursery notes a bruise", "The family moves") == sorted(
+        _order(html, "Police attend", "Nursery notes a bruise", "The family moves"))
+    assert "not held by the police" in html and "Held by: nursery, health visitor" in html
+
+
+def test_lens_hindsight_appears_only_in_its_own_labelled_panel_when_asked_for(case):
+    lens = Lens(case, case.module("f02-later"), agency="gp")
+    hidden = _hindsight_texts(case)
+    lens.slider.value = lens.stops[-1].day
+    assert "not known at the time" in lens.hindsight.description
+    assert not [t for t in hidden if t in _text(lens)]
+    lens.hindsight.value = True
+    assert HINDSIGHT_HEADING in lens.hindsight_panel.value
+    assert "A diary at home records hunger" in lens.hindsight_panel.value
+    assert "evidence given at a later trial" in lens.hindsight_panel.value
+    assert lens.hindsight_panel.layout.display is None
+    assert not [t for t in hidden if t in lens.view.value]
+    lens.whole.value = True
+    assert not [t for t in hidden if t in lens.view.value]
+    lens.hindsight.value = False
+    assert lens.hindsight_panel.value == "" and lens.hindsight_panel.layout.display == "none"
+
+
+def test_lens_earlier_and_later_buttons_step_the_date_for_keyboard_users(case):
+    lens = Lens(case, case.module("f01-early"), agency="nursery")
+    assert lens.earlier.disabled and not lens.later.disabled
+    lens.later.click()
+    assert lens.slider.value == dt.date(2019, 6, 30) and lens.slider.label == "June 2019"
+    lens.earlier.click()
+    assert lens.slider.value == dt.date(2019, 6, 3)
+    for b in (lens.earlier, lens.later):
+        assert b.tooltip
+    assert 'aria-label="What the nursery held on 3 June 2019"' in lens.view.value
+
+
+# ------------------------------------------------------------------ timeline
+
+
+def test_timeline_data_has_lanes_marks_at_the_sources_precision_and_flows(case):
+    data = timeline_data(case, case.module("f01-early"))
+    assert data.lanes == ("nursery", "hv", "police", "social", "gp")
+    marks = {(m.event_id, m.agency): m.precision for m in data.marks}
+    assert marks == {("bruise", "nursery"): "day", ("bruise", "hv"): "month", ("argument", "police"): "month",
+                     ("arrival", "gp"): "year"}
+    flows = {(f.flow_id, f.status, f.from_agency, f.to_agency) for f in data.flows}
+    assert flows == {("bruise-to-hv", "passed", "nursery", "hv"), ("argument-not-notified", "stopped", "police",
+                                                                   "social")}
+    assert data.hindsight_marks == ()
+
+
+def test_timeline_keeps_hindsight_in_a_separate_lane_that_is_hidden_by_default(case):
+    data = timeline_data(case, case.module("f02-later"))
+    assert "diary" not in {m.event_id for m in data.marks}
+    assert [m.event_id for m in data.hindsight_marks] == ["diary"]
+    tl = Timeline(case, case.module("f02-later"))
+    assert all(not a.get_visible() for a in tl.chart._hind_artists)
+    assert HINDSIGHT_LANE.split(" (")[0] not in " ".join(t.get_text() for t in tl.chart.ax.get_yticklabels())
+    assert "emerged only afterwards" not in tl.alt_text()
+    tl.hindsight.value = True
+    assert all(a.get_visible() for a in tl.chart._hind_artists)
+    assert any(HINDSIGHT_LANE.split(" (")[0] in t.get_text() for t in tl.chart.ax.get_yticklabels())
+    assert "emerged only afterwards" in tl.alt_text()
+
+
+def test_timeline_slider_updates_the_same_figure_and_opens_no_new_ones(case):
+    before = plt.get_fignums()
+    tl = Timeline(case, case.module("f01-early"))
+    fig = tl.figure
+    artists = len(tl.chart.ax.get_children())
+    images = set()
+    for _ in range(3):
+        for stop in tl.stops:
+            tl.slider.value = stop.day
+            assert tl.figure is fig
+            assert list(tl.chart._line.get_xdata()) == [mdates.date2num(stop.day)] * 2
+            assert tl.chart._label.get_text() == stop.label
+            images.add(tl.image.value)
+    assert len(images) == len(tl.stops)
+    assert len(tl.chart.ax.get_children()) == artists
+    assert plt.get_fignums() == before
+
+
+def test_timeline_image_is_a_png_with_alt_text_generated_from_the_data(case):
+    tl = Timeline(case, case.module("f01-early"), highlight="hv")
+    tl.slider.value = dt.date(2019, 6, 30)
+    alt = tl.alt_text()
+    assert alt == timeline_alt_text(case, case.module("f01-early"), tl.stop, False, "hv")
+    assert "one lane per agency (5)" in alt
+    assert "Information passed between agencies 1 time (arrows): nursery to health visitor, June 2019" in alt
+    assert "Information stopped 1 time" in alt and "police to social care, mid-July 2019" in alt
+    assert "A vertical line marks June 2019; 1 event after it is faded." in alt
+    html = tl.image.value
+    m = re.search(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)"', html)
+    assert m and "Information stopped" in m.group(2)
+    import base64
+    png = base64.b64decode(m.group(1))
+    img = Image.open(io.BytesIO(png))
+    assert img.format == "PNG" and img.size[0] >= 1000
+    assert alt.replace("'", "&#x27;") in tl.description.value or alt in tl.description.value
+
+
+def test_timeline_draws_stopped_flows_distinctly_with_the_okabe_ito_palette(case):
+    tl = Timeline(case, case.module("f01-early"))
+    lines = tl.chart.ax.get_lines()
+    stopped = [ln for ln in lines if ln.get_color() == OKABE_ITO["vermillion"]]
+    assert any(ln.get_linestyle() in ("--", (0, (4, 2))) or ln.get_dashes() for ln in stopped if
+               ln.get_marker() in (None, "None", ""))
+    assert any(ln.get_marker() == "X" for ln in stopped)
+    arrows = [a for a in tl.chart.ax.texts if getattr(a, "arrow_patch", None) is not None]
+    assert len(arrows) == 1
+    legend = [t.get_text() for t in tl.chart._legend.get_texts()]
+    assert "information stopped (not passed on, or not recorded)" in legend and "information passed" in legend
+    allowed = {c.lower() for c in OKABE_ITO.values()} | {"#6e6e6e", "black", "white"}
+    for ln in lines:
+        c = ln.get_color()
+        assert (c.lower() if isinstance(c, str) else c) in allowed
+
+
+def test_timeline_highlights_the_lens_agency_lane(case):
+    tl = Timeline(case, case.module("f01-early"))
+    tl.set_highlight("police")
+    labels = tl.chart.ax.get_yticklabels()
+    bold = [t.get_text() for t in labels if t.get_fontweight() == "bold"]
+    assert bold == ["The police"] and tl.chart._highlight_band.get_visible()
+    assert "The lane of The police is highlighted." in tl.alt_text()
+
+
+# ------------------------------------------------------------------ decision point
+
+
+def _review_texts(case, decision_id):
+    d = case.decision(decision_id)
+    texts = [d.review.summary] + [q.quote for q in d.review.quotes] + [o.feedback for o in d.options]
+    texts += [w.text for w in d.went_well] + [w.quote.quote for w in d.went_well if w.quote]
+    if d.learning_together:
+        texts += [d.learning_together.front_of_mind, d.learning_together.would_have_helped]
+    return texts
+
+
+def test_before_submit_no_review_content_is_anywhere_in_the_widget_tree(case, tmp_path):
+    for did in ("hv-bruise", "social-assessment"):
+        view = DecisionView(case, did, AnswerStore(tmp_path, case))
+        text = _text(view)
+        assert not [t for t in _review_texts(case, did) if t in text]
+        assert view.reveal.children == () and not view.revealed
+        assert view.submit.description == SUBMIT_FIRST and view.submit.tooltip
+
+
+def test_decision_shows_the_scenario_as_the_role_held_it(case, tmp_path):
+    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+    html = view.scenario.value
+    assert "you are the health visitor, June 2019" in html
+    assert "Nursery notes a bruise" in html and "3 June 2019" in html and "Source: Chronology" in html
+    assert "What do you do?" in html
+    assert view.choice.options == (("Record it and wait", "record"), ("Talk to social care", "refer"),
+                                   ("Visit and see Sam", "visit"))
+    assert view.choice.value is None
+    assert (view.confidence.min, view.confidence.max) == (1, 5) and "confident" in view.confidence.description
+    assert view.rationale.description == "Your reasons" and view.rationale.placeholder
+
+
+def test_no_decision_scenario_contains_hindsight(case):
+    hidden = _hindsight_texts(case)
+    for d in case.decisions:
+        assert not [t for t in hidden if t in scenario_html(case, d)]
+
+
+def test_submit_without_a_choice_asks_for_one_and_records_nothing(case, tmp_path):
+    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+    view.submit.click()
+    assert "Choose an option" in view.status.value
+    assert not view.revealed and not (tmp_path / "answers.json").exists()
+
+
+def test_submit_records_the_answer_then_reveals_the_review_beside_it(case, tmp_path):
+    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+    view.choice.value = "visit"
+    view.confidence.value = 4
+    view.rationale.value = "I want to see Sam myself."
+    view.submit.click()
+    first = read_answers(tmp_path, case).first("hv-bruise")
+    assert (first["choice"], first["confidence"], first["rationale"]) == ("visit", 4, "I want to see Sam myself.")
+    assert view.revealed
+    side_by_side = view.reveal.children[0]
+    assert isinstance(side_by_side, widgets.HBox) and len(side_by_side.children) == 2
+    yours, review = (c.value for c in side_by_side.children)
+    assert "<h3>Your answer</h3>" in yours and "Visit and see Sam" in yours and "4 out of 5" in yours
+    assert "I want to see Sam myself." in yours and "1 of 2" in yours
+    assert "<h3>What the review found</h3>" in review
+    assert "Each agency held one piece of the picture and nobody put the pieces together." in review
+    assert "Serious Case Review overview report, quoted in the briefing (Analysis)" in review
+    assert "Nobody held the whole picture" in review  # theme title
+    assert "What went well" in review and "good practice was seen in the nursery" in review
+    assert "Seeing Sam helps but is not enough." in review and "(your choice)" in review
+    assert "What mattered most to you that day?" in _text(view.reveal)
+    assert "recorded" in view.status.value and view.submit.description == SUBMIT_CHANGE
+
+
+def test_changing_an_answer_after_the_reveal_is_kept_as_a_revision_and_not_graded(case, tmp_path):
+    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+    view.choice.value = "record"
+    view.submit.click()
+    view.choice.value = "refer"
+    view.rationale.value = "Changed my mind"
+    view.submit.click()
+    answers = read_answers(tmp_path, case)
+    assert answers.first("hv-bruise")["choice"] == "record"
+    assert [r["choice"] for r in answers.revisions("hv-bruise")] == ["refer"]
+    assert case.decision("hv-bruise").score(answers.first("hv-bruise")["choice"]) == 0.0
+    assert "revision" in view.status.value and "still the one that is graded" in view.status.value
+    yours = view.reveal.children[0].children[0].value
+    assert "Record it and wait" in yours and "later change" in yours and "Talk to social care" in yours
+
+
+def test_reopening_shows_the_recorded_decision_with_its_reveal(case, tmp_path):
+    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+    view.choice.value = "refer"
+    view.confidence.value = 5
+    view.rationale.value = "Share it."
+    view.submit.click()
+    again = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+    assert again.revealed
+    assert (again.choice.value, again.confidence.value, again.rationale.value) == ("refer", 5, "Share it.")
+    assert "What the review found" in _text(again) and again.submit.description == SUBMIT_CHANGE
+
+
+def test_multiple_choice_decision_uses_labelled_checkboxes_and_stores_a_list(case, tmp_path):
+    view = DecisionView(case, "social-assessment", AnswerStore(tmp_path, case))
+    assert [cb.description for cb in view.checkboxes] == ["What the parent says", "Earlier records",
+                                                          "Talk with Sam", "Close without a visit"]
+    view.submit.click()
+    assert "at least one option" in view.status.value
+    view.checkboxes[1].value = view.checkboxes[2].value = True
+    view.submit.click()
+    assert read_answers(tmp_path).first("social-assessment")["choice"] == ["history", "child"]
+    review = view.reveal.children[0].children[1].value
+    assert "relied on what the parent said" in review and "The child&#x27;s voice" in review
+
+
+def test_in_a_read_only_run_the_answer_is_revealed_but_not_saved(case, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_READ_ONLY", "1")
+    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+    assert "not saved in this run" in view.notices.value
+    view.choice.value = "refer"
+    view.submit.click()
+    assert view.revealed and "not saved" in view.status.value
+    assert "not saved" in view.reveal.children[0].children[0].value
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_damaged_answers_file_is_reported_in_plain_words_when_the_decision_opens(case, tmp_path):
+    (tmp_path / "answers.json").write_text("{{{", encoding="utf-8")
+    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+    assert "could not be read" in view.notices.value and "answers.json.corrupt-" in view.notices.value
+    assert 'role="alert"' in view.notices.value and not view.revealed
+
+
+_READ_ONLY_WIDGET = textwrap.dedent("""
+    import json, sys
+    from course.answers import AnswerStore
+    from course.case import load_case
+    from course.widgets.decision import DecisionView
+    case = load_case(sys.argv[2])
+    view = DecisionView(case, "hv-bruise", AnswerStore(sys.argv[1], case))
+    view.choice.value = "refer"
+    view.rationale.value = "kept on screen"
+    view.submit.click()
+    print(json.dumps({"status": view.status.value, "revealed": view.revealed,
+                      "yours": view.reveal.children[0].children[0].value, "rationale": view.rationale.value}))
+""")
+
+
+def test_a_read_only_folder_keeps_the_answer_on_screen_with_a_clear_message(case):
+    folder = Path(tempfile.mkdtemp(prefix="widget-ro-"))
+    try:
+        folder.chmod(0o555)
+        kwargs = {"user": "nobody", "group": "nogroup", "cwd": "/"} if os.geteuid() == 0 else {}
+        env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", "COURSE_READ_ONLY")}
+        env["PYTHONPATH"] = str(REPO)
+        env["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="mpl-")
+        os.chmod(env["MPLCONFIGDIR"], 0o777)
+        out = subprocess.run([sys.executable, "-c", _READ_ONLY_WIDGET, str(folder), str(FIXTURE)], env=env,
+                             capture_output=True, text=True, timeout=120, **kwargs)
+        assert out.returncode == 0, out.stderr
+        result = json.loads(out.stdout)
+        assert "read-only" in result["status"] and "still shown" in result["status"]
+        assert result["revealed"] and "Talk to social care" in result["yours"]
+        assert result["rationale"] == "kept on screen"
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(env.get("MPLCONFIGDIR", ""), ignore_errors=True)
+
+
+# ------------------------------------------------------------------ module summary
+
+
+def test_summary_rows_compare_first_answers_with_the_reviews_position(case, tmp_path):
+    store = AnswerStore(tmp_path, case)
+    store.record("hv-bruise", "visit", "", 2)
+    store.record("hv-bruise", "refer", "", 5)
+    rows = summary_rows(case, "f01-early", read_answers(tmp_path, case))
+    assert [r.decision_id for r in rows] == ["practice", "hv-bruise"]
+    practice, bruise = rows
+    assert not practice.answered and practice.points == 0.0 and practice.practice
+    assert bruise.your_choice == ("Visit and see Sam",) and bruise.points == 1.0 and bruise.max_points == 2
+    assert bruise.review_position == ("Talk to social care",) and bruise.changes == 1 and bruise.confidence == 2
+    multi = summary_rows(case, "f02-later", None)[0]
+    assert multi.review_position == ("Earlier records", "Talk with Sam")
+
+
+def test_summary_widget_shows_table_chart_and_key_points(case, tmp_path):
+    store = AnswerStore(tmp_path, case)
+    summary = Summary(case, "f01-early", lambda: (store.load(), None))
+    assert "Not answered yet" in summary.table.value and "0 of 3" in summary.table.value
+    store.record("hv-bruise", "refer", "", 4)
+    summary.refresh_button.click()
+    table = summary.table.value
+    assert "<caption>" in table and 'scope="col"' in table and "Talk to social care" in table
+    assert "2 of 2" in table and "2 of 3" in table
+    assert 'alt="Bar chart of your points' in summary.chart.value and "Decision 2: 2 of 2." in summary.chart.value
+    assert "A bruise was seen and passed on." in summary.key_points.value
+    assert plt.get_fignums() == []
+
+
+def test_summary_explains_a_damaged_answers_file_without_a_traceback(case):
+    summary = Summary(case, "f01-early", lambda: (None, "The answers file cannot be used: it is damaged."))
+    assert "cannot be used" in summary.message.value and "Traceback" not in _text(summary)
+    assert "Not answered yet" in summary.table.value
+
+
+def test_views_hold_no_case_facts_of_their_own():
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "course" / "widgets").glob("*.py"))
+    for fact in ("Daniel", "Pelka", "Coventry", "Luczak", "Krezolek", "Sam", "nursery", "bruise"):
+        assert fact not in source, fact
+
+
+def test_stop_labels_use_dates_label(case):
+    for s in slider_stops(case, None):
+        assert s.label == dates.label(s.date) and dates.end(s.date) == s.day
