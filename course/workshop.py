@@ -844,7 +844,8 @@ _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 """
 
-EXTERNAL_REF = r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import"""
+EXTERNAL_REF = (r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import"""
+                r"""|import\(\s*["']?\s*(?:https?:)?//|["']https?://[^"']*\.m?js["']""")
 
 
 def external_references(page: str) -> list[str]:
@@ -914,3 +915,69 @@ def run_report(submissions: Path | str, out: Path | str, case: Case, group: str 
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
     return report
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def html_to_pdf(page: Path, pdf: Path, chromium: str | None = None) -> None:
+    """Print an HTML file to PDF with headless Chromium (offline; no network, fresh profile)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    exe = chromium or shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    if not exe:
+        raise WorkshopError(["a PDF needs Chromium (the Debian package 'chromium'), which was not found. "
+                             "Use --format html and print the page to PDF from any browser."])
+    with tempfile.TemporaryDirectory(prefix="course-pdf-") as profile:
+        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+               "--no-pdf-header-footer", f"--print-to-pdf={pdf}", Path(page).resolve().as_uri()]
+        try:
+            subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+            raise WorkshopError([f"Chromium could not print the certificate to PDF ({e})."]) from None
+    if not Path(pdf).exists() or Path(pdf).stat().st_size == 0:
+        raise WorkshopError(["Chromium did not write the PDF."])
+
+
+def _write_one(case: Case, sub: Submission, out: Path, fmt: str, name: str, on, log: Path | None) -> list[Path]:
+    rec = trainee_record(case, sub)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    page = certificate_html(case, rec, name=name, on=on)
+    written = []
+    if fmt == "pdf":
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="course-cert-") as tmp:
+            src = Path(tmp) / "certificate.html"
+            src.write_text(page, encoding="utf-8")
+            html_to_pdf(src, out)
+    else:
+        out.write_text(page, encoding="utf-8")
+    written.append(out)
+    log = log or out.with_name(out.stem.replace("certificate", "reflective-log") + ".md"
+                               if "certificate" in out.stem else out.stem + "-reflective-log.md")
+    log.write_text(reflective_log_markdown(case, rec, name=name, on=on), encoding="utf-8")
+    written.append(log)
+    return written
+
+
+def write_certificates(case: Case, answers=None, submissions=None, out=None, out_dir="certificates", name: str = "",
+                       fmt: str = "html", on: dt.date | None = None, log=None) -> list[Path]:
+    """Write a certificate and reflective log for one trainee (`answers`: their workspace or answers file)
+    or for every trainee in a submissions folder. Returns the files written."""
+    ext = "pdf" if fmt == "pdf" else "html"
+    if submissions:
+        collection = collect(submissions, case)
+        written = []
+        for sub in collection.submissions:
+            base = Path(out_dir) / f"{sub.trainee}-certificate.{ext}"
+            written += _write_one(case, sub, base, fmt, "", on, None)
+        for e in collection.excluded:
+            print(f"Not included: {e.path} ({e.reason}).")
+        return written
+    sub = collect_trainee(answers or "workspace", case)
+    target = Path(out) if out else Path(f"certificate.{ext}")
+    return _write_one(case, sub, target, fmt, name, on, Path(log) if log else None)
