@@ -62,7 +62,7 @@ def _register_optional() -> None:
     """Subcommands whose modules may add themselves (grading, workshop, ...)."""
     import importlib
 
-    for name in ("grading_cli", "workshop_cli"):
+    for name in ("grading_cli", "workshop_cli", "authoring_cli"):
         try:
             mod = importlib.import_module(f"course.{name}")
         except ModuleNotFoundError as e:
