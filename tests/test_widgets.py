@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from html import escape as html_escape
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -249,10 +250,14 @@ def test_timeline_image_is_a_png_with_alt_text_generated_from_the_data(case):
     tl.slider.value = dt.date(2019, 6, 30)
     alt = tl.alt_text()
     assert alt == timeline_alt_text(case, case.module("f01-early"), tl.stop, False, "hv")
-    assert "one lane per agency (5)" in alt
-    assert "Information passed between agencies 1 time (arrows): nursery to health visitor, June 2019" in alt
+    assert "one lane per agency (5)" in alt and "3 events known to agencies" in alt
+    assert "Information passed between agencies 1 time (arrows)." in alt
     assert "Information stopped 1 time" in alt and "police to social care, mid-July 2019" in alt
     assert "A vertical line marks June 2019; 1 event after it is faded." in alt
+    full = tl.alt_text(full=True)
+    assert "Information passed between agencies 1 time (arrows): nursery to health visitor, June 2019" in full
+    assert "police to social care, mid-July 2019: No notification was sent." in full
+    assert "The police: 1 event." in full
     html = tl.image.value
     m = re.search(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)"', html)
     assert m and "Information stopped" in m.group(2)
@@ -260,7 +265,7 @@ def test_timeline_image_is_a_png_with_alt_text_generated_from_the_data(case):
     png = base64.b64decode(m.group(1))
     img = Image.open(io.BytesIO(png))
     assert img.format == "PNG" and img.size[0] >= 1000
-    assert alt.replace("'", "&#x27;") in tl.description.value or alt in tl.description.value
+    assert html_escape(full) in tl.description.value and "<details" in tl.description.value
 
 
 def test_timeline_draws_stopped_flows_distinctly_with_the_okabe_ito_palette(case):

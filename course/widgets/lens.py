@@ -13,7 +13,7 @@ import ipywidgets as widgets
 
 from .. import dates, knowledge
 from ..case import Case, Event, Module
-from .a11y import STYLE, agency_phrase, esc
+from .a11y import STYLE, esc
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def _short(case: Case, agency_id: str) -> str:
 def lens_html(case: Case, agency: str, stop: Stop, whole: bool = False) -> str:
     """The lens list as semantic HTML: a heading, then <ul>/<li> newest first."""
     items = lens_items(case, agency, stop.day, whole)
-    who = agency_phrase(case.agency(agency).name)
+    who = f"the {case.agency(agency).short}"
     if whole:
         heading = f"The whole picture {stop.phrase}: what every agency held"
         note = ("No single agency held all of this at the time. Items marked “not held by "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import textwrap
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -142,18 +143,19 @@ def _plural(n: int, word: str) -> str:
 
 def timeline_alt_text(case: Case, module: Module | None = None, stop: Stop | None = None,
                       show_hindsight: bool = False, highlight: str | None = None,
-                      data: TimelineData | None = None) -> str:
-    """A plain-text description of the chart, generated from the same data it draws."""
+                      data: TimelineData | None = None, full: bool = False) -> str:
+    """A plain-text description of the chart, generated from the same data it draws: short enough for an
+    image's alt text, or (`full`) with every lane and every flow for the text description beside it."""
     data = data or timeline_data(case, module)
     names = [case.agency(a).name for a in data.lanes]
     events = {m.event_id for m in data.marks}
     out = [f"Swimlane timeline for {data.period_text}, one lane per agency ({len(names)}): {', '.join(names)}."]
-    out.append(f"{_plural(len(events), 'event')} known to agencies at the time, shown as "
-               f"{_plural(len(data.marks), 'mark')} in the lanes of the agencies that held them "
-               "(a dot where the source gives the day, a bar across the month or year otherwise).")
-    for lane, agency in enumerate(data.lanes):
-        n = len({m.event_id for m in data.marks if m.lane == lane})
-        out.append(f"{case.agency(agency).name}: {_plural(n, 'event')}.")
+    out.append(f"{_plural(len(events), 'event')} known to agencies at the time, shown in the lanes of the agencies "
+               "that held them (a dot where the source gives the day, a bar across the month or year otherwise).")
+    if full:
+        for lane, agency in enumerate(data.lanes):
+            n = len({m.event_id for m in data.marks if m.lane == lane})
+            out.append(f"{case.agency(agency).name}: {_plural(n, 'event')}.")
 
     def who(a):
         return case.agency(a).short if a else "no one named"
@@ -161,11 +163,18 @@ def timeline_alt_text(case: Case, module: Module | None = None, stop: Stop | Non
     passed = [f for f in data.flows if f.status == "passed"]
     stopped = [f for f in data.flows if f.status == "stopped"]
     if passed:
-        out.append(f"Information passed between agencies {_plural(len(passed), 'time')} (arrows): " + "; ".join(
-            f"{who(f.from_agency)} to {who(f.to_agency)}, {f.date_text}" for f in passed) + ".")
+        text = f"Information passed between agencies {_plural(len(passed), 'time')} (arrows)"
+        if full:
+            text += ": " + "; ".join(f"{who(f.from_agency)} to {who(f.to_agency)}, {f.date_text}" for f in passed)
+        out.append(text + ".")
     if stopped:
-        out.append(f"Information stopped {_plural(len(stopped), 'time')} (dashed lines ending in a cross): " + "; ".join(
-            f"{who(f.from_agency)} to {who(f.to_agency)}, {f.date_text}: {f.how.rstrip('.')}" for f in stopped) + ".")
+        text = f"Information stopped {_plural(len(stopped), 'time')} (dashed lines ending in a cross): "
+        if full:
+            text += "; ".join(f"{who(f.from_agency)} to {who(f.to_agency)}, {f.date_text}: {f.how.rstrip('.')}"
+                              for f in stopped)
+        else:
+            text += "; ".join(f"{who(f.from_agency)} to {who(f.to_agency)}, {f.date_text}" for f in stopped)
+        out.append(text + ".")
     if not data.flows:
         out.append("No information passing between agencies is recorded for this period.")
     if highlight:
@@ -177,6 +186,8 @@ def timeline_alt_text(case: Case, module: Module | None = None, stop: Stop | Non
     if show_hindsight:
         out.append(f"A separate bottom lane shows {_plural(len(data.hindsight_marks), 'fact')} that emerged only "
                    "afterwards and were not known to any professional at the time.")
+    if not full:
+        out.append("A full text description follows the chart.")
     return " ".join(out)
 
 
@@ -188,9 +199,17 @@ class TimelineFigure:
         self.module = module
         self.data = data or timeline_data(case, module)
         n = len(self.data.lanes)
-        self.figure = Figure(figsize=(13, max(4.0, 0.8 * (n + 1) + 2.4)), dpi=dpi)
+        # Sizes in inches, so that lanes keep the same height however many there are.
+        width, top, bottom = 13.0, 0.9, 1.75
+        height = top + bottom + 0.62 * (n + 1)
+        self._names = [textwrap.fill(case.agency(a).name, 26) for a in self.data.lanes]
+        longest = max(len(line) for name in [*self._names, HINDSIGHT_LANE.replace(" (", "\n(")]
+                      for line in name.splitlines())
+        left = min(3.6, 0.3 + 0.125 * longest * FONT_SIZE / 14)
+        self.figure = Figure(figsize=(width, height), dpi=dpi)
         self.canvas = FigureCanvasAgg(self.figure)
-        self.ax = self.figure.add_axes((0.2, 0.28, 0.77, 0.62))
+        self.ax = self.figure.add_axes((left / width, bottom / height, 1 - (left + 0.35) / width,
+                                        1 - (top + bottom) / height))
         self._background = None
         self.show_hindsight = False
         self.highlight: str | None = None
@@ -230,7 +249,7 @@ class TimelineFigure:
                 self._hind_artists += ax.plot(self._x(m.start), y, marker="D", ms=12, color=GREY, mec="black",
                                               zorder=4, visible=False)
             else:
-                self._hind_artists += ax.plot([self._x(m.start), self._x(m.end)], [y, y], color=GREY, lw=8,
+                self._hind_artists += ax.plot([self._x(m.start), self._x(m.end)], [y, y], color=GREY, lw=5,
                                               ls=(0, (2, 1)), zorder=3, visible=False)
 
         for i, f in enumerate(data.flows):
@@ -243,7 +262,9 @@ class TimelineFigure:
                                             shrinkA=8, shrinkB=8))
             else:
                 if f.from_lane is not None and f.to_lane is not None:
-                    y0, y1 = f.from_lane, f.from_lane + 0.6 * (f.to_lane - f.from_lane)
+                    # The line runs to the edge of the receiving lane and stops there: it never arrived.
+                    direction = 1 if f.to_lane > f.from_lane else -1
+                    y0, y1 = f.from_lane, f.to_lane - direction * 0.42
                 elif f.from_lane is not None:
                     y0, y1 = f.from_lane, f.from_lane + 0.45
                 else:
@@ -272,8 +293,9 @@ class TimelineFigure:
         ax.set_axisbelow(True)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-        self.figure.suptitle(f"Who held what: {data.period_text}", fontsize=TITLE_SIZE, x=0.02, ha="left",
-                             y=0.985, fontweight="bold")
+        self.figure.text(0.01, 1 - 0.12 / self.figure.get_figheight(), textwrap.shorten(
+            f"Who held what: {data.period_text}", 110, placeholder=" ..."), fontsize=TITLE_SIZE, ha="left", va="top",
+            fontweight="bold")
         handles = [
             Line2D([], [], ls="none", marker="o", ms=12, color=C_EVENT, mec="black", label="event (day given)"),
             Line2D([], [], color=C_SPAN, lw=8, marker="|", ms=16, mew=2.5, mec=C_EVENT,
@@ -283,12 +305,13 @@ class TimelineFigure:
                    label="information stopped (not passed on, or not recorded)"),
             Line2D([], [], color=C_LINE, lw=3, label="date shown (later events faded)"),
         ]
-        self._legend = self.figure.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.02, 0.0), ncol=3,
-                                          fontsize=FONT_SIZE - 2, frameon=False)
+        self._legend = self.figure.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.01, 0.0), ncol=3,
+                                          fontsize=FONT_SIZE - 2, frameon=False, columnspacing=1.2,
+                                          handletextpad=0.5)
 
     def _apply_ylim(self) -> None:
         """Lanes top to bottom; the hindsight lane only when asked for."""
-        names = [self.case.agency(a).name for a in self.data.lanes]
+        names = list(self._names)
         if self.show_hindsight:
             names.append(HINDSIGHT_LANE.replace(" (", "\n("))
         lane = self.data.lanes.index(self.highlight) if self.highlight in self.data.lanes else None
@@ -386,9 +409,9 @@ class Timeline(widgets.VBox):
     def stop(self) -> Stop:
         return self._stop_by_day[self.slider.value]
 
-    def alt_text(self) -> str:
+    def alt_text(self, full: bool = False) -> str:
         return timeline_alt_text(self.case, self.module, self.stop, self.chart.show_hindsight, self.chart.highlight,
-                                 data=self.chart.data)
+                                 data=self.chart.data, full=full)
 
     def set_highlight(self, agency: str | None) -> None:
         self.chart.set_static(highlight=agency)
@@ -403,8 +426,7 @@ class Timeline(widgets.VBox):
 
     def _render(self) -> None:
         self.chart.set_day(self.stop)
-        alt = self.alt_text()
         caption = f"Timeline at {self.stop.label}. A text description follows the chart."
-        self.image.value = figure_html(self.chart.render_png(), alt, caption)
+        self.image.value = figure_html(self.chart.render_png(), self.alt_text(), caption)
         self.description.value = (f'{STYLE}<details class="course-view"><summary>Text description of the timeline'
-                                  f"</summary><p>{esc(alt)}</p></details>")
+                                  f"</summary><p>{esc(self.alt_text(full=True))}</p></details>")
