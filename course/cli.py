@@ -69,7 +69,8 @@ def _register_optional() -> None:
             if e.name != f"course.{name}":
                 raise
             continue
-        _EXTRA_COMMANDS.append(mod.register)
+        if mod.register not in _EXTRA_COMMANDS:  # main() may run more than once in a process (tests)
+            _EXTRA_COMMANDS.append(mod.register)
 
 
 def main(argv: list[str] | None = None) -> int:

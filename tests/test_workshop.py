@@ -1,0 +1,333 @@
+"""Workshop reports: a group's first answers against the review, from generated submissions on the fictional case."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course.workshop import (
+    WorkshopError,
+    aligned_options,
+    build_report,
+    collect,
+    divergence_html,
+    excluded_html,
+    external_references,
+    option_chart_alt,
+    report_sections,
+    run_report,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "case"
+
+# Who answered what (first answers): decision -> (choice, confidence). Fictional trainees.
+ROOM = {
+    "tr-ash": {"practice": ("a", 5), "hv-bruise": ("refer", 4), "social-assessment": (["history", "child"], 3)},
+    "tr-bea": {"practice": ("b", 5), "hv-bruise": ("record", 5), "social-assessment": (["parent"], 4)},
+    "tr-cal": {"practice": ("a", 2), "hv-bruise": ("visit", 2)},
+    "tr-dee": {"practice": ("a", 3), "hv-bruise": ("record", 4), "social-assessment": (["history", "skip"], 5)},
+}
+MODULE_OF = {"practice": "f01-early", "hv-bruise": "f01-early", "social-assessment": "f02-later"}
+
+
+def doc(answers: dict, course="fictional-sam", version="1") -> dict:
+    decisions = {}
+    for did, (choice, conf) in answers.items():
+        first = {"choice": choice, "rationale": f"because {did}", "confidence": conf,
+                 "submitted_at": "2026-01-05T10:00:00Z", "revealed_at": "2026-01-05T10:00:00Z"}
+        decisions[did] = {"first": first, "revisions": []}
+    return {"schema": 1, "course": course, "course_version": version, "decisions": decisions, "activity": {}}
+
+
+def make_nbgrader_tree(root: Path, room=ROOM) -> Path:
+    """<root>/<trainee>/<module>/answers.json, as in nbgrader's submitted/ and autograded/ folders."""
+    for trainee, answers in room.items():
+        for module in sorted(set(MODULE_OF.values())):
+            mine = {d: a for d, a in answers.items() if MODULE_OF[d] == module}
+            if mine:
+                p = root / trainee / module / "answers.json"
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_text(json.dumps(doc(mine)), encoding="utf-8")
+    return root
+
+
+def make_flat(root: Path, room=ROOM) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for trainee, answers in room.items():
+        (root / f"{trainee}.json").write_text(json.dumps(doc(answers)), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def case(fixture_case):
+    return fixture_case
+
+
+def expected_counts(room=ROOM):
+    counts: dict[str, dict[str, int]] = {}
+    for answers in room.values():
+        for did, (choice, _) in answers.items():
+            for c in [choice] if isinstance(choice, str) else choice:
+                counts.setdefault(did, {}).setdefault(c, 0)
+                counts[did][c] += 1
+    return counts
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def test_nbgrader_tree_and_flat_folder_give_the_same_counts(case, tmp_path):
+    tree = build_report(case, collect(make_nbgrader_tree(tmp_path / "tree"), case))
+    flat = build_report(case, collect(make_flat(tmp_path / "flat"), case))
+    for a, b in zip(tree.decisions, flat.decisions, strict=True):
+        assert [o.count for o in a.options] == [o.count for o in b.options]
+        assert (a.answered, a.aligned, a.confidence) == (b.answered, b.aligned, b.confidence)
+    assert tree.participants == flat.participants == len(ROOM)
+
+
+def test_counts_per_option_match_the_generated_answers_exactly(case, tmp_path):
+    report = build_report(case, collect(make_nbgrader_tree(tmp_path / "s"), case))
+    want = expected_counts()
+    for s in report.decisions:
+        got = {o.id: o.count for o in s.options if o.count}
+        assert got == want[s.decision.id], s.decision.id
+        assert s.answered == sum(1 for a in ROOM.values() if s.decision.id in a)
+        assert s.participants == len(ROOM)
+
+
+def test_alignment_confidence_and_confident_divergence_follow_the_scores(case, tmp_path):
+    report = build_report(case, collect(make_flat(tmp_path / "s"), case))
+    by = {s.decision.id: s for s in report.decisions}
+    hv = by["hv-bruise"]
+    assert aligned_options(hv.decision) == ("refer",)
+    assert hv.aligned == 1  # only ash chose 'refer'
+    assert hv.confidence == (0, 1, 0, 2, 1)
+    assert hv.confident_divergent == 2  # bea (record, 5) and dee (record, 4) scored 0
+    assert hv.mean_fraction == pytest.approx((1 + 0 + 0.5 + 0) / 4)
+    sa = by["social-assessment"]  # multiple choice: history+child = 4 = max; parent = 0; history+skip = 0
+    assert aligned_options(sa.decision) == ("history", "child")
+    assert sa.aligned == 1 and sa.answered == 3
+    assert sa.confident_divergent == 2  # bea (4) and dee (5)
+
+
+def test_the_room_diverged_most_where_fewest_matched_the_review(case, tmp_path):
+    report = build_report(case, collect(make_flat(tmp_path / "s"), case))
+    order = [s.decision.id for s in report.diverged_most()]
+    # hv-bruise 1/4 aligned (25%), social-assessment 1/3 (33%), practice 3/4 (75%)
+    assert order == ["hv-bruise", "social-assessment", "practice"]
+    assert "Where the room diverged most" in divergence_html(report)
+
+
+def test_participants_are_anonymised_in_a_stable_order_unless_names_are_asked_for(case, tmp_path):
+    folder = make_flat(tmp_path / "s")
+    report = build_report(case, collect(folder, case))
+    page = "".join(report_sections(report))
+    assert {"Participant 1", "Participant 2", "Participant 3", "Participant 4"} <= set(
+        re.findall(r"Participant \d", page))
+    for trainee in ROOM:
+        assert trainee not in page
+    assert collect(folder, case).labels() == collect(folder, case).labels()
+    named = "".join(report_sections(build_report(case, collect(folder, case), names=True)))
+    assert all(t in named for t in ROOM)
+
+
+def test_rationales_are_not_shown_in_the_group_report(case, tmp_path):
+    page = "".join(report_sections(build_report(case, collect(make_flat(tmp_path / "s"), case))))
+    assert "because hv-bruise" not in page
+
+
+def test_modules_parameter_limits_the_report_and_unknown_modules_fail(case, tmp_path):
+    col = collect(make_flat(tmp_path / "s"), case)
+    report = build_report(case, col, modules="f02-later")
+    assert [s.decision.id for s in report.decisions] == ["social-assessment"]
+    with pytest.raises(WorkshopError, match="unknown module id.*'f09'"):
+        build_report(case, col, modules=["f09"])
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_empty_folder_fails_with_a_clear_message(case, tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(WorkshopError, match=r"No answers files found in .*empty\. Expected nbgrader's submitted/"):
+        collect(tmp_path / "empty", case)
+
+
+def test_missing_folder_fails_with_a_clear_message(case, tmp_path):
+    with pytest.raises(WorkshopError, match="does not exist"):
+        collect(tmp_path / "nowhere", case)
+
+
+def test_corrupt_answers_file_fails_naming_the_file(case, tmp_path):
+    folder = make_nbgrader_tree(tmp_path / "s")
+    bad = folder / "tr-cal" / "f01-early" / "answers.json"
+    bad.write_text('{"schema": 1, "decisions": {', encoding="utf-8")
+    with pytest.raises(WorkshopError) as e:
+        collect(folder, case)
+    assert "tr-cal/f01-early/answers.json" in str(e.value)
+    assert "damaged and cannot be read" in str(e.value)
+
+
+def test_unknown_decision_id_fails_naming_the_file_and_the_id(case, tmp_path):
+    folder = make_flat(tmp_path / "s")
+    d = doc({"hv-bruise": ("refer", 3)})
+    d["decisions"]["d-not-in-this-course"] = d["decisions"]["hv-bruise"]
+    (folder / "eve.json").write_text(json.dumps(d), encoding="utf-8")
+    with pytest.raises(WorkshopError) as e:
+        collect(folder, case)
+    assert "eve.json: unknown decision id 'd-not-in-this-course'" in str(e.value)
+
+
+def test_unknown_option_fails_naming_the_file_decision_and_option(case, tmp_path):
+    folder = make_flat(tmp_path / "s")
+    (folder / "eve.json").write_text(json.dumps(doc({"hv-bruise": ("phone", 3)})), encoding="utf-8")
+    with pytest.raises(WorkshopError, match=r"eve\.json: decision 'hv-bruise': unknown option id\(s\) 'phone'"):
+        collect(folder, case)
+
+
+def test_answers_from_another_course_version_are_listed_and_never_counted(case, tmp_path):
+    folder = make_flat(tmp_path / "s")
+    (folder / "old.json").write_text(json.dumps(doc({"hv-bruise": ("refer", 5)}, version="0")), encoding="utf-8")
+    (folder / "other.json").write_text(json.dumps(doc({"x": ("y", 1)}, course="another-course")), encoding="utf-8")
+    col = collect(folder, case)
+    assert sorted(e.path.name for e in col.excluded) == ["old.json", "other.json"]
+    report = build_report(case, col)
+    assert report.participants == len(ROOM)
+    hv = next(s for s in report.decisions if s.decision.id == "hv-bruise")
+    assert hv.options[1].count == expected_counts()["hv-bruise"]["refer"]  # the old 'refer' is not added
+    section = html.unescape(excluded_html(report))
+    assert "Not counted: answers from another version of the course" in section
+    assert "answers from version '0' of the course" in section
+    assert "answers from another course ('another-course'" in section
+
+
+def test_chart_alt_text_gives_every_count(case, tmp_path):
+    report = build_report(case, collect(make_flat(tmp_path / "s"), case))
+    hv = next(s for s in report.decisions if s.decision.id == "hv-bruise")
+    alt = option_chart_alt(hv)
+    assert "Talk to social care (the review's position): 1." in alt
+    assert "Record it and wait: 2." in alt
+
+
+def test_report_template_has_a_parameters_cell_hidden_code_and_no_outputs():
+    nb = nbformat.read(ROOT / "notebooks" / "workshop" / "report.ipynb", as_version=4)
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    for name in ("submissions", "group", "modules", "names", "case_dir"):
+        assert re.search(rf"^{name} = ", params[0].source, flags=re.M)
+    for c in nb.cells:
+        if c.cell_type == "code":
+            assert c.outputs == [] and c.execution_count is None
+            assert c.metadata["jupyter"]["source_hidden"] is True
+
+
+# --------------------------------------------------------------------------- the HTML report (papermill)
+
+
+class _Cells(HTMLParser):
+    """Collects the data-* attributes of the report's sections, rows and cells."""
+
+    def __init__(self):
+        super().__init__()
+        self.items: list[dict] = []
+        self.imgs: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img":
+            self.imgs.append(a)
+        if any(k.startswith("data-") for k in a):
+            self.items.append({"tag": tag, **a})
+
+
+def _tree_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        h.update(str(p.relative_to(folder)).encode())
+        if p.is_file():
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.mark.slow
+def test_html_report_counts_match_the_inputs_and_it_is_self_contained(case, tmp_path):
+    folder = make_nbgrader_tree(tmp_path / "submitted")
+    (folder / "old" / "f01-early").mkdir(parents=True)
+    (folder / "old" / "f01-early" / "answers.json").write_text(
+        json.dumps(doc({"hv-bruise": ("refer", 5)}, version="0")), encoding="utf-8")
+    before = _tree_hash(folder)
+    out = tmp_path / "report.html"
+    run_report(folder, out, case, group="Fictional LSCB, March", progress=False)
+    page = out.read_text(encoding="utf-8")
+
+    assert _tree_hash(folder) == before  # the report wrote nothing into the submissions
+    assert "http://" not in page and "https://" not in page and external_references(page) == []
+    assert "<title>Workshop report — Fictional LSCB, March</title>" in page
+    assert "load_case" not in page and "import " not in page  # no code
+
+    p = _Cells()
+    p.feed(page)
+    stats = {i["data-stat"]: i for i in p.items if "data-stat" in i}
+    assert page.count('data-stat="participants">4<') == 1
+    assert 'data-stat="excluded">1<' in page
+    assert stats
+    want = expected_counts()
+    sections = [i for i in p.items if i["tag"] == "section" and "data-decision" in i]
+    assert [s["data-decision"] for s in sections] == ["practice", "hv-bruise", "social-assessment"]
+    for s in sections:
+        did = s["data-decision"]
+        assert int(s["data-answered"]) == sum(1 for a in ROOM.values() if did in a)
+    # Option rows in document order carry their counts: compare with the inputs, decision by decision.
+    rows = [i for i in p.items if i["tag"] == "td" and "data-count" in i]
+    options = [(d.id, o.id) for d in case.decisions for o in d.options]
+    assert len(rows) == len(options)
+    for (did, oid), row in zip(options, rows, strict=True):
+        assert int(row["data-count"]) == want.get(did, {}).get(oid, 0), (did, oid)
+    # Charts: embedded PNGs with alt text.
+    assert p.imgs and all(i["src"].startswith("data:image/png;base64,") and len(i["alt"]) > 20 for i in p.imgs)
+    assert "Not counted: answers from another version of the course" in page
+    assert "Participant 5" in page  # the excluded trainee, anonymised
+
+
+@pytest.mark.slow
+def test_workshop_command_writes_the_report_and_says_what_it_counted(tmp_path, capsys):
+    from course.cli import main
+
+    folder = make_flat(tmp_path / "s")
+    out = tmp_path / "r.html"
+    rc = main(["workshop", "--submissions", str(folder), "--out", str(out), "--data", str(FIXTURE),
+               "--group", "Group A", "--quiet"])
+    assert rc == 0 and out.exists()
+    assert "4 participant(s), 3 decision(s)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("breakage, message", [
+    ("empty", "No answers files found in"),
+    ("corrupt", "ash.json: The answers file"),
+    ("unknown-id", "ash.json: unknown decision id 'd-ghost'"),
+])
+def test_workshop_command_fails_with_the_message_for_each_bad_input(tmp_path, capsys, breakage, message):
+    from course.cli import main
+
+    folder = tmp_path / "s"
+    folder.mkdir()
+    if breakage == "corrupt":
+        (folder / "ash.json").write_text("{not json", encoding="utf-8")
+    elif breakage == "unknown-id":
+        d = doc({"hv-bruise": ("refer", 3)})
+        d["decisions"]["d-ghost"] = d["decisions"]["hv-bruise"]
+        (folder / "ash.json").write_text(json.dumps(d), encoding="utf-8")
+    rc = main(["workshop", "--submissions", str(folder), "--out", str(tmp_path / "r.html"), "--data", str(FIXTURE),
+               "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert message in err
+    assert not (tmp_path / "r.html").exists()
