@@ -76,6 +76,38 @@ def _certificate(args: argparse.Namespace) -> int:
     return 0
 
 
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "facilitator-guide.md"
+
+
+def _facilitator_notes(args: argparse.Namespace) -> int:
+    from .workshop import WorkshopError, facilitator_notes_markdown, guide_with_notes
+
+    case = _case(args)
+    if case is None:
+        return 2
+    notes = facilitator_notes_markdown(case)
+    if not (args.write or args.check):
+        print(notes, end="")
+        return 0
+    guide = Path(args.guide)
+    try:
+        text = guide.read_text(encoding="utf-8")
+        updated = guide_with_notes(text, notes)
+    except (OSError, WorkshopError) as e:
+        print(f"course facilitator-notes: {guide}: {e}", file=sys.stderr)
+        return 1
+    if args.check:
+        if updated != text:
+            print(f"{guide}: the decision prompts are out of date; run: course facilitator-notes --write",
+                  file=sys.stderr)
+            return 1
+        print(f"{guide}: the decision prompts match the case pack.")
+        return 0
+    guide.write_text(updated, encoding="utf-8")
+    print(f"Updated the decision prompts in {guide}.")
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("workshop", help="a group's answers against the review: a self-contained HTML report")
     p.add_argument("--submissions", required=True,
@@ -109,3 +141,11 @@ def register(sub) -> None:
     p.add_argument("--date", help="the date on the certificate, YYYY-MM-DD (default: today)")
     p.add_argument("--data", help="a case pack folder (default: the course's data/)")
     p.set_defaults(func=_certificate)
+
+    p = sub.add_parser("facilitator-notes", help="discussion prompts for every decision, from the case pack")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="update the generated section of the facilitator guide")
+    mode.add_argument("--check", action="store_true", help="fail if the guide's section is out of date")
+    p.add_argument("--guide", default=str(GUIDE), help="the guide to update (default: docs/facilitator-guide.md)")
+    p.add_argument("--data", help="a case pack folder (default: the course's data/)")
+    p.set_defaults(func=_facilitator_notes)
