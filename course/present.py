@@ -143,6 +143,18 @@ def wait_until_serving(url: str, proc: subprocess.Popen, timeout: float = 60.0) 
     raise PresentError(f"Voila did not start within {timeout:.0f} s")
 
 
+def _stop_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so that `finally` stops Voila (and its kernels) instead of orphaning it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        def _exit(signum, frame):
+            raise SystemExit(0)
+
+        signal.signal(signal.SIGTERM, _exit)
+
+
 def serve(module: str | None = None, port: int = 0, no_browser: bool = False, data: Path | None = None,
           on_ready=None) -> int:
     """Start Voila on 127.0.0.1:`port` (a free port when 0), print the address, and run until interrupted."""
@@ -157,6 +169,7 @@ def serve(module: str | None = None, port: int = 0, no_browser: bool = False, da
         proc = subprocess.Popen(voila_command(notebook, port), cwd=tmp, env=voila_environment(share, data),
                                 stdout=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}/"
+        _stop_on_sigterm()
         try:
             wait_until_serving(url, proc)
             print(f"Projector view: {url}", flush=True)

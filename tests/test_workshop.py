@@ -374,3 +374,97 @@ def test_facilitator_guide_plans_use_the_modules_and_carry_the_wellbeing_essenti
                    "safeguarding lead", "## Ground rules", "### With nbgrader", "### Without nbgrader",
                    "## Using the room report", "course present", "not an assessment of competence"):
         assert needed in guide, needed
+
+
+# --------------------------------------------------------------------------- the projector view (Voila)
+
+
+def test_projector_notebook_shows_lens_and_timeline_with_hidden_code_and_no_answer_store(tmp_path):
+    from course.present import CONTENT_WARNING, prepare
+
+    nb_path, share = prepare(tmp_path, module="f01-early", data=FIXTURE)
+    nb = nbformat.read(nb_path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.metadata["jupyter"]["source_hidden"] for c in code)
+    source = "\n".join(c.source for c in code)
+    assert "Lens(case, module)" in source and "Timeline(case, module)" in source
+    assert "answers" not in source and "open_module" not in source  # nothing that could write answers
+    assert CONTENT_WARNING in nb.cells[0].source
+    template = (share / "voila" / "templates" / "course-offline" / "index.html.j2").read_text(encoding="utf-8")
+    assert "voila/templates/lab/index.html.j2" in template and "html_head_js_mermaidjs" in template
+
+
+def test_projector_view_refuses_an_unknown_module(tmp_path):
+    from course.present import PresentError, prepare
+
+    with pytest.raises(PresentError, match="unknown module 'f09'"):
+        prepare(tmp_path, module="f09", data=FIXTURE)
+
+
+def test_present_command_takes_a_port_and_no_browser():
+    from course.cli import _register_optional, build_parser
+
+    _register_optional()
+    args = build_parser().parse_args(["present", "--port", "8899", "--no-browser", "--module", "m02-fracture"])
+    assert (args.port, args.no_browser, args.module) == (8899, True, "m02-fracture")
+
+
+@pytest.mark.slow
+def test_projector_view_is_served_offline_without_code(tmp_path, capsys):
+    import urllib.request
+
+    from course.present import serve
+
+    pages: dict[str, str] = {}
+
+    def fetch(url):
+        with urllib.request.urlopen(url, timeout=180) as r:
+            pages["index"] = r.read().decode("utf-8")
+        local = re.findall(r'(?:src|href)="(/[^"]+\.(?:css|js)[^"]*)"', pages["index"])
+        for path in local:
+            with urllib.request.urlopen(url.rstrip("/") + path, timeout=30) as r:
+                assert r.status == 200, path
+                if ".css" in path or "voila-style.js" in path:
+                    pages[path] = r.read().decode("utf-8", "replace")
+
+    assert serve(module="f01-early", data=FIXTURE, on_ready=fetch) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"Projector view: http://127\.0\.0\.1:\d+/", out)
+    page = pages["index"]
+    assert external_references(page) == []
+    assert "cdn.jsdelivr.net" not in page and "cdnjs" not in page and "unpkg" not in page
+    assert "load_case" not in page and "Timeline(case" not in page  # no code shown
+    assert page.count("application/vnd.jupyter.widget-view+json") >= 2  # the lens and the timeline
+    assert "Content warning" in page
+    for path, body in pages.items():
+        if path != "index":
+            assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", body), path  # fonts and images are local
+
+
+@pytest.mark.slow
+def test_present_command_prints_its_address_on_the_given_port_and_stops_voila_on_sigterm():
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    import psutil
+
+    from course.present import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "course.cli", "present", "--no-browser", "--port", str(port),
+                             "--data", str(FIXTURE)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            cwd=ROOT)
+    try:
+        line = proc.stdout.readline()
+        assert line.strip() == f"Projector view: http://127.0.0.1:{port}/"
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert children  # Voila
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    psutil.wait_procs(children, timeout=10)
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
