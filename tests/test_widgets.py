@@ -245,6 +245,29 @@ def test_timeline_slider_updates_the_same_figure_and_opens_no_new_ones(case):
     assert plt.get_fignums() == before
 
 
+def test_a_date_step_reencodes_no_image_but_a_static_change_does(case):
+    tl = Timeline(case, case.module("f01-early"))
+    renders = tl.chart.background_renders
+    for stop in tl.stops:
+        tl.slider.value = stop.day
+    assert tl.chart.background_renders == renders
+    tl.set_highlight("police")
+    assert tl.chart.background_renders == renders + 1
+    tl.slider.value = tl.stops[0].day
+    assert tl.chart.background_renders == renders + 1
+
+
+def test_the_date_layer_is_drawn_from_the_date_artists_in_figure_pixels(case):
+    tl = Timeline(case, case.module("f01-early"))
+    tl.slider.value = dt.date(2019, 7, 31)
+    x = tl.chart.ax.transData.transform((mdates.date2num(dt.date(2019, 7, 31)), 0))[0]
+    svg = tl.chart.date_layer_svg()
+    w, h = tl.chart.canvas.get_width_height()
+    assert f'viewBox="0 0 {w} {h}"' in svg and f'<line x1="{x:.1f}"' in svg and f'<rect x="{x:.1f}"' in svg
+    assert ">July 2019</text>" in svg and 'aria-hidden="true"' in svg
+    assert svg in tl.image.value
+
+
 def test_timeline_image_is_a_png_with_alt_text_generated_from_the_data(case):
     tl = Timeline(case, case.module("f01-early"), highlight="hv")
     tl.slider.value = dt.date(2019, 6, 30)

@@ -1,8 +1,10 @@
 """The swimlane timeline: one lane per agency, events as marks, information passed (arrows) or stopped.
 
-The figure is built once. Moving the date only moves the date line and the shading of what came later
-(blitted over a cached background), and the PNG is re-encoded into the same HTML <img>, whose alt text is
-generated from the data. No pyplot figure is ever opened, so nothing leaks between cells.
+The figure is built once. Moving the date updates only the date artists (line, label, shading of what came
+later). The chart without them is encoded to PNG once per static state (lanes, highlighted agency,
+hindsight lane); the date layer is then drawn from those same artists as a small SVG over the <img>, so a
+slider step re-encodes no image. `render_png` still composites the whole chart (blitting) for export. The
+<img> carries alt text generated from the data. No pyplot figure is ever opened, so nothing leaks.
 """
 
 from __future__ import annotations
@@ -211,6 +213,9 @@ class TimelineFigure:
         self.ax = self.figure.add_axes((left / width, bottom / height, 1 - (left + 0.35) / width,
                                         1 - (top + bottom) / height))
         self._background = None
+        self._background_png: bytes | None = None
+        self._background_b64: tuple[bytes, str] | None = None
+        self.background_renders = 0  # how many times the background was encoded (it should be rare)
         self.show_hindsight = False
         self.highlight: str | None = None
         self.day: dt.date = self.data.start
@@ -351,25 +356,72 @@ class TimelineFigure:
         self._label.set_x(x)
         self._label.set_text(stop.label)
 
-    def render_png(self) -> bytes:
+    def _draw_background(self) -> None:
         if self._background is None:
-            self.canvas.draw()
+            self.canvas.draw()  # animated artists (date line, shading, label) are left out of this
             self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-        else:
-            self.canvas.restore_region(self._background)
-        for artist in (self._later, self._line, self._label):
-            self.figure.draw_artist(artist)
+            self._background_png = None
+
+    def _encode(self) -> bytes:
         w, h = self.canvas.get_width_height()
         image = PILImage.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         out = io.BytesIO()
         image.convert("RGB").save(out, format="PNG", compress_level=1)
         return out.getvalue()
 
+    def render_png(self) -> bytes:
+        """The whole chart at the current date as one PNG (for export; blitted over the cached background)."""
+        self._draw_background()
+        self.canvas.restore_region(self._background)
+        for artist in (self._later, self._line, self._label):
+            self.figure.draw_artist(artist)
+        return self._encode()
 
-def figure_html(png: bytes, alt: str, caption: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return (f'{STYLE}<figure class="course-view" style="margin:0">'
-            f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}" style="max-width:100%;height:auto">'
+    def background_png(self) -> bytes:
+        """The chart without the date layer, encoded once per static state (lanes, highlight, hindsight)."""
+        self._draw_background()
+        if self._background_png is None:
+            self.canvas.restore_region(self._background)
+            self._background_png = self._encode()
+            self.background_renders += 1
+        return self._background_png
+
+    def background_b64(self) -> str:
+        png = self.background_png()
+        if self._background_b64 is None or self._background_b64[0] is not png:
+            self._background_b64 = (png, base64.b64encode(png).decode("ascii"))
+        return self._background_b64[1]
+
+    def date_layer_svg(self) -> str:
+        """The date layer (shading of what came later, the date line, its label) as SVG in the figure's pixel
+        space, computed from the same artists, so a slider step re-encodes no image."""
+        w, h = self.canvas.get_width_height()
+        box = self.ax.bbox
+        x = float(self.ax.transData.transform((self._line.get_xdata()[0], 0))[0])
+        x = min(max(x, box.x0), box.x1)
+        top, bottom = h - box.y1, h - box.y0
+        scale = self.figure.dpi / 72
+        parts = [f'<svg viewBox="0 0 {w} {h}" preserveAspectRatio="none" aria-hidden="true" focusable="false" '
+                 'style="position:absolute;left:0;top:0;width:100%;height:100%;overflow:visible">']
+        if self._later.get_visible() and box.x1 > x:
+            parts.append(f'<rect x="{x:.1f}" y="{top:.1f}" width="{box.x1 - x:.1f}" height="{bottom - top:.1f}" '
+                         f'fill="white" fill-opacity="{self._later.get_alpha()}"/>')
+        parts.append(f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" stroke="{C_LINE}" '
+                     f'stroke-width="{self._line.get_linewidth() * scale:.1f}"/>')
+        size = self._label.get_fontsize() * scale
+        parts.append(f'<text x="{x:.1f}" y="{top - 0.3 * size:.1f}" text-anchor="middle" font-size="{size:.1f}" '
+                     'font-weight="bold" font-family="DejaVu Sans, Verdana, sans-serif" fill="black">'
+                     f"{esc(self._label.get_text())}</text></svg>")
+        return "".join(parts)
+
+
+def figure_html(png: bytes | str, alt: str, caption: str, overlay: str = "") -> str:
+    """An <img> with alt text (and optionally an SVG layer over it), in a <figure> with a caption."""
+    data = png if isinstance(png, str) else base64.b64encode(png).decode("ascii")
+    img = f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}" style="display:block;max-width:100%;height:auto">'
+    if overlay:
+        img = f'<div style="position:relative;display:inline-block;max-width:100%">{img}{overlay}</div>'
+    return (f'{STYLE}<figure class="course-view" style="margin:0">{img}'
             f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
@@ -427,6 +479,7 @@ class Timeline(widgets.VBox):
     def _render(self) -> None:
         self.chart.set_day(self.stop)
         caption = f"Timeline at {self.stop.label}. A text description follows the chart."
-        self.image.value = figure_html(self.chart.render_png(), self.alt_text(), caption)
+        self.image.value = figure_html(self.chart.background_b64(), self.alt_text(), caption,
+                                       overlay=self.chart.date_layer_svg())
         self.description.value = (f'{STYLE}<details class="course-view"><summary>Text description of the timeline'
                                   f"</summary><p>{esc(self.alt_text(full=True))}</p></details>")
