@@ -163,16 +163,53 @@ def test_the_independent_checker_rejects_paraphrase_and_wrong_section():
     assert not _verbatim("the training they received … No individual practitioner", "Summary of findings")
 
 
-def test_review_quotes_lie_inside_the_briefings_quotation_marks_or_are_marked_briefing(raw):
-    # A `by: review` quotation must come from text the briefing puts inside quotation marks. We check
-    # the weaker, mechanical version: no `by: review` quotation is the briefing's bracketed paraphrase
-    # "(an assurance which shouldn’t ...)" or its summarised bullet list.
-    summarised_bullets = ["presented as plausible in her concerns", "not prepared to “think the unthinkable”",
-                          "male partners seldom presented", "assumptions were then too readily made"]
-    for path, m in _raw_quotes(raw):
-        if m.get("by", "review") == "review":
-            for b in summarised_bullets + ["an assurance which shouldn’t have been taken"]:
-                assert _norm(b) not in _norm(m["quote"]), f"{path}: the briefing's words marked as the review's"
+def _sections_keeping_quote_marks() -> dict[str, str]:
+    """Section bodies with whitespace and line-broken hyphens normalised but curly marks kept. Each is the
+    same length as its SECTIONS body, character for character (curly-to-straight maps one to one)."""
+    keep = re.sub(r"-[ \t]*\n\s*", "-", SOURCE_FILE.read_text(encoding="utf-8"))
+    keep = " ".join(keep.split())
+    straight = _norm(keep)
+    out = {}
+    for heading, body in SECTIONS.items():
+        at = straight.find(body)
+        assert at >= 0, heading
+        out[heading] = keep[at:at + len(body)]
+    return out
+
+
+def _inside_report_quotation(quote: str, section: str, curly: dict[str, str]) -> bool:
+    """True when the quotation starts inside a passage the briefing opens with ‘ and has not yet closed:
+    the overview report's own words. A closing ’ is one not followed by a letter or digit (so that
+    apostrophes such as Daniel’s or ’11 do not count)."""
+    first = [p.strip() for p in re.split(r"…|\.\.\.", _norm(quote)) if p.strip()][0]
+    at = SECTIONS[section].find(first)
+    before = curly[section][:at]
+    opened = before.rfind("‘")
+    if opened < 0:
+        return False
+    between = before[opened + 1:] + " "
+    return not any(c == "’" and not between[n + 1].isalnum() for n, c in enumerate(between[:-1]))
+
+
+def test_review_quotes_are_inside_the_briefings_quotation_marks(raw):
+    curly = _sections_keeping_quote_marks()
+    wrong = [f"{path}: {m['quote'][:60]!r}" for path, m in _raw_quotes(raw)
+             if m.get("by", "review") == "review" and not _inside_report_quotation(m["quote"], m["section"], curly)]
+    assert not wrong, "marked as the review's words but not inside the briefing's quotation marks:\n" + "\n".join(wrong)
+
+
+def test_briefing_quotes_do_not_start_inside_the_reports_words(raw):
+    curly = _sections_keeping_quote_marks()
+    wrong = [f"{path}: {m['quote'][:60]!r}" for path, m in _raw_quotes(raw)
+             if m.get("by") == "briefing" and _inside_report_quotation(m["quote"], m["section"], curly)]
+    assert not wrong, "marked as the briefing's words but they are the report's:\n" + "\n".join(wrong)
+
+
+def test_the_attribution_check_tells_report_words_from_briefing_words():
+    curly = _sections_keeping_quote_marks()
+    assert _inside_report_quotation("Daniel’s voice was not heard throughout this case.", "Summary of findings", curly)
+    assert not _inside_report_quotation("Daniel was not seen during this visit.", "Factual information", curly)
+    assert not _inside_report_quotation("practitioners were not prepared to", "Summary of findings", curly)
 
 
 def test_vendored_source_is_identical_to_the_shared_copy():
