@@ -1,0 +1,79 @@
+# JupyterHub for the safeguarding course on one machine: one system user per trainee and trainer,
+# LocalProcessSpawner, configurable-http-proxy, nbgrader's exchange in a shared folder.
+#
+# setup.py install copies this file to PREFIX/etc/ and writes PREFIX/etc/course-hub.json, which this file reads
+# (path from $COURSE_HUB_SETTINGS, default /opt/course-hub/etc/course-hub.json). Site changes go in
+# PREFIX/etc/jupyterhub_config.local.py, loaded last, so this file can be replaced on upgrade.
+import csv
+import json
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (provided by traitlets)
+
+_settings_file = os.environ.get("COURSE_HUB_SETTINGS", "/opt/course-hub/etc/course-hub.json")
+S = json.loads(Path(_settings_file).read_text(encoding="utf-8"))
+_venv = Path(S["venv"])
+
+
+def _users() -> dict[str, str]:
+    """username -> role (trainer/trainee), from the registry setup.py add-users keeps."""
+    path = Path(S["users_csv"])
+    if not path.exists():
+        return {}
+    with open(path, newline="", encoding="utf-8") as f:
+        return {r["username"]: r["role"] for r in csv.DictReader(f) if r.get("username")}
+
+
+# --- the hub and its proxy ---------------------------------------------------------------------------------
+c.JupyterHub.bind_url = S.get("bind_url", "http://:8000")
+c.JupyterHub.db_url = "sqlite:///" + os.path.join(S["state_dir"], "jupyterhub.sqlite")
+c.JupyterHub.cookie_secret_file = os.path.join(S["state_dir"], "jupyterhub_cookie_secret")
+c.ConfigurableHTTPProxy.command = [S["proxy_command"]]
+c.ConfigurableHTTPProxy.pid_file = os.path.join(S["state_dir"], "jupyterhub-proxy.pid")
+c.JupyterHub.cleanup_servers = True  # stopping the hub stops every trainee's server
+
+# --- who may log in ----------------------------------------------------------------------------------------
+# Only the people setup.py add-users registered. PAM checks their system password; "dummy" (tests only)
+# accepts any password and must never face a network.
+if S.get("authenticator", "pam") == "dummy":
+    c.JupyterHub.authenticator_class = "dummy"
+else:
+    c.JupyterHub.authenticator_class = "pam"
+_roles = _users()
+c.Authenticator.allowed_users = set(_roles)
+c.Authenticator.allow_all = False
+c.Authenticator.admin_users = set(S.get("hub_admins", []))  # hub admins are not trainers; none by default
+
+# --- each person's server ------------------------------------------------------------------------------------
+c.JupyterHub.spawner_class = "localprocess"
+# umask 077: whatever a user's server creates is theirs alone unless the course's code says otherwise.
+c.Spawner.cmd = ["/bin/sh", "-c", 'umask 077 && exec "$0" "$@"', str(_venv / "bin" / "jupyterhub-singleuser")]
+c.Spawner.default_url = "/lab"
+c.Spawner.notebook_dir = "~"
+c.Spawner.environment = {
+    "PATH": f"{_venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+    "COURSE_DATA": S["data_dir"],
+    "COURSE_NOTEBOOKS": S["notebooks_dir"],
+}
+c.Spawner.start_timeout = 120
+c.Spawner.http_timeout = 60
+# LocalProcessSpawner cannot enforce these; they are advertised to JupyterLab's resource display only.
+c.Spawner.mem_limit = S.get("mem_limit", "1G")
+
+
+def _pre_spawn(spawner):
+    role = _roles.get(spawner.user.name) or _users().get(spawner.user.name, "trainee")
+    env = spawner.environment = dict(spawner.environment)
+    env["COURSE_ROLE"] = role
+    if role != "trainer":
+        # Trainees' servers run without formgrader and the assignment-creation tools.
+        env["JUPYTER_CONFIG_PATH"] = S["trainee_config_dir"]
+
+
+c.Spawner.pre_spawn_hook = _pre_spawn
+
+# --- site overrides ------------------------------------------------------------------------------------------
+_local = Path(_settings_file).with_name("jupyterhub_config.local.py")
+if _local.exists():
+    load_subconfig(str(_local))  # noqa: F821

@@ -1,0 +1,459 @@
+#!/usr/bin/python3
+"""Set up one machine to serve the course with JupyterHub (LocalProcessSpawner, one system user per person).
+
+Run as root with Debian's Python (standard library only):
+
+    sudo /usr/bin/python3 deploy/jupyterhub/setup.py install            # venv, course files, exchange, config
+    sudo /usr/bin/python3 deploy/jupyterhub/setup.py add-users users.csv --passwords /root/passwords.csv
+    sudo /usr/bin/python3 deploy/jupyterhub/setup.py init-course --trainer t.jones
+    sudo /opt/course-hub/venv/bin/jupyterhub -f /opt/course-hub/etc/jupyterhub_config.py
+
+Everything it installs lives under --prefix (default /opt/course-hub) and the exchange folder (default
+/srv/nbgrader/exchange); `remove-users` undoes add-users. See docs/deploy.md for what each setting is for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import grp
+import hashlib
+import json
+import os
+import pwd
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+COURSE_ID = "safeguarding-case-review"
+DEFAULT_PREFIX = "/opt/course-hub"
+DEFAULT_EXCHANGE = "/srv/nbgrader/exchange"
+USERNAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,30}[a-z0-9_-]?$")
+ROLES = ("trainer", "trainee")
+# What trainees' servers run without: the trainer tools (they would only show the trainee's own empty course).
+TRAINER_ONLY_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader",
+                                  "nbgrader.server_extensions.create_assignment")
+TRAINER_ONLY_LAB_EXTENSIONS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment")
+
+
+class SetupError(Exception):
+    """Something the administrator must fix; the message says what."""
+
+
+def log(msg: str) -> None:
+    print(f"[course-hub] {msg}", flush=True)
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    out = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if out.returncode != 0:
+        raise SetupError(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stdout[-2000:]}{out.stderr[-2000:]}")
+    return out
+
+
+def settings_path(prefix: str | Path) -> Path:
+    return Path(prefix) / "etc" / "course-hub.json"
+
+
+def load_settings(prefix: str | Path) -> dict:
+    path = settings_path(prefix)
+    if not path.exists():
+        raise SetupError(f"{path}: not found. Run `setup.py install --prefix {prefix}` first.")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_file(path: Path, text: str, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    os.chmod(path, mode)
+
+
+def ensure_group(name: str) -> int:
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        run(["groupadd", name])
+        return grp.getgrnam(name).gr_gid
+
+
+# --------------------------------------------------------------------------- install
+
+
+def course_package_copy(repo: Path, dest: Path) -> Path:
+    """The files pip needs to build the course package, copied so the working tree stays clean."""
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(repo / name, dest / name)
+    shutil.copytree(repo / "course", dest / "course", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return dest
+
+
+def deps_key(repo: Path) -> str:
+    """Hash of what decides the dependencies of the venv: pyproject.toml and the Python that builds it."""
+    h = hashlib.sha256((repo / "pyproject.toml").read_bytes())
+    h.update(sys.version.encode())
+    return h.hexdigest()[:16]
+
+
+def build_venv(venv: Path, repo: Path, python: str = "/usr/bin/python3") -> None:
+    """Create (or refresh) the venv every user's server runs from.
+
+    The dependencies are installed once per pyproject.toml (stamp file); the course package itself is
+    reinstalled every time, without dependencies, so that the servers run the course code of this checkout.
+    """
+    stamp = venv / ".course-deps"
+    key = deps_key(repo)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+    with tempfile.TemporaryDirectory(prefix="course-build-") as tmp:
+        src = course_package_copy(repo, Path(tmp))
+        if not (venv / "bin" / "python").exists() or not stamp.exists() or stamp.read_text().strip() != key:
+            log(f"building {venv} from {python} (dependencies from PyPI; about 30 s with a warm cache)")
+            if venv.exists():
+                shutil.rmtree(venv)
+            run([python, "-m", "venv", str(venv)])
+            run(pip + ["install", "--upgrade", "pip", "setuptools>=68", "wheel"])
+            run(pip + ["install", f"{src}[hub]"])
+            stamp.write_text(key + "\n")
+        else:
+            log(f"reusing {venv} (dependencies unchanged); reinstalling the course package")
+        run(pip + ["install", "--no-deps", "--no-build-isolation", "--force-reinstall", str(src)])
+    # Every user must be able to read and run it (umask of the caller notwithstanding).
+    run(["chmod", "-R", "a+rX", str(venv)])
+
+
+def global_nbgrader_config(settings: dict) -> str:
+    return f'''# nbgrader settings for everyone on this server (written by deploy/jupyterhub/setup.py; do not edit here).
+# Trainees read this one; the trainer's course folder has its own nbgrader_config.py that loads after it.
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = {settings["course_id"]!r}
+c.Exchange.root = {settings["exchange_root"]!r}
+# Our exchange classes: submissions readable only by the course's graders group (nbgrader leaves them
+# world-readable behind a random name), no submitting in another trainee's name, and collect skips any
+# submission whose owner is not the trainee it names. See docs/deploy.md, "What the exchange allows".
+c.ExchangeFactory.submit = "course.hub_exchange.ExchangeSubmit"
+c.ExchangeFactory.collect = "course.hub_exchange.ExchangeCollect"
+c.Exchange.path_includes_course = False
+'''
+
+
+def trainer_course_config(settings: dict) -> str:
+    shipped = Path(settings["share"]) / "grading" / "nbgrader_config.py"
+    return (shipped.read_text(encoding="utf-8") + f'''
+
+# --- shared server (appended by deploy/jupyterhub/setup.py) ---------------------------------------------
+# The exchange is the server's shared one, not a folder inside this course.
+c.Exchange.root = {settings["exchange_root"]!r}
+c.ExchangeFactory.submit = "course.hub_exchange.ExchangeSubmit"
+c.ExchangeFactory.collect = "course.hub_exchange.ExchangeCollect"
+c.Exchange.path_includes_course = False
+''')
+
+
+def trainer_user_config(course_dir: Path) -> str:
+    return f'''# The trainer's nbgrader settings (written by deploy/jupyterhub/setup.py): formgrader and the nbgrader
+# commands use the course folder {course_dir}, wherever they are started from.
+c = get_config()  # noqa: F821
+c.CourseDirectory.root = {str(course_dir)!r}
+load_subconfig("nbgrader_config.py", path={str(course_dir)!r})  # noqa: F821
+'''
+
+
+def install(args: argparse.Namespace) -> dict:
+    if os.geteuid() != 0:
+        raise SetupError("run setup.py as root (it creates system users, groups and the exchange folder)")
+    repo = Path(args.repo).resolve()
+    prefix = Path(args.prefix)
+    for sub in ("etc", "share", "state"):
+        (prefix / sub).mkdir(parents=True, exist_ok=True)
+    os.chmod(prefix, 0o755)
+    os.chmod(prefix / "etc", 0o755)
+    os.chmod(prefix / "share", 0o755)
+    os.chmod(prefix / "state", 0o700)  # hub database and cookie secret: root only
+
+    venv = Path(args.venv) if args.venv else prefix / "venv"
+    build_venv(venv, repo, python=args.python)
+
+    share = prefix / "share"
+    sources = {"data": Path(args.data) if args.data else repo / "data",
+               "notebooks": Path(args.notebooks) if args.notebooks else repo / "notebooks"}
+    for name, src in sources.items():
+        if (share / name).exists():
+            shutil.rmtree(share / name)
+        shutil.copytree(src, share / name, ignore=shutil.ignore_patterns(
+            "__pycache__", "answers.json", "answers.json.*", ".ipynb_checkpoints"))
+    (share / "grading").mkdir(exist_ok=True)
+    shutil.copy2(repo / "grading" / "nbgrader_config.py", share / "grading" / "nbgrader_config.py")
+    run(["chmod", "-R", "a+rX,go-w", str(share)])
+
+    proxy = args.proxy or shutil.which("configurable-http-proxy")
+    if not proxy:
+        if not shutil.which("npm"):
+            raise SetupError("configurable-http-proxy not found and npm is missing: install nodejs and npm first")
+        log("installing configurable-http-proxy from npm")
+        run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(prefix / "proxy"),
+             "configurable-http-proxy@^5"])
+        proxy = str(prefix / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy")
+
+    graders = f"{args.group_prefix}-graders"
+    trainees = f"{args.group_prefix}-trainees"
+    ensure_group(graders)
+    ensure_group(trainees)
+
+    exchange = Path(args.exchange)
+    exchange.mkdir(parents=True, exist_ok=True)
+    # 1777 like /tmp: nbgrader needs the root writable by all (it checks for 0777 and keeps the sticky bit);
+    # sticky stops one user renaming or deleting another's folders.
+    os.chmod(exchange, 0o1777)
+
+    settings = {
+        "course_id": args.course_id,
+        "prefix": str(prefix),
+        "venv": str(venv),
+        "share": str(share),
+        "data_dir": str(share / "data"),
+        "notebooks_dir": str(share / "notebooks"),
+        "exchange_root": str(exchange),
+        "graders_group": graders,
+        "trainees_group": trainees,
+        "users_csv": str(prefix / "etc" / "users.csv"),
+        "state_dir": str(prefix / "state"),
+        "trainee_config_dir": str(prefix / "etc" / "jupyter-trainee"),
+        "proxy_command": proxy,
+        "authenticator": args.authenticator,
+        "bind_url": args.bind_url,
+    }
+    write_file(settings_path(prefix), json.dumps(settings, indent=2) + "\n")
+    write_file(venv / "etc" / "jupyter" / "nbgrader_config.py", global_nbgrader_config(settings))
+
+    tdir = Path(settings["trainee_config_dir"])
+    write_file(tdir / "jupyter_server_config.json", json.dumps(
+        {"ServerApp": {"jpserver_extensions": {e: False for e in TRAINER_ONLY_SERVER_EXTENSIONS}}}, indent=2) + "\n")
+    write_file(tdir / "labconfig" / "page_config.json", json.dumps(
+        {"disabledExtensions": {e: True for e in TRAINER_ONLY_LAB_EXTENSIONS}}, indent=2) + "\n")
+
+    shutil.copy2(HERE / "jupyterhub_config.py", prefix / "etc" / "jupyterhub_config.py")
+    users = prefix / "etc" / "users.csv"
+    if not users.exists():
+        write_file(users, "username,role,full_name\n", 0o644)
+    write_file(prefix / "etc" / "course-hub.service", SYSTEMD_UNIT.format(prefix=prefix, venv=venv))
+    log(f"installed under {prefix}; exchange {exchange}; proxy {proxy}")
+    log(f"start with: {venv}/bin/jupyterhub -f {prefix}/etc/jupyterhub_config.py"
+        f"  (or install {prefix}/etc/course-hub.service as a systemd unit)")
+    return settings
+
+
+SYSTEMD_UNIT = """[Unit]
+Description=JupyterHub for the safeguarding course
+After=network.target
+
+[Service]
+User=root
+WorkingDirectory={prefix}/state
+Environment=COURSE_HUB_SETTINGS={prefix}/etc/course-hub.json
+ExecStart={venv}/bin/jupyterhub -f {prefix}/etc/jupyterhub_config.py
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+# --------------------------------------------------------------------------- users
+
+
+def read_users(path: Path) -> list[dict]:
+    """Rows of a users CSV (username, role, full_name), checked; SetupError names the line."""
+    rows, problems = [], []
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        missing = {"username", "role"} - set(reader.fieldnames or [])
+        if missing:
+            raise SetupError(f"{path}: the first line must name the columns username,role[,full_name]; "
+                             f"missing {sorted(missing)}")
+        seen = set()
+        for n, row in enumerate(reader, start=2):
+            name = (row.get("username") or "").strip().lower()
+            role = (row.get("role") or "").strip().lower()
+            if not name and not role:
+                continue
+            if not USERNAME.match(name):
+                problems.append(f"{path}:{n}: username {name!r} is not a valid system user name "
+                                "(lower-case letters, digits, . _ -; at most 32 characters)")
+            if role not in ROLES:
+                problems.append(f"{path}:{n}: role {role!r} must be one of {', '.join(ROLES)}")
+            if name in seen:
+                problems.append(f"{path}:{n}: {name!r} is listed twice")
+            seen.add(name)
+            rows.append({"username": name, "role": role, "full_name": (row.get("full_name") or "").strip()})
+    if problems:
+        raise SetupError("\n".join(problems))
+    return rows
+
+
+def write_users(path: Path, rows: list[dict]) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=["username", "role", "full_name"])
+        w.writeheader()
+        for r in sorted(rows, key=lambda r: (r["role"], r["username"])):
+            w.writerow(r)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def add_users(args: argparse.Namespace) -> list[dict]:
+    settings = load_settings(args.prefix)
+    new = read_users(Path(args.csv))
+    registry = Path(settings["users_csv"])
+    known = {r["username"]: r for r in read_users(registry)} if registry.exists() else {}
+    passwords = []
+    for r in new:
+        group = settings["graders_group"] if r["role"] == "trainer" else settings["trainees_group"]
+        if not user_exists(r["username"]):
+            run(["useradd", "--create-home", "--shell", "/bin/bash", "--comment", r["full_name"] or r["username"],
+                 "--groups", group, r["username"]])
+            if args.passwords:
+                pw = secrets.token_urlsafe(12)
+                run(["chpasswd"], input=f"{r['username']}:{pw}\n")
+                passwords.append((r["username"], pw))
+            log(f"created {r['role']} {r['username']}")
+        else:
+            run(["usermod", "--append", "--groups", group, r["username"]])
+            log(f"{r['username']} already exists: added to {group}")
+        home = Path(pwd.getpwnam(r["username"]).pw_dir)
+        # Private homes: a trainee's answers.json and fetched notebooks are theirs alone.
+        os.chmod(home, 0o700)
+        known[r["username"]] = r
+    write_users(registry, list(known.values()))
+    if args.passwords and passwords:
+        fd = os.open(args.passwords, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as f:
+            for name, pw in passwords:
+                f.write(f"{name},{pw}\n")
+        log(f"first passwords for {len(passwords)} new users appended to {args.passwords} (mode 0600)")
+    return new
+
+
+def remove_users(args: argparse.Namespace) -> None:
+    settings = load_settings(args.prefix)
+    gone = {r["username"] for r in read_users(Path(args.csv))}
+    for name in sorted(gone):
+        if user_exists(name):
+            subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)  # that user's processes only
+            cmd = ["userdel"] + ([] if args.keep_homes else ["--remove"]) + [name]
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            if out.returncode not in (0, 12):  # 12: home not removed (already gone)
+                raise SetupError(f"{' '.join(cmd)} failed: {out.stderr.strip()}")
+            log(f"removed {name}")
+    registry = Path(settings["users_csv"])
+    if registry.exists():
+        write_users(registry, [r for r in read_users(registry) if r["username"] not in gone])
+
+
+# --------------------------------------------------------------------------- the trainer's course
+
+
+def init_course(args: argparse.Namespace) -> Path:
+    settings = load_settings(args.prefix)
+    try:
+        pw = pwd.getpwnam(args.trainer)
+    except KeyError:
+        raise SetupError(f"{args.trainer}: no such user. Add them with `setup.py add-users` (role trainer).") from None
+    graders_gid = grp.getgrnam(settings["graders_group"]).gr_gid
+    home = Path(pw.pw_dir)
+    course = home / "course"
+    course.mkdir(exist_ok=True)
+    write_file(course / "nbgrader_config.py", trainer_course_config(settings), 0o600)
+    write_file(home / ".jupyter" / "nbgrader_config.py", trainer_user_config(course), 0o600)
+    for path in (course, course / "nbgrader_config.py", home / ".jupyter", home / ".jupyter" / "nbgrader_config.py"):
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+    os.chmod(course, 0o700)
+    os.chmod(home, 0o700)
+
+    # The course's folders in the exchange, owned by the trainer, made here so their modes are ours:
+    #   outbound 0755  everyone reads released modules
+    #   inbound  3733  anyone may drop a submission; nobody but the trainer can list it; sticky: nobody
+    #                  renames or deletes another's; setgid: submissions take the graders group, which
+    #                  course.hub_exchange keeps as the only group able to read them
+    #   feedback 0711  trainees read only their own feedback file, by its hashed name
+    root = Path(settings["exchange_root"]) / settings["course_id"]
+    for path, mode, gid in ((root, 0o755, pw.pw_gid), (root / "outbound", 0o755, pw.pw_gid),
+                            (root / "inbound", 0o3733, graders_gid), (root / "feedback", 0o711, pw.pw_gid)):
+        path.mkdir(exist_ok=True)
+        os.chown(path, pw.pw_uid, gid)
+        os.chmod(path, mode)
+    log(f"course folder {course} and exchange {root} ready for {args.trainer}")
+    return course
+
+
+def status(args: argparse.Namespace) -> None:
+    print(json.dumps(load_settings(args.prefix), indent=2))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--prefix", default=os.environ.get("COURSE_HUB_PREFIX", DEFAULT_PREFIX),
+                   help=f"where the hub's files live (default {DEFAULT_PREFIX})")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("install", help="venv, course files, exchange folder, groups, hub configuration")
+    s.add_argument("--repo", default=str(REPO), help="the course repository (default: this one)")
+    s.add_argument("--venv", help="venv to create or refresh (default PREFIX/venv)")
+    s.add_argument("--data", help="the case pack to serve (default: the repository's data/)")
+    s.add_argument("--notebooks", help="the module notebooks (default: the repository's notebooks/)")
+    s.add_argument("--python", default="/usr/bin/python3",
+                   help="the Python to build the venv from; every user must be able to read it")
+    s.add_argument("--exchange", default=DEFAULT_EXCHANGE, help=f"nbgrader exchange (default {DEFAULT_EXCHANGE})")
+    s.add_argument("--course-id", default=COURSE_ID)
+    s.add_argument("--group-prefix", default="course", help="groups PREFIX-graders and PREFIX-trainees")
+    s.add_argument("--proxy", help="path of configurable-http-proxy (default: on PATH, else npm install)")
+    s.add_argument("--authenticator", default="pam", choices=("pam", "dummy"),
+                   help="pam: system passwords (default); dummy: any password, for tests only")
+    s.add_argument("--bind-url", default="http://:8000", help="public address of the hub (default http://:8000)")
+    s.set_defaults(func=install)
+
+    s = sub.add_parser("add-users", help="create system users from a CSV (username,role,full_name)")
+    s.add_argument("csv")
+    s.add_argument("--passwords", help="set a random first password for each new user and append them to this "
+                                       "file (mode 0600); needed with the pam authenticator")
+    s.set_defaults(func=add_users)
+
+    s = sub.add_parser("remove-users", help="delete the system users listed in a CSV, with their homes")
+    s.add_argument("csv")
+    s.add_argument("--keep-homes", action="store_true")
+    s.set_defaults(func=remove_users)
+
+    s = sub.add_parser("init-course", help="the trainer's course folder, nbgrader config and exchange folders")
+    s.add_argument("--trainer", required=True)
+    s.set_defaults(func=init_course)
+
+    s = sub.add_parser("status", help="print the installed settings")
+    s.set_defaults(func=status)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except SetupError as e:
+        print(f"setup.py: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""Many trainees on a real JupyterHub: release, fetch, answer, submit, collect, autograde, feedback; isolation.
+
+Everything a user does runs in that user's own single-user server, started through the hub: the test drives a
+kernel in each server over the hub's proxy (sessions API + kernel websocket), and the nbgrader commands run from
+that kernel as that system user. Skipped, with the reason, where it cannot run (not root, no useradd, no node or
+configurable-http-proxy); CI runs it as root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import grp
+import json
+import signal
+import stat
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from .conftest import ROOT, missing_for_hub, running_hub
+
+_missing = missing_for_hub()
+pytestmark = [pytest.mark.hub, pytest.mark.slow,
+              pytest.mark.skipif(_missing is not None, reason=f"JupyterHub test: {_missing}")]
+
+COURSE = "safeguarding-case-review"
+TIME_LIMIT_S = 240  # the whole flow, once the hub is up; cleanup still runs when it trips
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int):
+    def trip(signum, frame):
+        raise TimeoutError(f"the hub test took longer than {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, trip)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def fixture_course(tmp: Path):
+    """The fictional case and one module notebook with the course's graded-cell shape (course.notebook facade)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    try:
+        from course.case import load_case
+
+        from ..grading_support import FIXTURE_PACK, write_source_course
+    finally:
+        sys.path.remove(str(ROOT / "tests"))
+    case = load_case(FIXTURE_PACK)
+    notebooks = tmp / "notebooks"
+    write_source_course(case, notebooks, ["f01-early"])
+    return FIXTURE_PACK, notebooks
+
+
+# module, and for each trainee: the answers recorded (in order) and the points expected per graded cell.
+MODULE = "f01-early"
+ANSWERS = {
+    "a": [("practice", "a"), ("hv-bruise", "refer")],
+    # b's second hv-bruise answer is a revision: kept, never graded.
+    "b": [("practice", "b"), ("hv-bruise", "visit"), ("hv-bruise", "refer")],
+}
+EXPECTED = {"a": {"score-practice": 1.0, "score-hv-bruise": 2.0},
+            "b": {"score-practice": 0.0, "score-hv-bruise": 1.0}}
+
+
+def rss_mb(proc) -> float:
+    return round(proc.memory_info().rss / 2**20, 1)
+
+
+def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and_stay_isolated(tmp_path):
+    data, notebooks = fixture_course(tmp_path)
+    with running_hub(data, notebooks) as hub, time_limit(TIME_LIMIT_S):
+        users = hub.users
+        trainer, trainees = users["trainer"], [k for k in users if k != "trainer"]
+        m = hub.measurements
+
+        # --- each person gets their own server, through the hub ------------------------------------------------
+        m["spawn_s"] = {who: round(hub.spawn(users[who]), 2) for who in users}
+        m["idle_server_rss_mb"] = {who: rss_mb(hub.server_process(users[who])) for who in users}
+        for who in users:
+            assert hub.server_process(users[who]).username() == users[who]
+
+        # The trainer has formgrader; trainees' servers run without it.
+        assert hub.status_of(trainer, "/formgrader") == 200
+        for who in trainees:
+            assert hub.status_of(users[who], "/formgrader") == 404
+
+        # --- the trainer releases the module ----------------------------------------------------------------
+        tk = hub.kernel(trainer, "course/trainer.ipynb")
+        out = tk.sh(["course", "release", "--course-dir", ".", "--notebooks", str(hub.prefix / "share" / "notebooks"),
+                     "--module", MODULE], cwd="~/course")
+        assert "Traceback" not in out["out"] + out["err"]
+        tk.sh(["nbgrader", "release_assignment", MODULE], cwd="~/course")
+        outbound = hub.exchange / COURSE / "outbound" / MODULE
+        assert (outbound / f"{MODULE}.ipynb").exists()
+        assert "BEGIN HIDDEN TESTS" not in (outbound / f"{MODULE}.ipynb").read_text()
+
+        # --- each trainee fetches, answers in their own kernel, and submits ---------------------------------
+        kernels = {}
+        for who in trainees:
+            k = hub.kernel(users[who], "trainee.ipynb")
+            k.sh(["nbgrader", "fetch_assignment", MODULE])
+            nk = hub.kernel(users[who], f"{MODULE}/{MODULE}.ipynb")  # the module notebook's kernel: cwd = its folder
+            nk.execute("from course.answers import AnswerStore\nfrom course.case import load_case\n"
+                       "store = AnswerStore(case=load_case())\n")
+            for decision, choice in ANSWERS[who]:
+                rec = json.loads(nk.execute(
+                    f"r = store.record({decision!r}, {choice!r}, 'Because the nursery saw it.', 3)\n"
+                    "print(_j.dumps({'kind': r.kind, 'saved': r.saved, 'path': str(store.path)}))"
+                ).strip().splitlines()[-1])
+                assert rec["saved"], rec
+            kernels[who] = (k, nk)
+            answers = Path(rec["path"])
+            assert answers == Path("/home") / users[who] / MODULE / "answers.json"
+            st = answers.stat()
+            assert st.st_uid == hub.server_process(users[who]).uids().real  # written by the trainee's own server
+            k.sh(["nbgrader", "submit", MODULE])
+        m["working_server_rss_mb"] = {}
+        for who in trainees:
+            k, nk = kernels[who]
+            server = rss_mb(hub.server_process(users[who]))
+            kernel_pids = [p for p in (k.pid(), nk.pid()) if p]
+            kern = sum(rss_mb(psutil.Process(p)) for p in kernel_pids)
+            m["working_server_rss_mb"][who] = {"server": server, "kernels": round(kern, 1), "kernels_n": len(kernel_pids)}
+
+        # --- isolation, as trainee b ------------------------------------------------------------------------
+        a = users["a"]
+        inbound = hub.exchange / COURSE / "inbound"
+        subs = {p.name.split("+")[0]: p for p in inbound.iterdir()}
+        a_sub = subs[a]
+        # Our exchange keeps a submission to its owner and the graders group (nbgrader alone: 0777 / 0644).
+        graders = grp.getgrnam(f"{hub.tag}-graders").gr_gid
+        assert stat.S_IMODE(a_sub.stat().st_mode) == 0o770 and a_sub.stat().st_gid == graders
+        for f in a_sub.iterdir():
+            assert stat.S_IMODE(f.stat().st_mode) == 0o640 and f.stat().st_gid == graders, f
+        targets = {
+            "a_answers": f"/home/{a}/{MODULE}/answers.json",
+            "a_home": f"/home/{a}",
+            "inbound_listing": str(inbound),
+            "a_submission_folder": str(a_sub),
+            "a_submission_answers": str(a_sub / "answers.json"),
+            "trainer_gradebook": f"/home/{trainer}/course/gradebook.db",
+            "trainer_course": f"/home/{trainer}/course",
+        }
+        kb = kernels["b"][0]
+        probe = kb.execute(
+            "import json as _j, os as _os\nres = {}\n"
+            f"for name, path in {targets!r}.items():\n"
+            "    try:\n"
+            "        _os.listdir(path) if _os.path.isdir(path) else open(path, 'rb').read(1)\n"
+            "        res[name] = 'READABLE'\n"
+            "    except PermissionError:\n"
+            "        res[name] = 'denied'\n"
+            "    except FileNotFoundError:\n"
+            "        res[name] = 'not found'\n"
+            "print(_j.dumps(res))")
+        seen = json.loads(probe.strip().splitlines()[-1])
+        assert seen == {name: "denied" for name in targets}, seen
+
+        # b cannot submit in a's name with our settings ...
+        forged = kb.sh(["nbgrader", "submit", MODULE, f"--student={a}"], check=False)
+        assert forged["rc"] != 0 and "only submit your own work" in forged["out"] + forged["err"]
+        # ... and a submission forged with nbgrader's own class is not collected as a's.
+        kb.sh(["nbgrader", "submit", MODULE, f"--student={a}",
+               "--ExchangeFactory.submit=nbgrader.exchange.default.submit.ExchangeSubmit"])
+
+        # --- the trainer collects, autogrades and generates feedback ---------------------------------------
+        collect = tk.sh(["nbgrader", "collect", MODULE], cwd="~/course")
+        assert "claims to be from" in collect["out"] + collect["err"]
+        tk.sh(["nbgrader", "autograde", MODULE], cwd="~/course")
+        tk.sh(["nbgrader", "generate_feedback", MODULE], cwd="~/course")
+        tk.sh(["nbgrader", "release_feedback", MODULE], cwd="~/course")
+        scores = json.loads(tk.execute(
+            "import json as _j, os as _os\nfrom nbgrader.api import Gradebook\nres = {}\n"
+            f"with Gradebook('sqlite:///' + _os.path.expanduser('~/course/gradebook.db'), {COURSE!r}) as gb:\n"
+            f"    for s in {[users[w] for w in trainees]!r}:\n"
+            f"        sub = gb.find_submission({MODULE!r}, s)\n"
+            "        res[s] = {g.name: g.score for nb in sub.notebooks for g in nb.grades if g.name.startswith('score-')}\n"
+            "print(_j.dumps(res))").strip().splitlines()[-1])
+        assert scores == {users[w]: EXPECTED[w] for w in trainees}, scores
+
+        home_t = Path("/home") / trainer
+        for who in trainees:
+            page = home_t / "course" / "feedback" / users[who] / MODULE / f"{MODULE}.html"
+            text = page.read_text(encoding="utf-8")
+            assert "BEGIN HIDDEN TESTS" not in text and ".score(" not in text
+        gradebook = home_t / "course" / "gradebook.db"
+        assert stat.S_IMODE(gradebook.stat().st_mode) & 0o077 == 0, oct(gradebook.stat().st_mode)
+
+        # Each trainee fetches their own feedback (and only theirs) through their server.
+        for who in trainees:
+            k, _ = kernels[who]
+            k.sh(["nbgrader", "fetch_feedback", MODULE])
+            got = list((Path("/home") / users[who] / MODULE / "feedback").rglob(f"{MODULE}.html"))
+            assert len(got) == 1, got
+
+        m["users"] = len(users)
+        print("\nhub measurements:", json.dumps(m, indent=1))
+        out_dir = ROOT / "artifacts"
+        out_dir.mkdir(exist_ok=True)
+        (out_dir / "hub-measurements.json").write_text(json.dumps(m, indent=1) + "\n")
