@@ -18,7 +18,8 @@ cells there:
     {{summary}}            the module summary: the trainee's answers beside the review's
     {{key_points}}         the key points, 7-minute-briefing style
 
-Inline, `{{minutes}}`, `{{period}}` and `{{decision_count}}` are replaced by the module's values.
+Inline, `{{minutes}}`, `{{period}}` and `{{decision_count}}` are replaced by the module's values, and
+`{{when d-x}}` by the date_text of one of its decisions.
 Lines starting with `%%` are notes for authors and are left out.
 
 Run `python -m course.authoring` (or `course build-notebooks`) to rewrite notebooks/<id>/<id>.ipynb.
@@ -45,7 +46,7 @@ NBGRADER_SCHEMA = 3
 REFLECTION_STUB = "YOUR ANSWER HERE"  # nbgrader's ClearSolutions.text_stub: what a release shows anyway
 
 MARKER = re.compile(r"^\{\{\s*([a-z_]+)(?:\s+([A-Za-z0-9_.-]+))?\s*\}\}$")
-INLINE = re.compile(r"\{\{\s*(minutes|period|decision_count)\s*\}\}")
+INLINE = re.compile(r"\{\{\s*(minutes|period|decision_count|when)(?:\s+([A-Za-z0-9_.-]+))?\s*\}\}")
 BLOCKS = ("title", "intro", "lens", "timeline", "decision", "decisions", "learning_together", "reflection",
           "summary", "key_points")
 
@@ -163,9 +164,8 @@ def _plural(n: int, word: str) -> str:
 
 
 def _decision_heading(number: int, d: DecisionPoint) -> str:
-    kind = "Practice decision" if d.practice else f"Decision point {number}"
-    when = f" ({d.date_text})" if d.date_text and not d.practice else ""
-    return (f"### {kind}: you are {d.role_title}{when}\n\n"
+    title = "Practice decision" if d.practice else f"Decision point {number}"
+    return (f"### {title}\n\n"
             "Read what you knew at the time, choose, say how sure you are and why, then press **Submit**. "
             "The review's view appears only after you submit, and your first answer is the one that counts.")
 
@@ -222,10 +222,20 @@ def build_notebook(case: Case, module_id: str, narrative: str = DEFAULT_NARRATIV
     non_practice = [d for d in placed_order if not d.practice]
     number = {d.id: n for n, d in enumerate(non_practice, start=1)}
 
-    def inline(text: str) -> str:
+    def inline(text: str, line: int) -> str:
         values = {"minutes": str(module.minutes), "period": module.period_text,
                   "decision_count": _plural(len(non_practice), "decision point")}
-        return INLINE.sub(lambda m: values[m.group(1)], text)
+
+        def value(m: re.Match) -> str:
+            name, arg = m.group(1), m.group(2)
+            if name != "when":
+                return values[name]
+            if arg not in in_module:
+                raise AuthoringError(f"{where}: line {line}: {{{{when {arg}}}}} names no decision of module "
+                                     f"'{module_id}'")
+            return in_module[arg].date_text
+
+        return INLINE.sub(value, text)
 
     cells: list[nbformat.NotebookNode] = []
     text_no = 0
@@ -238,7 +248,7 @@ def build_notebook(case: Case, module_id: str, narrative: str = DEFAULT_NARRATIV
     for b in blocks:
         if b.kind == "text":
             text_no += 1
-            cells.append(_markdown(f"text-{text_no:02d}", inline(b.text)))
+            cells.append(_markdown(f"text-{text_no:02d}", inline(b.text, b.line)))
         elif b.kind == "title":
             head = f"# Module {module.order}: {module.title}" if module.order else f"# {module.title}"
             cells.append(_markdown("title", f"{head}\n\n*{module.period_text}. About {module.minutes} minutes.*"))

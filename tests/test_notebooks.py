@@ -1,0 +1,326 @@
+"""The module notebooks: built from notebooks/src/*.md and the case pack, stored clean, every decision placed
+exactly once with its graded cell, code hidden and locked, one reflection each; executed top to bottom with
+papermill (nothing written), released by nbgrader with nothing hidden leaking and the Validator passing."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course import authoring
+from course.authoring import AuthoringError, build_notebook, notebook_text
+from course.case import load_case
+from course.notebook_checks import module_notebook_problems, notebook_decisions
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+SRC = NOTEBOOKS / "src"
+FIXTURE_PACK = ROOT / "tests" / "fixtures" / "case"
+MODULES = ("m00-welcome", "m01-early-years", "m02-fracture", "m03-pregnancy", "m04-school", "m05-whole-picture")
+
+
+@pytest.fixture(scope="module")
+def case():
+    return load_case(ROOT / "data")
+
+
+@pytest.fixture(scope="module")
+def fixture_case():
+    return load_case(FIXTURE_PACK)
+
+
+def _nb(module_id: str) -> dict:
+    return json.loads((NOTEBOOKS / module_id / f"{module_id}.ipynb").read_text(encoding="utf-8"))
+
+
+def _src(cell) -> str:
+    s = cell["source"]
+    return "".join(s) if isinstance(s, list) else s
+
+
+def _write_fixture_course(fixture_case, root: Path) -> Path:
+    for m in fixture_case.modules:
+        folder = root / m.id
+        folder.mkdir(parents=True)
+        (folder / f"{m.id}.ipynb").write_text(notebook_text(build_notebook(fixture_case, m.id)), encoding="utf-8")
+    return root
+
+
+# --------------------------------------------------------------------------- the committed modules
+
+
+def test_every_module_in_the_data_has_a_notebook_and_a_narrative(case):
+    assert tuple(m.id for m in case.modules) == MODULES
+    for mid in MODULES:
+        assert (NOTEBOOKS / mid / f"{mid}.ipynb").is_file()
+        assert (SRC / f"{mid}.md").is_file()
+
+
+def test_committed_notebooks_are_exactly_what_the_builder_makes(case):
+    assert authoring.stale_notebooks(case, SRC, NOTEBOOKS) == []
+
+
+def test_committed_notebooks_are_stored_without_outputs_or_execution_counts():
+    for mid in MODULES:
+        for cell in _nb(mid)["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell["outputs"] == [] and cell["execution_count"] is None, (mid, cell["id"])
+
+
+def test_module_notebooks_pass_every_notebook_check(case):
+    assert module_notebook_problems(case, NOTEBOOKS) == []
+
+
+def test_every_decision_in_the_data_is_in_exactly_one_module_notebook_and_no_other(case):
+    shown = {mid: notebook_decisions(_nb(mid)) for mid in MODULES}
+    placed = [d for ids in shown.values() for d in ids]
+    assert sorted(placed) == sorted(d.id for d in case.decisions)
+    for mid, ids in shown.items():
+        assert sorted(ids) == sorted(d.id for d in case.decisions_in(mid)), mid
+
+
+def test_each_story_module_has_two_to_four_decisions_and_the_welcome_a_practice_one(case):
+    if not case.decisions:
+        pytest.skip("data/decisions.yaml holds no decisions yet (the case-pack helper is writing them)")
+    for mid in MODULES[1:]:
+        assert 2 <= len([d for d in case.decisions_in(mid) if not d.practice]) <= 4, mid
+    assert [d.practice for d in case.decisions_in("m00-welcome")] == [True]
+
+
+def test_every_module_has_its_parts_in_order():
+    for mid in MODULES:
+        ids = [c["id"] for c in _nb(mid)["cells"]]
+        parts = ["title", "intro", "lens", "timeline", "learning-together", "prompt-reflection",
+                 f"reflection-{mid}", "summary"]
+        assert [i for i in ids if i in parts] == parts, mid
+        assert ids.index("timeline") < min((ids.index(i) for i in ids if i.startswith("score-")), default=10**6)
+
+
+def test_no_code_is_visible_or_editable_in_any_module():
+    for mid in MODULES:
+        for cell in _nb(mid)["cells"]:
+            meta = cell["metadata"]
+            if cell["cell_type"] == "code":
+                assert meta["jupyter"]["source_hidden"] is True
+                assert meta["editable"] is False and meta["deletable"] is False
+                assert meta["nbgrader"]["locked"] is True
+                assert re.fullmatch(r'(from course\.notebook import open_module\n\nm = open_module\("[a-z0-9-]+"\)\n'
+                                    r'm\.intro\(\)|m\.\w+\(("[\w-]+")?\)(\n### BEGIN HIDDEN TESTS\nm\.score\("[\w-]+"\)'
+                                    r'\n### END HIDDEN TESTS)?)', _src(cell)), _src(cell)
+            elif not meta.get("nbgrader", {}).get("solution"):
+                assert meta["editable"] is False, (mid, cell["id"])
+
+
+def test_reflection_cell_is_a_markdown_answer_worth_the_points_in_modules_yaml(case):
+    for m in case.modules:
+        cells = _nb(m.id)["cells"]
+        answer = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id") == f"reflection-{m.id}"]
+        assert len(answer) == 1
+        meta = answer[0]["metadata"]["nbgrader"]
+        assert answer[0]["cell_type"] == "markdown"
+        assert meta == {"grade": True, "grade_id": f"reflection-{m.id}", "locked": False,
+                        "points": m.reflection.points, "schema_version": 3, "solution": True, "task": False}
+        assert _src(answer[0]) == "YOUR ANSWER HERE"
+        prompt = cells[cells.index(answer[0]) - 1]
+        assert m.reflection.prompt in _src(prompt) and prompt["metadata"]["nbgrader"]["locked"] is True
+
+
+def test_no_mark_scheme_or_hidden_solution_is_in_a_trainee_notebook(case):
+    for m in case.modules:
+        text = json.dumps(_nb(m.id))
+        for level in m.reflection.rubric:
+            assert level.descriptor not in text or len(level.descriptor) < 25, level.descriptor
+        assert "BEGIN SOLUTION" not in text and "MARK SCHEME" not in text
+
+
+def test_narrative_quotations_are_verbatim_in_the_source(case):
+    quotes = []
+    for mid in MODULES:
+        text = (SRC / f"{mid}.md").read_text(encoding="utf-8")
+        text = re.sub(r"\n>[ \t]?", "\n", text)  # a quotation may run over several blockquote lines
+        quotes += [(mid, q) for q in re.findall(r"“([^”]+)”", text)]
+    assert quotes, "the narratives quote the review"
+    missing = [(mid, q) for mid, q in quotes if not case.source.find(q)]
+    assert missing == []
+
+
+def test_welcome_gives_a_content_warning_and_where_to_get_support():
+    text = (SRC / "m00-welcome.md").read_text(encoding="utf-8")
+    head = text[: text.index("## How to use this notebook")]
+    assert "content warning" in head.lower()
+    for must in ("safeguarding lead", "employee assistance programme", "0808 800 5000", "116 123", "999"):
+        assert must in head, must
+    assert "Run All Cells" in text
+
+
+def test_no_answers_file_is_kept_in_the_notebooks_folder():
+    assert list(NOTEBOOKS.rglob("answers.json*")) == []
+
+
+# --------------------------------------------------------------------------- the builder, on the fictional case
+
+
+def test_builder_gives_byte_identical_notebooks_on_every_run(fixture_case):
+    for m in fixture_case.modules:
+        assert notebook_text(build_notebook(fixture_case, m.id)) == notebook_text(build_notebook(fixture_case, m.id))
+
+
+def test_graded_cell_has_the_contract_shape_and_the_decisions_points(fixture_case):
+    nb = build_notebook(fixture_case, "f01-early")
+    cell = next(c for c in nb.cells if c.id == "score-hv-bruise")
+    assert cell.source == ('m.recorded("hv-bruise")\n### BEGIN HIDDEN TESTS\nm.score("hv-bruise")\n'
+                           "### END HIDDEN TESTS")
+    assert cell.metadata["nbgrader"] == {"grade": True, "grade_id": "score-hv-bruise", "locked": True, "points": 2,
+                                         "schema_version": 3, "solution": False, "task": False}
+    multi = next(c for c in build_notebook(fixture_case, "f02-later").cells if c.id == "score-social-assessment")
+    assert multi.metadata["nbgrader"]["points"] == 4  # multiple choice: the sum of the positive options
+
+
+def test_module_without_reflection_gets_no_answer_cell(fixture_case):
+    nb = build_notebook(fixture_case, "f02-later")
+    assert not [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+
+
+def test_named_decisions_are_placed_where_the_narrative_says(fixture_case):
+    text = "{{intro}}\nFirst the practice.\n{{decision practice}}\n+++\nThen the real one.\n{{decision hv-bruise}}\n{{reflection}}"
+    ids = [c.id for c in build_notebook(fixture_case, "f01-early", text).cells]
+    assert ids.index("score-practice") < ids.index("text-02") < ids.index("decision-hv-bruise")
+
+
+@pytest.mark.parametrize("narrative, message", [
+    ("{{intro}}\n{{decision social-assessment}}\n{{decisions}}\n{{reflection}}", "belongs to module 'f02-later'"),
+    ("{{intro}}\n{{decision d-nothing}}\n{{decisions}}\n{{reflection}}", "no such decision"),
+    ("{{intro}}\n{{decision hv-bruise}}\n{{reflection}}", "decisions practice of module 'f01-early' are not placed"),
+    ("{{intro}}\n{{decisions}}\n{{decision hv-bruise}}\n{{decision hv-bruise}}\n{{reflection}}", "placed twice"),
+    ("{{intro}}\n{{decisions}}", "no {{reflection}}"),
+    ("{{lens}}\n{{intro}}\n{{decisions}}\n{{reflection}}", "comes before {{intro}}"),
+    ("{{intro}}\n{{decisions}}\n{{reflection}}\n{{chart}}", "unknown marker {{chart}}"),
+    ("{{intro}}\n{{decisions}}\n{{reflection}}\nSee {{lens}} here", "must stand alone"),
+])
+def test_builder_refuses_a_narrative_that_does_not_fit_the_pack(fixture_case, narrative, message):
+    with pytest.raises(AuthoringError, match=re.escape(message)):
+        build_notebook(fixture_case, "f01-early", narrative, "f01-early.md")
+
+
+def test_inline_values_and_author_notes(fixture_case):
+    text = ("%% a note for authors only\n{{intro}}\nAbout {{minutes}} minutes, {{decision_count}}.\n"
+            "Set in {{when hv-bruise}}.\n{{decisions}}\n{{reflection}}")
+    nb = build_notebook(fixture_case, "f01-early", text)
+    body = "\n".join(c.source for c in nb.cells)
+    assert "About 20 minutes, 1 decision point.\nSet in June 2019." in body and "note for authors" not in body
+    with pytest.raises(AuthoringError, match="names no decision of module 'f01-early'"):
+        build_notebook(fixture_case, "f01-early", text.replace("when hv-bruise", "when social-assessment"))
+
+
+def test_checks_pass_on_built_notebooks_and_name_each_breakage(fixture_case, tmp_path):
+    root = _write_fixture_course(fixture_case, tmp_path / "notebooks")
+    assert module_notebook_problems(fixture_case, root) == []
+    path = root / "f01-early" / "f01-early.ipynb"
+    clean = path.read_text()
+
+    def broken(edit) -> list[str]:
+        nb = nbformat.reads(clean, as_version=4)
+        edit(nb)
+        path.write_text(nbformat.writes(nb))
+        return module_notebook_problems(fixture_case, root)
+
+    def cell(nb, cid):
+        return next(c for c in nb.cells if c.id == cid)
+
+    assert any("worth 5 points; decisions.yaml gives 2" in p
+               for p in broken(lambda nb: cell(nb, "score-hv-bruise").metadata.nbgrader.update(points=5)))
+    assert any("not collapsed" in p
+               for p in broken(lambda nb: cell(nb, "lens").metadata.jupyter.update(source_hidden=False)))
+    assert any("not locked for nbgrader" in p
+               for p in broken(lambda nb: cell(nb, "lens").metadata.nbgrader.update(locked=False)))
+    assert any("'reflection-f01-early', found 0" in p
+               for p in broken(lambda nb: nb.cells.remove(cell(nb, "reflection-f01-early"))))
+    assert any("needs exactly one graded cell 'score-hv-bruise', found 0" in p
+               for p in broken(lambda nb: nb.cells.remove(cell(nb, "score-hv-bruise"))))
+    assert any("decision 'social-assessment' appears in more than one notebook" in p
+               for p in broken(lambda nb: nb.cells.append(nbformat.v4.new_code_cell('m.decision("social-assessment")'))))
+    assert any("for graders only" in p for p in broken(
+        lambda nb: nb.cells.append(nbformat.v4.new_markdown_cell("### BEGIN MARK SCHEME\nx\n### END MARK SCHEME"))))
+    path.write_text(clean)
+    (root / "f01-early" / "answers.json").write_text("{}")
+    assert any("answers file must never be kept" in p for p in module_notebook_problems(fixture_case, root))
+
+
+# --------------------------------------------------------------------------- executed and released (slow)
+
+
+def _execute(folder: Path, module_id: str, out: Path) -> float:
+    import time
+
+    import papermill
+
+    start = time.perf_counter()
+    papermill.execute_notebook(str(folder / f"{module_id}.ipynb"), str(out), cwd=str(folder), kernel_name="python3",
+                               progress_bar=False, log_output=False)
+    return time.perf_counter() - start
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module_id", MODULES)
+def test_module_runs_top_to_bottom_headless_and_writes_no_answers(module_id, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_READ_ONLY", "1")
+    monkeypatch.delenv("COURSE_DATA", raising=False)
+    before = sorted(NOTEBOOKS.rglob("answers.json*"))
+    folder = tmp_path / module_id
+    shutil.copytree(NOTEBOOKS / module_id, folder)
+    out = tmp_path / "out.ipynb"
+    _execute(folder, module_id, out)
+    nb = nbformat.read(out, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors == []
+    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("score-")]
+    for c in graded:  # nothing answered: the visible part says so, the score is 0
+        assert any("No answer recorded" in o.get("text", "") for o in c.outputs), c.source
+        assert any(o.output_type == "execute_result" and o.data["text/plain"] == "0.0" for o in c.outputs)
+    assert list(tmp_path.rglob("answers.json*")) == []
+    assert sorted(NOTEBOOKS.rglob("answers.json*")) == before == []
+
+
+@pytest.mark.slow
+def test_fictional_course_built_by_the_builder_runs_headless(fixture_case, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_READ_ONLY", "1")
+    monkeypatch.setenv("COURSE_DATA", str(FIXTURE_PACK))
+    root = _write_fixture_course(fixture_case, tmp_path / "notebooks")
+    for m in fixture_case.modules:
+        _execute(root / m.id, m.id, tmp_path / f"{m.id}.out.ipynb")
+    assert list(tmp_path.rglob("answers.json*")) == []
+
+
+@pytest.mark.slow
+def test_nbgrader_release_of_every_module_hides_tests_and_passes_the_validator(tmp_path, monkeypatch):
+    from nbgrader.validator import Validator
+
+    from course import grading
+
+    monkeypatch.delenv("COURSE_DATA", raising=False)
+    # (no folder called "course" beside a notebook: the kernel would import it instead of the course package)
+    notebooks = tmp_path / "notebooks"
+    for mid in MODULES:
+        shutil.copytree(NOTEBOOKS / mid, notebooks / mid)
+    results = grading.release(tmp_path / "nbgrader", notebooks, list(MODULES), log=lambda *_: None)
+    assert [(r.module, r.problems) for r in results] == [(mid, []) for mid in MODULES]
+    for r in results:
+        text = r.notebook.read_text(encoding="utf-8")
+        assert "HIDDEN TESTS" not in text and ".score(" not in text
+        assert not (r.notebook.parent / "answers.json").exists()
+        # A trainee who has written the reflection: the Validator finds nothing at all to complain about.
+        nb = nbformat.read(r.notebook, as_version=4)
+        for c in nb.cells:
+            if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("reflection-"):
+                c.source = "I would read the history before deciding."
+        answered = tmp_path / "answered" / r.module / f"{r.module}.ipynb"
+        answered.parent.mkdir(parents=True)
+        nbformat.write(nb, answered)
+        monkeypatch.setenv("COURSE_READ_ONLY", "1")
+        result = Validator().validate(str(answered))
+        assert result == {}, (r.module, result)
