@@ -8,6 +8,7 @@ author can act on it without reading Python.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -546,10 +547,12 @@ class _Context:
                                f"{value!r} is outside the case ({self.first_year}-{self.last_year})")
         if day:
             phrase = f"{day} {dates.MONTHS[month - 1]}"
-            if not self.source.find(phrase):
+            # Whole numbers only: '1 March' must not be satisfied by '21 March'.
+            stated = re.compile(rf"(?<!\d){phrase}\b")
+            if not stated.search(self.source.text):
                 entry.problems.add(entry.where, entry.f(name),
                                    f"{value!r} gives a day, but '{phrase}' does not appear in the source")
-            elif date_text and phrase not in date_text:
+            elif date_text and not stated.search(date_text):
                 entry.problems.add(entry.where, entry.f(name),
                                    f"{value!r} gives a day that date_text {date_text!r} does not state")
 
