@@ -1,0 +1,47 @@
+"""`course bench`: discovers bench/bench_*.py, runs each, prints one table; never asserts timings."""
+
+from __future__ import annotations
+
+import textwrap
+
+from course.bench import discover, format_table, run_benchmarks
+
+
+def _write(folder, name, body):
+    (folder / f"bench_{name}.py").write_text(textwrap.dedent(body), encoding="utf-8")
+
+
+GOOD = """
+    def run(quick):
+        return [{"name": "fast thing", "median_s": 0.0123, "p95_s": 0.02, "baseline": "bare", "baseline_median_s": 0.001,
+                 "ratio": 12.3, "target": "median <= 30 ms", "met": True, "notes": "quick=%s" % quick},
+                {"name": "memory", "median_s": 110.0, "unit": "MB", "baseline": "250 MB budget",
+                 "baseline_median_s": 250.0, "ratio": 0.44, "target": "<= 250 MB", "notes": ""}]
+"""
+
+
+def test_bench_prints_one_table_with_medians_baselines_ratios_and_targets(tmp_path, capsys):
+    _write(tmp_path, "alpha", GOOD)
+    _write(tmp_path, "beta", "def run(quick):\n    return []\n")
+    assert [p.stem for p in discover(tmp_path)] == ["bench_alpha", "bench_beta"]
+    assert run_benchmarks(quick=True, bench_dir=tmp_path) == 0
+    out = capsys.readouterr()
+    lines = out.out.splitlines()
+    assert lines[0].split()[:3] == ["benchmark", "median", "p95"]
+    assert "fast thing" in out.out and "12.3 ms" in out.out and "12.30" in out.out and "median <= 30 ms" in out.out
+    assert "110 MB" in out.out and "quick=True" in out.out
+    assert "[1/2] bench_alpha.py" in out.err and "[2/2] bench_beta.py" in out.err
+
+
+def test_bench_only_filters_by_name_and_a_broken_benchmark_is_reported(tmp_path, capsys):
+    _write(tmp_path, "alpha", GOOD)
+    _write(tmp_path, "broken", "def run(quick):\n    raise RuntimeError('boom')\n")
+    assert [p.stem for p in discover(tmp_path, ["alp"])] == ["bench_alpha"]
+    assert run_benchmarks(only=["alpha"], bench_dir=tmp_path) == 0
+    assert run_benchmarks(bench_dir=tmp_path) == 1
+    err = capsys.readouterr().err
+    assert "boom" in err and "Failed to run: bench_broken.py" in err
+
+
+def test_format_table_with_no_rows_still_has_headers():
+    assert format_table([]).startswith("benchmark")
