@@ -312,9 +312,12 @@ class WorkshopReport:
         answered.sort(key=lambda s: (s.aligned_share, -s.confident_divergent, s.mean_fraction, order[s.decision.id]))
         return [s for s in answered[:limit] if s.aligned_share < 1.0]
 
-    def confident_divergence(self) -> list[DecisionSummary]:
-        return sorted((d for d in self.decisions if d.confident_divergent),
-                      key=lambda s: -s.confident_divergent / s.answered)
+    def confident_divergence(self, limit: int = 5) -> list[DecisionSummary]:
+        """The decisions with the largest share of confident (4 or 5) answers scoring under half."""
+        order = {d.decision.id: i for i, d in enumerate(self.decisions)}
+        ranked = sorted((d for d in self.decisions if d.confident_divergent),
+                        key=lambda s: (-s.confident_divergent / s.answered, order[s.decision.id]))
+        return ranked[:limit]
 
 
 def select_modules(case: Case, modules: Iterable[str] | str | None) -> tuple[Module, ...]:
@@ -419,12 +422,14 @@ def divergence_html(r: WorkshopReport) -> str:
         parts.append("</ol>")
     conf = r.confident_divergence()
     if conf:
-        parts.append("<h3>Confident but divergent</h3><p>Decisions where people were confident (4 or 5 of 5) "
-                     "in a choice far from the review's position. These often make the richest discussion: what "
+        parts.append("<h3>Confident but divergent</h3><p>The decisions (up to five) with the largest share of "
+                     "people confident (4 or 5 of 5) in a choice far from the review's position (under half the "
+                     "points). These often make the richest discussion: what "
                      "made that choice feel right at the time?</p><ul>")
         for s in conf:
-            parts.append(f'<li data-decision="{esc(s.decision.id)}">{esc(_title(s.decision))}: '
-                         f"{s.confident_divergent} of {s.answered}</li>")
+            parts.append(f'<li data-decision="{esc(s.decision.id)}"><a href="#{esc(s.decision.id)}">'
+                         f"{esc(_title(s.decision))}</a>: {s.confident_divergent} of {s.answered} answers "
+                         f"({_pct(s.confident_divergent / s.answered)})</li>")
         parts.append("</ul>")
     return "".join(parts)
 
@@ -438,7 +443,7 @@ def decision_html(s: DecisionSummary, chart: bool = True) -> str:
     d = s.decision
     rows = []
     for o in s.options:
-        mark = "Yes" if o.aligned else ""
+        mark = "Yes" if o.aligned else ("Partly" if o.points > 0 else "")
         share = _pct(o.count / s.answered) if s.answered else "–"
         rows.append(f'<tr data-option="{esc(o.id)}"><td>{esc(o.text)}</td><td class="num" data-count="{o.count}">'
                     f"{o.count}</td><td class=\"num\">{share}</td><td>{mark}</td><td class=\"num\">{o.points}</td></tr>")
@@ -460,8 +465,9 @@ def decision_html(s: DecisionSummary, chart: bool = True) -> str:
         '<th scope="col" class="num">Chosen by</th><th scope="col" class="num">Share of answers</th>'
         '<th scope="col">Review\'s position</th><th scope="col" class="num">Points</th></tr></thead><tbody>',
         *rows, "</tbody></table>",
-        '<table class="confidence"><caption>Confidence (1 = not at all, 5 = very)</caption><thead><tr>'
-        + "".join(f'<th scope="col" class="num">{i}</th>' for i in range(1, 6))
+        '<table class="confidence"><caption>Confidence</caption><thead><tr>'
+        + "".join(f'<th scope="col" class="num">{lab}</th>'
+                  for lab in ("1 (not at all)", "2", "3", "4", "5 (very)"))
         + f"</tr></thead><tbody><tr>{conf_cells}</tr></tbody></table>",
         f"<p>Mean confidence: {'–' if s.mean_confidence is None else f'{s.mean_confidence:.1f}'} of 5. "
         f"Confident (4 or 5) but scoring under half: {s.confident_divergent}.</p>",
@@ -474,15 +480,17 @@ def decision_html(s: DecisionSummary, chart: bool = True) -> str:
 
 
 def option_chart_png(s: DecisionSummary) -> bytes:
-    """A horizontal bar chart of how many chose each option; the review's position in bluish green with
-    hatching, other options in orange or vermillion (no points), each bar labelled with its count."""
+    """A horizontal bar chart of how many chose each option: the review's position bluish green with diagonal
+    hatching, options earning some points sky blue with dots, the rest vermillion, each bar labelled with its
+    count and each label saying which kind it is (colour is never the only cue)."""
     from matplotlib.figure import Figure
 
     opts = list(s.options)
-    labels = [_wrap(o.text, 38) + ("\n(review's position)" if o.aligned else "") for o in opts]
+    labels = [_wrap(o.text, 38) + ("\n(review's position)" if o.aligned else "\n(partly in line)" if o.points > 0
+                                   else "") for o in opts]
     colours = [OKABE_ITO["bluish_green"] if o.aligned else
-               (OKABE_ITO["orange"] if o.points > 0 else OKABE_ITO["vermillion"]) for o in opts]
-    hatches = ["//" if o.aligned else "" for o in opts]
+               (OKABE_ITO["sky_blue"] if o.points > 0 else OKABE_ITO["vermillion"]) for o in opts]
+    hatches = ["//" if o.aligned else (".." if o.points > 0 else "") for o in opts]
     height = 0.9 + 0.75 * len(opts)
     fig = Figure(figsize=(8, height), dpi=100)
     ax = fig.add_subplot()
@@ -517,8 +525,9 @@ def option_chart_html(s: DecisionSummary) -> str:
     data = base64.b64encode(option_chart_png(s)).decode("ascii")
     alt = option_chart_alt(s)
     return (f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
-            f"<figcaption>How the room answered {esc(s.decision.id)}. Green, hatched bars: the review's "
-            f"position. Orange: partly in line. Red-orange: no points. The table below gives the same numbers."
+            f"<figcaption>How the room answered {esc(s.decision.id)}. Green bars with diagonal lines: the review's "
+            f"position. Blue dotted bars: partly in line. Plain red-orange bars: no points. The table below gives "
+            f"the same numbers."
             f"</figcaption></figure>")
 
 
