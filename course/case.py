@@ -21,6 +21,9 @@ from .source import Source, load_source
 PACK_FILES = ("agencies", "people", "events", "flows", "themes", "decisions", "modules")
 FLOW_STATUSES = ("passed", "stopped")
 DATE_BASES = ("stated", "derived")
+# libyaml's safe loader when PyYAML was built with it: the same documents, about ten times faster to parse
+# (parsing dominated load_case for the real pack: ~0.8 s with the pure-Python loader).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def default_pack_dir() -> Path:
@@ -422,7 +425,7 @@ def _read_yaml(path: Path, key: str, problems: _Problems) -> list:
         problems.add(rel, "", "file missing")
         return []
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.YAMLError as e:
         problems.add(rel, "", f"not valid YAML: {e}")
         return []
@@ -460,7 +463,7 @@ def load_case(pack_dir: Path | str | None = None) -> Case:
     pack_path = pack_dir / "pack.yaml"
     rel_pack = f"{pack_dir.name}/pack.yaml"
     try:
-        pack = yaml.safe_load(pack_path.read_text(encoding="utf-8")) or {}
+        pack = yaml.load(pack_path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
     except FileNotFoundError:
         raise CaseError([f"{rel_pack}: file missing (is {pack_dir} a case pack?)"]) from None
     except yaml.YAMLError as e:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"'})
@@ -37,8 +38,9 @@ class Source:
     raw: str
     sections: tuple[Section, ...]
 
-    @property
+    @cached_property
     def text(self) -> str:
+        # cached: the loader checks every day-precise date against the whole text
         return normalise(self.raw)
 
     def section(self, heading: str) -> Section | None:
