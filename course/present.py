@@ -49,6 +49,16 @@ CONTENT_WARNING = (
 )
 
 
+# Larger type for the back of a room: JupyterLab's and ipywidgets' own size variables, and the course views.
+PROJECTOR_CSS = (
+    "<style>:root { --jp-content-font-size1: 18px; --jp-widgets-font-size: 17px; --jp-ui-font-size1: 17px; "
+    "--jp-content-font-size3: 26px; --jp-content-font-size4: 32px; } "
+    ".course-view { font-size: 1.2rem; max-width: none; } "
+    ".widget-readout { max-width: none !important; min-width: 10em; overflow: visible; } "
+    ".widget-hbox > .jupyter-button { flex-shrink: 0; min-width: max-content; }</style>"
+)
+
+
 class PresentError(Exception):
     """The projector view cannot start; the message says why."""
 
@@ -77,10 +87,10 @@ def projector_notebook(module: str | None = None, data: Path | None = None):
         raise PresentError(f"unknown module {module!r}; this course has {', '.join(m.id for m in case.modules)}")
     mod = case.module(module) if module else None
     heading = f"{mod.title}" if mod else case.title
-    period = f" ({mod.period_text})" if mod and mod.period_text else ""
+    period = f"\n\n*Period:* {mod.period_text}." if mod and mod.period_text else ""
     pack = str(Path(case.pack_dir).resolve())
     setup = (
-        "from IPython.display import display\n"
+        "from IPython.display import HTML, display\n"
         "from course.case import load_case\n"
         "from course.widgets.lens import Lens\n"
         "from course.widgets.timeline import Timeline\n"
@@ -91,7 +101,7 @@ def projector_notebook(module: str | None = None, data: Path | None = None):
     nb = new_notebook(
         cells=[
             new_markdown_cell(f"# {heading}{period}\n\n{CONTENT_WARNING}"),
-            new_code_cell(setup, metadata=hidden),
+            new_code_cell(setup + f"display(HTML({PROJECTOR_CSS!r}))", metadata=hidden),
             new_markdown_cell("## What each agency held, and when\n\nChoose an agency and a date. Facts that "
                               "emerged only afterwards are kept apart and clearly marked as hindsight."),
             new_code_cell("display(Lens(case, module))", metadata=hidden),
