@@ -47,7 +47,15 @@ STYLE = """<style>
 .course-problem { border: 2px solid #D55E00; padding: 0.3em 0.6em; background: #FFF3EA; }
 .course-view table { border-collapse: collapse; }
 .course-view th, .course-view td { border: 1px solid #999; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }
-.course-sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
+/* ipywidgets keeps radio and checkbox labels on one clipped line; options here are sentences. */
+.course-decision .widget-radio-box label, .course-decision .jupyter-widget-radio-box label,
+.course-decision .widget-checkbox, .course-decision .jupyter-widget-checkbox,
+.course-decision .widget-checkbox label, .course-decision .jupyter-widget-checkbox label,
+.course-decision .widget-checkbox .widget-label-basic, .course-decision .jupyter-widget-checkbox .widget-label-basic {
+  height: auto; width: auto; line-height: 1.4; white-space: normal; overflow: visible; text-overflow: clip; }
+.course-decision .widget-radio-box label, .course-decision .jupyter-widget-radio-box label { margin: 0.25em 0; }
+.course-decision .widget-checkbox, .course-decision .jupyter-widget-checkbox { margin: 0.25em 0; }
+.course-view .course-sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
 </style>"""
 

@@ -171,6 +171,7 @@ class DecisionView(widgets.VBox):
         self.submit.on_click(self._on_submit)
         super().__init__([self.notices, self.scenario, self.choice, self.confidence, self.prompt, self.rationale,
                           self.submit, self.status, self.reveal])
+        self.add_class("course-decision")  # lets the shared style wrap long option texts
         self._restore()
 
     def __repr__(self) -> str:

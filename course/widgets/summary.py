@@ -66,12 +66,12 @@ def summary_table_html(rows: list[SummaryRow]) -> str:
              '<thead><tr><th scope="col">Decision</th><th scope="col">Your first answer</th>'
              '<th scope="col">Confidence</th><th scope="col">The review\'s position</th>'
              '<th scope="col">Points</th></tr></thead><tbody>']
-    for r in rows:
+    for number, r in enumerate(rows, 1):
         yours = "<br>".join(esc(t) for t in r.your_choice) if r.answered else "<em>Not answered yet</em>"
         if r.changes:
             yours += f"<br><small>({r.changes} later change{'s' if r.changes != 1 else ''}, not graded)</small>"
         parts.append(
-            f'<tr><th scope="row">{esc(r.question)}<br><small>As {esc(r.role_title)}, {esc(r.date_text)}'
+            f'<tr><th scope="row">Decision {number}: {esc(r.question)}<br><small>As {esc(r.role_title)}, {esc(r.date_text)}'
             f"{' (practice)' if r.practice else ''}</small></th>"
             f"<td>{yours}</td><td>{esc(r.confidence) + ' of 5' if r.confidence else '—'}</td>"
             f"<td>{'<br>'.join(esc(t) for t in r.review_position)}</td>"
@@ -96,9 +96,10 @@ def summary_alt_text(rows: list[SummaryRow]) -> str:
 
 def summary_chart_png(rows: list[SummaryRow]) -> bytes:
     n = max(1, len(rows))
-    fig = Figure(figsize=(11, 1.0 + 0.9 * n), dpi=80)
+    top, bottom, height = 0.7, 0.8, 0.7 * n + 1.5  # inches: legend above, axis label below
+    fig = Figure(figsize=(11, height), dpi=80)
     FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.16, 0.22 if n < 3 else 0.12, 0.8, 0.7 if n < 3 else 0.8))
+    ax = fig.add_axes((0.16, bottom / height, 0.8, 1 - (top + bottom) / height))
     ys = list(range(len(rows)))
     ax.barh(ys, [r.max_points for r in rows], color="white", edgecolor="black", hatch="..", lw=1.5,
             label="most available")
@@ -108,7 +109,7 @@ def summary_chart_png(rows: list[SummaryRow]) -> bytes:
     ax.invert_yaxis()
     ax.set_xlabel("points", fontsize=FONT_SIZE)
     ax.tick_params(axis="x", labelsize=FONT_SIZE - 1)
-    ax.legend(fontsize=FONT_SIZE - 2, loc="lower right", frameon=True)
+    ax.legend(fontsize=FONT_SIZE - 2, loc="lower left", bbox_to_anchor=(0.0, 1.02), ncol=2, frameon=False)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     out = io.BytesIO()
