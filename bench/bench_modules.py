@@ -1,5 +1,6 @@
 """Benchmark: the six module notebooks executed headless (papermill, fresh kernel each, COURSE_READ_ONLY=1),
 against the same number of trivial one-cell notebooks executed the same way, interleaved in the same run.
+A second row does the same with nbclient, the executor nbgrader's autograde and Validator use.
 
 Target: ratio at most 1.5 (what the course's views add on top of starting a kernel).
 """
@@ -28,7 +29,7 @@ def _module_ids() -> list[str]:
     return [m.id for m in load_case(ROOT / "data").modules]
 
 
-def _execute(path: Path) -> float:
+def _papermill(path: Path) -> float:
     import papermill
 
     start = time.perf_counter()
@@ -37,9 +38,28 @@ def _execute(path: Path) -> float:
     return time.perf_counter() - start
 
 
+def _nbclient(path: Path) -> float:
+    from nbclient import NotebookClient
+
+    start = time.perf_counter()
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    return time.perf_counter() - start
+
+
+EXECUTORS = {"papermill": _papermill, "nbclient": _nbclient}
+
+
 def run(quick: bool = False) -> list[dict]:
+    rows = _run("papermill", quick, per_module=True)
+    rows[1:1] = _run("nbclient", quick, per_module=False)
+    return rows
+
+
+def _run(executor: str, quick: bool, per_module: bool) -> list[dict]:
     os.environ["COURSE_READ_ONLY"] = "1"  # a benchmark must never write an answers file
     os.environ.pop("COURSE_DATA", None)
+    _execute = EXECUTORS[executor]
     repeats = 1 if quick else 3
     modules = _module_ids()
     per_module: dict[str, list[float]] = {m: [] for m in modules}
@@ -68,18 +88,18 @@ def run(quick: bool = False) -> list[dict]:
         leaked = sorted(str(p) for p in base.rglob("answers.json*"))
     median, baseline = statistics.median(totals), statistics.median(trivial_totals)
     trivial_one = statistics.median(per_trivial)
-    notes = f"{repeats} run(s); papermill, fresh kernel per notebook; " + (
+    notes = f"{repeats} run(s); {executor}, fresh kernel per notebook; " + (
         "no answers file written" if not leaked else f"ANSWERS FILES WRITTEN: {leaked}")
     rows = [{
-        "name": f"modules: all {len(modules)} executed headless",
+        "name": f"modules: all {len(modules)} executed headless ({executor})",
         "median_s": round(median, 3),
-        "baseline": f"{len(modules)} trivial one-cell notebooks, same executor",
+        "baseline": f"{len(modules)} trivial one-cell notebooks, {executor}",
         "baseline_median_s": round(baseline, 3),
         "ratio": round(median / baseline, 3),
         "target": f"ratio <= {TARGET}",
         "notes": notes,
     }]
-    for mid in modules:
+    for mid in modules if per_module else ():
         m = statistics.median(per_module[mid])
         rows.append({
             "name": f"modules: {mid} executed headless",

@@ -163,11 +163,12 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _decision_heading(number: int, d: DecisionPoint) -> str:
+def _decision_heading(number: int, d: DecisionPoint, lead_in: str = "") -> str:
     title = "Practice decision" if d.practice else f"Decision point {number}"
-    return (f"### {title}\n\n"
-            "Read what you knew at the time, choose, say how sure you are and why, then press **Submit**. "
-            "The review's view appears only after you submit, and your first answer is the one that counts.")
+    lead = f"{lead_in.strip()}\n\n" if lead_in.strip() else ""
+    return (f"### {title}\n\n{lead}"
+            "*Read what you knew at the time, choose, say how sure you are and why, then press **Submit**. "
+            "The review's view appears only after you submit, and your first answer is the one that counts.*")
 
 
 def _sorted_decisions(ds) -> list[DecisionPoint]:
@@ -240,8 +241,14 @@ def build_notebook(case: Case, module_id: str, narrative: str = DEFAULT_NARRATIV
     cells: list[nbformat.NotebookNode] = []
     text_no = 0
 
+    def lead_in() -> str:
+        """The narrative text just before a generated cell, taken out to be merged into it (one cell, not two)."""
+        if cells and cells[-1].id.startswith("text-"):
+            return cells.pop().source
+        return ""
+
     def decision_cells(d: DecisionPoint):
-        cells.append(_markdown(f"decision-{d.id}-heading", _decision_heading(number.get(d.id, 0), d)))
+        cells.append(_markdown(f"decision-{d.id}-heading", _decision_heading(number.get(d.id, 0), d, lead_in())))
         cells.append(_code(f"decision-{d.id}", f'm.decision("{d.id}")'))
         cells.append(_code(f"score-{d.id}", graded_source(d.id), grade=True, points=d.max_points))
 
@@ -266,13 +273,18 @@ def build_notebook(case: Case, module_id: str, narrative: str = DEFAULT_NARRATIV
         elif b.kind == "learning_together":
             if module.learning_together:
                 items = "\n".join(f"- {q}" for q in module.learning_together)
-                cells.append(_markdown("learning-together", f"#### Questions to talk through\n\n{items}"))
+                text = lead_in()
+                cells.append(_markdown("learning-together", f"{text}\n\n{items}" if text
+                                       else f"#### Questions to talk through\n\n{items}"))
         elif b.kind == "reflection":
             r = module.reflection
             if r is None:
                 continue
-            cells.append(_markdown("prompt-reflection", f"### Your reflection ({_plural(r.points, 'point')}, "
-                                   f"marked by your trainer)\n\n{r.prompt}"))
+            worth = f"{_plural(r.points, 'point')}, marked by your trainer"
+            text = lead_in()
+            body = (f"{text}\n\n**The question ({worth}):**\n\n> {r.prompt}" if text
+                    else f"### Your reflection ({worth})\n\n{r.prompt}")
+            cells.append(_markdown("prompt-reflection", body))
             cells[-1].metadata["nbgrader"] = {"grade": False, "grade_id": "prompt-reflection", "locked": True,
                                               "schema_version": NBGRADER_SCHEMA, "solution": False, "task": False}
             cells.append(_reflection_answer(module))

@@ -188,8 +188,13 @@ def test_module_without_reflection_gets_no_answer_cell(fixture_case):
 
 def test_named_decisions_are_placed_where_the_narrative_says(fixture_case):
     text = "{{intro}}\nFirst the practice.\n{{decision practice}}\n+++\nThen the real one.\n{{decision hv-bruise}}\n{{reflection}}"
-    ids = [c.id for c in build_notebook(fixture_case, "f01-early", text).cells]
-    assert ids.index("score-practice") < ids.index("text-02") < ids.index("decision-hv-bruise")
+    cells = build_notebook(fixture_case, "f01-early", text).cells
+    ids = [c.id for c in cells]
+    assert ids.index("score-practice") < ids.index("decision-hv-bruise-heading") < ids.index("decision-hv-bruise")
+    # the narrative's lead-in and the generated heading make one cell, heading first
+    heading = cells[ids.index("decision-hv-bruise-heading")].source
+    assert heading.startswith("### Decision point 1\n\nThen the real one.")
+    assert not any(c.source == "Then the real one." for c in cells)
 
 
 @pytest.mark.parametrize("narrative, message", [
