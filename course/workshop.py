@@ -60,6 +60,12 @@ def find_answer_files(folder: Path | str) -> list[AnswersFile]:
         raise WorkshopError([f"The submissions folder {folder} does not exist."])
     if not folder.is_dir():
         raise WorkshopError([f"{folder} is not a folder. Give the folder that holds the trainees' answers."])
+    nbgrader = sorted(n for n in ("submitted", "autograded") if (folder / n).is_dir())
+    if nbgrader and (folder / "nbgrader_config.py").exists() or len(nbgrader) == 2:
+        # The course root holds submitted/ and autograded/ copies of the same answers: never count both.
+        raise WorkshopError([f"{folder} looks like an nbgrader course folder. Give one of its "
+                             f"{' or '.join(n + '/' for n in nbgrader)} folders instead, e.g. "
+                             f"--submissions {folder / nbgrader[0]}"])
     found: list[AnswersFile] = []
     for p in sorted(folder.iterdir()):
         if p.name.startswith("."):
@@ -301,8 +307,19 @@ class WorkshopReport:
     generated: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).strftime("%d %B %Y, %H:%M UTC"))
 
     @property
+    def counted(self) -> tuple[Submission, ...]:
+        """The participants this report counts: those with a first answer to at least one of its decisions."""
+        ids = [d.decision.id for d in self.decisions]
+        return tuple(s for s in self.collection.submissions if any(s.answered(i) for i in ids))
+
+    @property
     def participants(self) -> int:
-        return len(self.collection.submissions)
+        return len(self.counted)
+
+    @property
+    def other_modules_only(self) -> int:
+        """Trainees whose answers (for this course version) are all for modules outside this report."""
+        return len(self.collection.submissions) - self.participants
 
     def diverged_most(self, limit: int = 3) -> list[DecisionSummary]:
         """Decisions answered by someone, least aligned first; ties broken by more confident divergence,
@@ -339,7 +356,9 @@ def build_report(case: Case, collection: Collection, group: str = "", modules=No
                  names: bool = False) -> WorkshopReport:
     chosen = select_modules(case, modules)
     ids = {m.id for m in chosen}
-    decisions = tuple(summarise_decision(d, collection.submissions) for d in case.decisions if d.module in ids)
+    mine = [d for d in case.decisions if d.module in ids]
+    counted = [s for s in collection.submissions if any(s.answered(d.id) for d in mine)]
+    decisions = tuple(summarise_decision(d, counted) for d in mine)
     return WorkshopReport(case, group.strip(), chosen, collection, names, decisions)
 
 
@@ -380,18 +399,18 @@ a.anchor-link { display: none; }
 def report_header_html(r: WorkshopReport) -> str:
     group = f" — {esc(r.group)}" if r.group else ""
     mods = ", ".join(f"{esc(m.title)}" for m in r.modules) or "none"
-    answered_any = sum(1 for s in r.collection.submissions if any(s.answered(d.decision.id) for d in r.decisions))
     return (
         f'<h1 id="report-title">Workshop report{group}</h1>'
         f"<p><strong>{esc(r.case.title)}</strong> (course {esc(r.case.id)}, version {esc(r.case.version)}). "
         f"Report produced {esc(r.generated)}.</p>"
         f'<p>Modules covered: {mods}.</p>'
         f'<table class="overview"><tbody>'
-        f'<tr><th scope="row">Participants counted</th><td class="num" data-stat="participants">{r.participants}</td></tr>'
-        f'<tr><th scope="row">Participants who answered at least one decision here</th>'
-        f'<td class="num" data-stat="answered-any">{answered_any}</td></tr>'
-        f'<tr><th scope="row">Decisions in this report</th><td class="num" data-stat="decisions">{len(r.decisions)}</td></tr>'
-        f'<tr><th scope="row">Answers files set aside (another course or version)</th>'
+        f'<tr><th scope="row">Participants counted (answered at least one decision here)</th>'
+        f'<td class="num" data-stat="participants">{r.participants}</td></tr>'
+        + (f'<tr><th scope="row">Trainees whose answers are only for other modules (not counted here)</th>'
+           f'<td class="num" data-stat="other-modules">{r.other_modules_only}</td></tr>' if r.other_modules_only else "")
+        + f'<tr><th scope="row">Decisions in this report</th><td class="num" data-stat="decisions">{len(r.decisions)}</td></tr>'
+        + f'<tr><th scope="row">Answers files set aside (another course or version)</th>'
         f'<td class="num" data-stat="excluded">{len(r.collection.excluded)}</td></tr>'
         f"</tbody></table>"
         f'<p class="note">Only each participant\'s <em>first</em> answer to a decision is counted: the one given '
@@ -545,7 +564,7 @@ def participation_html(r: WorkshopReport) -> str:
     labels = r.collection.labels(r.names)
     ids = [d.decision.id for d in r.decisions]
     rows = []
-    for s in sorted(r.collection.submissions, key=lambda s: _label_key(labels[s.trainee])):
+    for s in sorted(r.counted, key=lambda s: _label_key(labels[s.trainee])):
         done = sum(1 for d in ids if s.answered(d))
         rows.append(f'<tr data-participant="{esc(labels[s.trainee])}"><td>{esc(labels[s.trainee])}</td>'
                     f'<td class="num">{done} of {len(ids)}</td></tr>')

@@ -148,6 +148,9 @@ def test_modules_parameter_limits_the_report_and_unknown_modules_fail(case, tmp_
     col = collect(make_flat(tmp_path / "s"), case)
     report = build_report(case, col, modules="f02-later")
     assert [s.decision.id for s in report.decisions] == ["social-assessment"]
+    assert report.participants == 3 and report.other_modules_only == 1  # tr-cal answered only f01-early
+    assert report.decisions[0].participants == 3
+    assert 'data-stat="other-modules">1<' in "".join(report_sections(report))
     with pytest.raises(WorkshopError, match="unknown module id.*'f09'"):
         build_report(case, col, modules=["f09"])
 
@@ -164,6 +167,15 @@ def test_empty_folder_fails_with_a_clear_message(case, tmp_path):
 def test_missing_folder_fails_with_a_clear_message(case, tmp_path):
     with pytest.raises(WorkshopError, match="does not exist"):
         collect(tmp_path / "nowhere", case)
+
+
+def test_the_nbgrader_course_root_is_refused_so_submitted_and_autograded_are_not_both_counted(case, tmp_path):
+    make_nbgrader_tree(tmp_path / "grading" / "submitted")
+    make_nbgrader_tree(tmp_path / "grading" / "autograded")
+    with pytest.raises(WorkshopError, match=r"looks like an nbgrader course folder\. Give one of its autograded/ or "
+                                            r"submitted/ folders instead"):
+        collect(tmp_path / "grading", case)
+    assert build_report(case, collect(tmp_path / "grading" / "autograded", case)).participants == len(ROOM)
 
 
 def test_corrupt_answers_file_fails_naming_the_file(case, tmp_path):
