@@ -665,10 +665,21 @@ def find_reflections(case: Case, paths: Iterable[Path]) -> dict[str, str]:
     return out
 
 
-def trainee_record(case: Case, sub: Submission) -> TraineeRecord:
-    notebooks = []
+def trainee_notebooks(case: Case, sub: Submission) -> list[Path]:
+    """The trainee's module notebooks: beside each answers file, and, when an answers file sits in a module
+    folder (<trainee or workspace>/<module>/answers.json), in the sibling module folders too, so that a
+    reflection written in a module with no saved answer is still found."""
+    modules = [m.id for m in case.modules]
+    found: set[Path] = set()
     for f in sub.files:
-        notebooks += sorted(f.parent.glob("*.ipynb"))
+        found.update(f.parent.glob("*.ipynb"))
+        if f.parent.name in modules:
+            found.update(p for m in modules if (p := f.parent.parent / m / f"{m}.ipynb").is_file())
+    return sorted(found)
+
+
+def trainee_record(case: Case, sub: Submission) -> TraineeRecord:
+    notebooks = trainee_notebooks(case, sub)
     done, started = completed_modules(case, sub)
     return TraineeRecord(sub.trainee, done, started, sub, find_reflections(case, notebooks))
 

@@ -119,6 +119,15 @@ def test_reflections_are_read_from_the_graded_cell_without_the_placeholder(fixtu
     assert found == {"f01-early": "I would link the bruise to the wider picture."}
 
 
+def test_a_reflection_in_a_module_without_saved_answers_is_found_in_the_workspace(fixture_case, workspace):
+    (workspace / "f02-later" / "f02-later.ipynb").write_text(
+        json.dumps(reflection_notebook("f02-later", "Read the history first.")), encoding="utf-8")
+    rec = trainee_record(fixture_case, collect_trainee(workspace, fixture_case))
+    assert rec.reflections["f02-later"] == "Read the history first."
+    assert [m.id for m in rec.completed] == ["f01-early"]  # a reflection alone does not complete a module
+    assert "Read the history first." in reflective_log_markdown(fixture_case, rec, on=ON)
+
+
 def test_reflective_log_has_choices_confidence_reasons_changes_and_reflection(fixture_case, workspace):
     rec = trainee_record(fixture_case, collect_trainee(workspace, fixture_case))
     log = reflective_log_markdown(fixture_case, rec, name="Jo Example", on=ON)
