@@ -817,14 +817,16 @@ def reflective_log_markdown(case: Case, rec: TraineeRecord, name: str = "", on: 
         lines += [f"## {m.title} ({status})", ""]
         for d in decisions:
             first = sub.first[d.id]
-            lines += [f"### {d.role_title}, {d.date_text}", "", f"**Question.** {d.question}", "",
-                      f"**Your first answer** ({_when(first.get('submitted_at', ''))}): {_choice_text(d, first.get('choice'))}",
-                      f"**Confidence:** {first.get('confidence', 'not recorded')} of 5", "",
-                      f"**Your reasons:** {first.get('rationale') or '(none written)'}", ""]
+            role = d.role_title[:1].upper() + d.role_title[1:]
+            lines += [f"### {role}, {d.date_text}", "", f"**Question.** {d.question}", "",
+                      f"- **Your first answer** ({_when(first.get('submitted_at', ''))}): "
+                      f"{_choice_text(d, first.get('choice'))}",
+                      f"- **Confidence:** {first.get('confidence', 'not recorded')} of 5",
+                      f"- **Your reasons:** {first.get('rationale') or '(none written)'}"]
             for rv in sub.entries.get(d.id, {}).get("revisions", []):
-                lines += [f"**Later change** ({_when(rv.get('submitted_at', ''))}): {_choice_text(d, rv.get('choice'))}"
-                          f", confidence {rv.get('confidence', '?')} of 5. {rv.get('rationale') or ''}".rstrip(), ""]
-            lines += [f"**What the review found:** {d.review.summary}", ""]
+                lines += [f"- **Later change** ({_when(rv.get('submitted_at', ''))}): {_choice_text(d, rv.get('choice'))}"
+                          f", confidence {rv.get('confidence', '?')} of 5. {rv.get('rationale') or ''}".rstrip()]
+            lines += ["", f"**What the review found:** {d.review.summary}", ""]
         if reflection:
             lines += ["### Your reflection", "", reflection, ""]
     if not sub.first and not rec.reflections:

@@ -133,10 +133,11 @@ def test_reflective_log_has_choices_confidence_reasons_changes_and_reflection(fi
     log = reflective_log_markdown(fixture_case, rec, name="Jo Example", on=ON)
     assert log.startswith("# Reflective log: Jo Example")
     assert "## The early months (completed)" in log
-    assert "**Your first answer** (10 February 2026): Visit and see Sam" in log
-    assert "**Confidence:** 3 of 5" in log
+    assert "- **Your first answer** (10 February 2026): Visit and see Sam" in log
+    assert "- **Confidence:** 3 of 5" in log
+    assert "### The health visitor, June 2019" in log
     assert "I wanted to see Sam first." in log
-    assert "**Later change** (10 February 2026): Talk to social care, confidence 4 of 5. After reading the review." in log
+    assert "- **Later change** (10 February 2026): Talk to social care, confidence 4 of 5. After reading the review." in log
     assert "The review found the pieces were not put together." in log
     assert "I would link the bruise to the wider picture." in log
     assert "not an assessment of competence" in log
