@@ -53,8 +53,12 @@ STYLE = """<style>
 .course-decision .widget-checkbox label, .course-decision .jupyter-widget-checkbox label,
 .course-decision .widget-checkbox .widget-label-basic, .course-decision .jupyter-widget-checkbox .widget-label-basic {
   height: auto; width: auto; line-height: 1.4; white-space: normal; overflow: visible; text-overflow: clip; }
-.course-decision .widget-radio-box label, .course-decision .jupyter-widget-radio-box label { margin: 0.25em 0; }
-.course-decision .widget-checkbox, .course-decision .jupyter-widget-checkbox { margin: 0.25em 0; }
+.course-decision .widget-radio-box label, .course-decision .jupyter-widget-radio-box label,
+.course-decision .widget-checkbox label, .course-decision .jupyter-widget-checkbox label {
+  display: flex; align-items: flex-start; gap: 0.5em; margin: 0.3em 0; font-size: 1rem; }
+.course-decision .widget-radio-box input, .course-decision .jupyter-widget-radio-box input,
+.course-decision .widget-checkbox input, .course-decision .jupyter-widget-checkbox input {
+  flex: none; order: -1; margin: 0.2em 0 0 0; }
 .course-view .course-sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
 </style>"""

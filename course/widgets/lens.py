@@ -223,13 +223,13 @@ class Lens(widgets.VBox):
             continuous_update=False,
             readout=True,
             tooltip="Move to change the date; the list shows what was held by then",
-            layout=widgets.Layout(width="95%"),
+            layout=widgets.Layout(width="auto", flex="1 1 auto"),
             style={"description_width": "initial"},
         )
         self.earlier = widgets.Button(description="◀ Earlier", tooltip="Go to the previous date",
-                                      layout=widgets.Layout(width="auto"))
+                                      layout=widgets.Layout(width="auto", flex="0 0 auto"))
         self.later = widgets.Button(description="Later ▶", tooltip="Go to the next date",
-                                    layout=widgets.Layout(width="auto"))
+                                    layout=widgets.Layout(width="auto", flex="0 0 auto"))
         self.whole = widgets.Checkbox(value=False, description="Whole picture (every agency)", indent=False,
                                       tooltip="Show what every agency held on this date, in one place")
         self.hindsight = widgets.Checkbox(
