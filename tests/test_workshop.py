@@ -480,3 +480,11 @@ def test_present_command_prints_its_address_on_the_given_port_and_stops_voila_on
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_reading_submissions_shows_progress(case, tmp_path, capsys):
+    folder = make_nbgrader_tree(tmp_path / "s")
+    files = len(list(folder.rglob("answers.json")))
+    collect(folder, case, progress=True)
+    err = capsys.readouterr().err
+    assert "Reading answers" in err and f"{files}/{files}" in err
