@@ -1,4 +1,5 @@
-"""nbgrader preprocessors: the reflection mark scheme for graders, and feedback that is safe to give trainees.
+"""nbgrader preprocessors for the course: the reflection mark scheme for graders, feedback that is safe to give
+trainees, and autograding that runs only course code (in a reused kernel inside `course grade` workers).
 
 `InsertMarkScheme` runs last at autograde: before each reflection answer cell it puts a locked markdown cell
 with the module's rubric (from the case pack), so formgrader, which renders the autograded notebook, shows
@@ -11,11 +12,12 @@ stderr, and adds under each decision what the trainee recorded and what the revi
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
 import nbformat
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 MARK_SCHEME_TAG = "course-mark-scheme"
 MARK_SCHEME_HEADING = "Mark scheme (for graders only, removed from trainee feedback)"
@@ -165,3 +167,111 @@ class CleanFeedback(NbGraderPreprocessor):
         if failed:
             safe.append(nbformat.v4.new_output("stream", name="stdout", text=NOT_RUN_MESSAGE + "\n"))
         return safe
+
+
+# --------------------------------------------------------------------------- autograde integrity and speed
+
+
+class DropAddedCode(NbGraderPreprocessor):
+    """Before execution, remove code cells the course did not ship (trainees see and write no code).
+
+    A trainee could otherwise add a cell such as `m.score = lambda d: 2` above a graded cell and take full
+    marks: nbgrader restores the cells it knows, but runs the ones a trainee adds.
+    """
+
+    def preprocess(self, nb, resources):
+        from nbgrader.api import Gradebook, MissingEntry
+
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gb:
+            try:
+                notebook = gb.find_notebook(info["notebook"], info["assignment"])
+            except MissingEntry:
+                return nb, resources
+            known = {c.name for c in notebook.source_cells} | {c.name for c in notebook.grade_cells}
+        kept, seen = [], set()
+        for cell in nb.cells:
+            grade_id = _nbgrader_meta(cell).get("grade_id")
+            if cell.cell_type == "code" and (grade_id not in known or grade_id in seen):
+                self.log.warning("Not running a code cell that is not part of the course: %r", cell.source[:80])
+                continue
+            seen.add(grade_id)
+            kept.append(cell)
+        nb.cells = kept
+        return nb, resources
+
+
+RESET_KERNEL = """
+get_ipython().run_line_magic("reset", "-f")
+import os as _os, sys as _sys
+for _k in [k for k in _sys.modules if k == "course" or k.startswith("course.")]:
+    del _sys.modules[_k]
+if "matplotlib.pyplot" in _sys.modules:
+    _sys.modules["matplotlib.pyplot"].close("all")
+if "ipywidgets" in _sys.modules:
+    _sys.modules["ipywidgets"].Widget.close_all()
+_os.chdir({path!r})
+get_ipython().execution_count = 1
+del _os, _sys
+"""
+
+
+class SharedKernelExecute(Execute):
+    """nbgrader's Execute, but in `course grade` workers (COURSE_SHARED_KERNEL=1) one kernel per worker is
+    reused across submissions: between notebooks the namespace is reset, the course's modules are unloaded
+    and the kernel moves to the submission's folder. This saves the kernel start and the heavy imports
+    (ipywidgets, matplotlib) per submission. Only course code runs (DropAddedCode), so one trainee's
+    notebook cannot reach another's. Elsewhere (plain `nbgrader autograde`) every notebook gets a fresh kernel.
+    """
+
+    _shared_km = None
+
+    def preprocess(self, nb, resources=None, km=None):
+        if os.environ.get("COURSE_SHARED_KERNEL") != "1":
+            return super().preprocess(nb, resources, km)
+        from nbclient import NotebookClient
+
+        cls = SharedKernelExecute
+        if cls._shared_km is not None and not cls._shared_km.has_kernel:
+            cls._shared_km = None
+        path = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
+        NotebookClient.__init__(self, nb, cls._shared_km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        if cls._shared_km is None:  # first notebook of this worker: start the kernel it will keep
+            self.create_kernel_manager()
+            self.start_new_kernel()
+            cls._shared_km = self.km
+        self.owns_km = False  # so nbclient neither shuts it down nor stops it after this notebook
+        try:
+            with self.setup_kernel():
+                info = self.wait_for_reply(self.kc.kernel_info())
+                self.nb.metadata["language_info"] = info["content"]["language_info"]
+                reply = self.wait_for_reply(self.kc.execute(RESET_KERNEL.format(path=os.path.abspath(path)),
+                                                            silent=True, store_history=False))
+                if not reply or reply["content"]["status"] != "ok":
+                    content = (reply or {}).get("content", {})
+                    raise RuntimeError(f"the shared grading kernel could not be reset: {content.get('evalue')}")
+                for index, cell in enumerate(self.nb.cells):
+                    self.preprocess_cell(cell, resources, index)
+        except Exception:
+            shutdown_shared_kernel()  # never carry a kernel in an unknown state to the next trainee
+            raise
+        finally:
+            if self.kc is not None:
+                self.kc.stop_channels()
+                self.kc = None
+        self.set_widgets_metadata()
+        return self.nb, self.resources
+
+
+def shutdown_shared_kernel() -> None:
+    km = SharedKernelExecute._shared_km
+    SharedKernelExecute._shared_km = None
+    if km is not None:
+        from jupyter_core.utils import run_sync
+
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:  # the worker is ending or the kernel is already gone
+            pass

@@ -317,7 +317,17 @@ def autograde_one(api, course_dir: Path, sub: Submission, retries: int = 3) -> t
     if out.get("success"):
         _mark_graded(course_dir, sub, time.monotonic() - start)
         return True, ""
-    return False, _last_lines(out.get("error") or out.get("log") or "nbgrader gave no reason")
+    return False, _reason(out)
+
+
+def _reason(out: dict) -> str:
+    """The line of nbgrader's log that says what went wrong (its 'error' is only a generic traceback)."""
+    import re
+
+    text = (out.get("log") or "") + "\n" + (out.get("error") or "")
+    causes = [ln.strip() for ln in text.splitlines()
+              if re.match(r"\s*[\w.]+(Error|Exception|Interrupt|Timeout)\b.*:", ln) and "NbGraderException" not in ln]
+    return causes[-1] if causes else _last_lines(text, 5) or "nbgrader gave no reason"
 
 
 def _worker_main(course_dir: str, keys: list[str]) -> int:
@@ -333,6 +343,9 @@ def _worker_main(course_dir: str, keys: list[str]) -> int:
         except Exception as e:  # one broken submission must not stop the cohort
             ok, msg = False, f"{type(e).__name__}: {e}"
         print(json.dumps({"key": key, "ok": ok, "message": msg, "seconds": time.monotonic() - t0}), flush=True)
+    from .feedback_preprocessor import shutdown_shared_kernel
+
+    shutdown_shared_kernel()
     return 0
 
 
@@ -394,7 +407,7 @@ def _run_workers(course_dir: Path, groups: list[list[Submission]], total: int, p
     from tqdm import tqdm
 
     procs = []
-    env = dict(os.environ, COURSE_READ_ONLY="1", PYTHONUNBUFFERED="1")
+    env = dict(os.environ, COURSE_READ_ONLY="1", PYTHONUNBUFFERED="1", COURSE_SHARED_KERNEL="1")
     for group in groups:
         cmd = [sys.executable, "-m", "course.grading", "--worker", str(course_dir), *[s.key for s in group]]
         procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env))

@@ -26,8 +26,17 @@ c.Execute.interrupt_on_timeout = True
 
 # Graders see the reflection mark scheme in formgrader (it renders the autograded notebook);
 # trainees never do: the feedback preprocessor removes it, with hidden tests and tracebacks.
+# Only the course's own code runs at autograde (trainees write none); `course grade` workers reuse one kernel.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "course.feedback_preprocessor.DropAddedCode",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    "course.feedback_preprocessor.SharedKernelExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

@@ -40,10 +40,11 @@ def module_notebook(case, module_id: str, facade: str | None = None) -> nbformat
     facade = facade or facade_module()
     module = case.module(module_id)
     cells = [nbformat.v4.new_markdown_cell(f"# {module.title}\n\n{module.summary}"),
-             _code(f'from {facade} import open_module\nm = open_module("{module_id}")')]
+             _code(f'from {facade} import open_module\nm = open_module("{module_id}")', grade=False,
+                   grade_id="intro", locked=True)]
     for d in case.decisions_in(module_id):
         cells.append(nbformat.v4.new_markdown_cell(f"## {d.question}"))
-        cells.append(_code(f'm.decision("{d.id}")'))
+        cells.append(_code(f'm.decision("{d.id}")', grade=False, grade_id=f"decision-{d.id}", locked=True))
         cells.append(_code(f'm.recorded("{d.id}")\n### BEGIN HIDDEN TESTS\nm.score("{d.id}")\n### END HIDDEN TESTS',
                            grade=True, grade_id=f"score-{d.id}", locked=True, points=d.max_points))
     if module.reflection:

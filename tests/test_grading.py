@@ -39,6 +39,12 @@ def _tamper(nb):
             c.source = 'print("full marks")\n2'
 
 
+def _inject(nb):
+    """A trainee adds a code cell of their own that redefines the scoring."""
+    at = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "score-practice")
+    nb.cells.insert(at, nbformat.v4.new_code_cell("m.score = lambda decision_id: 1.0"))
+
+
 GOLDEN = {  # trainee: (answers.json content, notebook edit, expected {grade_id: score})
     "aligned": (ALIGNED, None, {"score-practice": 1.0, "score-hv-bruise": 2.0}),
     "none": (NONE_ALIGNED, None, {"score-practice": 0.0, "score-hv-bruise": 0.0}),
@@ -47,6 +53,7 @@ GOLDEN = {  # trainee: (answers.json content, notebook edit, expected {grade_id:
     "missing": (None, None, {"score-practice": 0.0, "score-hv-bruise": 0.0}),
     "corrupt": ('{"schema": 1, "decisions": {"practice": ', None, {"score-practice": 0.0, "score-hv-bruise": 0.0}),
     "tampered": (NONE_ALIGNED, _tamper, {"score-practice": 0.0, "score-hv-bruise": 0.0}),
+    "injected": (NONE_ALIGNED, _inject, {"score-practice": 0.0, "score-hv-bruise": 0.0}),
 }
 
 
@@ -253,6 +260,8 @@ def test_golden_submissions_get_exactly_the_expected_scores(released, case):
         assert "Traceback" not in shown
     cell, _ = graded_output("tampered", "score-hv-bruise")
     assert 'print("full marks")' not in cell.source and "m.score(" in cell.source  # nbgrader restored it
+    injected = nbformat.read(course / "autograded" / "injected" / "f01-early" / "f01-early.ipynb", as_version=4)
+    assert not any("lambda" in c.source for c in injected.cells)  # the added code never ran
 
 
 @pytest.mark.slow
