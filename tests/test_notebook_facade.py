@@ -201,5 +201,12 @@ def test_views_work_on_the_real_case_pack(tmp_path):
         for d in real.decisions_in(module.id):
             view = m.decision(d.id)
             assert not view.revealed
-        m.summary()
+            assert not [t for t in hidden if t in view.scenario.value], d.id
+            best = [o.id for o in d.options if o.points > 0] if d.multiple else \
+                max(d.options, key=lambda o: o.points).id
+            view.set_selected(best)
+            view.submit.click()
+            assert view.revealed and m.score(d.id) == float(d.max_points), d.id
+        summary = m.summary()
+        assert "Not answered yet" not in summary.table.value
     assert plt.get_fignums() == before
