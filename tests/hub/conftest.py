@@ -101,11 +101,22 @@ class Kernel:
         self.session_id = model["id"]
         self.kernel_id = model["kernel"]["id"]
         self.session = uuid.uuid4().hex
-        url = f"ws://127.0.0.1:{hub.port}/user/{user}/api/kernels/{self.kernel_id}/channels?session_id={self.session}"
-        self.ws = websocket.create_connection(url, header=[f"Authorization: token {hub.token}"], timeout=60)
+        self._connect = websocket.create_connection
         self.execute(self.PRELUDE)
 
     def execute(self, code: str, timeout: float = 200) -> str:
+        """Run code in the kernel and return its printed output. One websocket per call: a connection left idle
+        while other users work may be closed by the server, the kernel (and its state) stays."""
+        url = (f"ws://127.0.0.1:{self.hub.port}/user/{self.user}/api/kernels/{self.kernel_id}/channels"
+               f"?session_id={self.session}")
+        self.ws = self._connect(url, header=[f"Authorization: token {self.hub.token}"], timeout=60)
+        try:
+            return self._execute(code, timeout)
+        finally:
+            with contextlib.suppress(Exception):
+                self.ws.close()
+
+    def _execute(self, code: str, timeout: float) -> str:
         msg_id = uuid.uuid4().hex
         self.ws.send(json.dumps({
             "header": {"msg_id": msg_id, "username": self.user, "session": self.session,
@@ -122,7 +133,10 @@ class Kernel:
                 raise KernelError(f"{self.user}: no answer from the kernel within {timeout} s; output so far:\n"
                                   + "".join(out))
             self.ws.settimeout(left)
-            msg = json.loads(self.ws.recv())
+            raw = self.ws.recv()
+            if not raw:
+                raise KernelError(f"{self.user}: the kernel connection closed; output so far:\n" + "".join(out))
+            msg = json.loads(raw)
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind, content = msg["msg_type"], msg["content"]
@@ -156,8 +170,6 @@ class Kernel:
         return None
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.ws.close()
         with contextlib.suppress(Exception):
             self.hub.server_api(self.user, "DELETE", f"/api/sessions/{self.session_id}")
 
@@ -269,9 +281,6 @@ def _kill(pid: int) -> None:
 def _cleanup(hub: Hub | None, base: Path, users: list[str], groups: list[str]) -> list[str]:
     problems = []
     if hub is not None:
-        for k in hub.kernels:
-            with contextlib.suppress(Exception):
-                k.ws.close()
         leftovers: set[int] = set()
         if hub.proc is not None:
             with contextlib.suppress(psutil.Error):

@@ -13,7 +13,6 @@ import grp
 import json
 import signal
 import stat
-import sys
 from pathlib import Path
 
 import psutil
@@ -43,39 +42,39 @@ def time_limit(seconds: int):
         signal.signal(signal.SIGALRM, old)
 
 
-def fixture_course(tmp: Path):
-    """The fictional case and one module notebook with the course's graded-cell shape (course.notebook facade)."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    try:
-        from course.case import load_case
-
-        from ..grading_support import FIXTURE_PACK, write_source_course
-    finally:
-        sys.path.remove(str(ROOT / "tests"))
-    case = load_case(FIXTURE_PACK)
-    notebooks = tmp / "notebooks"
-    write_source_course(case, notebooks, ["f01-early"])
-    return FIXTURE_PACK, notebooks
-
-
-# module, and for each trainee: the answers recorded (in order) and the points expected per graded cell.
-MODULE = "f01-early"
+# A real module of the course, and for each trainee the answers they record in order. b's second answer to
+# d-overdose-referral is a change after the reveal: kept as a revision, never graded.
+MODULE = "m01-early-years"
 ANSWERS = {
-    "a": [("practice", "a"), ("hv-bruise", "refer")],
-    # b's second hv-bruise answer is a revision: kept, never graded.
-    "b": [("practice", "b"), ("hv-bruise", "visit"), ("hv-bruise", "refer")],
+    "a": [("d-overdose-referral", "record-assess"), ("d-core-assessment-2009", ["history", "verify"])],
+    "b": [("d-overdose-referral", "record-nfa"), ("d-core-assessment-2009", ["accept"]),
+          ("d-overdose-referral", "record-assess")],
 }
-EXPECTED = {"a": {"score-practice": 1.0, "score-hv-bruise": 2.0},
-            "b": {"score-practice": 0.0, "score-hv-bruise": 1.0}}
+
+
+def expected_scores(case) -> dict[str, dict[str, float]]:
+    """Points per graded cell: the FIRST answer to each decision, scored by the course's own rules; 0 if unanswered."""
+    out = {}
+    for who, answers in ANSWERS.items():
+        first = {}
+        for did, choice in answers:
+            first.setdefault(did, choice)
+        out[who] = {f"score-{d.id}": float(d.score(first[d.id])) if d.id in first else 0.0
+                    for d in case.decisions_in(MODULE)}
+    return out
 
 
 def rss_mb(proc) -> float:
     return round(proc.memory_info().rss / 2**20, 1)
 
 
-def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and_stay_isolated(tmp_path):
-    data, notebooks = fixture_course(tmp_path)
-    with running_hub(data, notebooks) as hub, time_limit(TIME_LIMIT_S):
+def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and_stay_isolated():
+    from course.case import load_case
+
+    case = load_case(ROOT / "data")
+    expected = expected_scores(case)
+    assert expected["a"] != expected["b"]  # the scores tell the two trainees' work apart
+    with running_hub(ROOT / "data", ROOT / "notebooks") as hub, time_limit(TIME_LIMIT_S):
         users = hub.users
         trainer, trainees = users["trainer"], [k for k in users if k != "trainer"]
         m = hub.measurements
@@ -111,7 +110,7 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
                        "store = AnswerStore(case=load_case())\n")
             for decision, choice in ANSWERS[who]:
                 rec = json.loads(nk.execute(
-                    f"r = store.record({decision!r}, {choice!r}, 'Because the nursery saw it.', 3)\n"
+                    f"r = store.record({decision!r}, {choice!r}, 'What the records already showed.', 3)\n"
                     "print(_j.dumps({'kind': r.kind, 'saved': r.saved, 'path': str(store.path)}))"
                 ).strip().splitlines()[-1])
                 assert rec["saved"], rec
@@ -121,13 +120,16 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
             st = answers.stat()
             assert st.st_uid == hub.server_process(users[who]).uids().real  # written by the trainee's own server
             k.sh(["nbgrader", "submit", MODULE])
-        m["working_server_rss_mb"] = {}
+        # Working set: the module notebook's kernel with the course's views built (as Run All does), next to
+        # the kernel of an otherwise idle notebook.
+        m["working_rss_mb"] = {}
         for who in trainees:
             k, nk = kernels[who]
-            server = rss_mb(hub.server_process(users[who]))
-            kernel_pids = [p for p in (k.pid(), nk.pid()) if p]
-            kern = sum(rss_mb(psutil.Process(p)) for p in kernel_pids)
-            m["working_server_rss_mb"][who] = {"server": server, "kernels": round(kern, 1), "kernels_n": len(kernel_pids)}
+            nk.execute(f"from course.notebook import open_module\nmod = open_module({MODULE!r})\n"
+                       "views = [mod.intro(), mod.lens(), mod.timeline(), mod.summary()]\n")
+            m["working_rss_mb"][who] = {"server": rss_mb(hub.server_process(users[who])),
+                                        "module_kernel": rss_mb(psutil.Process(nk.pid())),
+                                        "idle_kernel": rss_mb(psutil.Process(k.pid()))}
 
         # --- isolation, as trainee b ------------------------------------------------------------------------
         a = users["a"]
@@ -183,7 +185,7 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
             f"        sub = gb.find_submission({MODULE!r}, s)\n"
             "        res[s] = {g.name: g.score for nb in sub.notebooks for g in nb.grades if g.name.startswith('score-')}\n"
             "print(_j.dumps(res))").strip().splitlines()[-1])
-        assert scores == {users[w]: EXPECTED[w] for w in trainees}, scores
+        assert scores == {users[w]: expected[w] for w in trainees}, scores
 
         home_t = Path("/home") / trainer
         for who in trainees:
