@@ -488,3 +488,20 @@ def test_reading_submissions_shows_progress(case, tmp_path, capsys):
     collect(folder, case, progress=True)
     err = capsys.readouterr().err
     assert "Reading answers" in err and f"{files}/{files}" in err
+
+
+def test_answers_written_by_the_real_answer_store_are_read_and_counted(case, tmp_path, monkeypatch):
+    from course.answers import AnswerStore
+
+    monkeypatch.delenv("COURSE_READ_ONLY", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    folder = tmp_path / "autograded"
+    for trainee, (choice, later) in {"t1": ("refer", "visit"), "t2": ("record", None)}.items():
+        store = AnswerStore(folder / trainee / "f01-early", case=case)
+        (folder / trainee / "f01-early").mkdir(parents=True)
+        assert store.record("hv-bruise", choice, "reasons", 4).saved
+        if later:
+            assert store.record("hv-bruise", later, "changed my mind", 2).kind == "revision"
+    hv = next(s for s in build_report(case, collect(folder, case)).decisions if s.decision.id == "hv-bruise")
+    assert {o.id: o.count for o in hv.options} == {"record": 1, "refer": 1, "visit": 0}  # first answers only
+    assert hv.confidence == (0, 0, 0, 2, 0)
