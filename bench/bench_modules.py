@@ -51,12 +51,12 @@ EXECUTORS = {"papermill": _papermill, "nbclient": _nbclient}
 
 
 def run(quick: bool = False) -> list[dict]:
-    rows = _run("papermill", quick, per_module=True)
-    rows[1:1] = _run("nbclient", quick, per_module=False)
+    rows = _run("papermill", quick, detail=True)
+    rows[1:1] = _run("nbclient", quick, detail=False)
     return rows
 
 
-def _run(executor: str, quick: bool, per_module: bool) -> list[dict]:
+def _run(executor: str, quick: bool, detail: bool) -> list[dict]:
     os.environ["COURSE_READ_ONLY"] = "1"  # a benchmark must never write an answers file
     os.environ.pop("COURSE_DATA", None)
     _execute = EXECUTORS[executor]
@@ -99,10 +99,10 @@ def _run(executor: str, quick: bool, per_module: bool) -> list[dict]:
         "target": f"ratio <= {TARGET}",
         "notes": notes,
     }]
-    for mid in modules if per_module else ():
+    for mid in modules if detail else ():
         m = statistics.median(per_module[mid])
         rows.append({
-            "name": f"modules: {mid} executed headless",
+            "name": f"modules: {mid} executed headless ({executor})",
             "median_s": round(m, 3),
             "baseline": "one trivial one-cell notebook",
             "baseline_median_s": round(trivial_one, 3),
