@@ -45,7 +45,7 @@ class AnswersError(Exception):
 
 
 class _CannotWrite(AnswersError):
-    """Writing now would destroy something we could not read."""
+    """Writing now would destroy something we could not read (the message is a plain-English reason)."""
 
 
 def now_utc() -> str:
@@ -83,16 +83,16 @@ def upgrade(doc: dict) -> dict:
     Raises AnswersError for a document from a newer version of the course or one with no known shape.
     """
     if not isinstance(doc, dict):
-        raise AnswersError("the file does not hold a set of answers (expected a JSON object)")
+        raise AnswersError("it does not hold a set of answers (expected a JSON object)")
     doc = copy.deepcopy(doc)
     schema = doc.get("schema", 0 if "answers" in doc else None)
     if schema is None:
-        raise AnswersError("the file is not a course answers file (it has no 'schema' field)")
+        raise AnswersError("it is not a course answers file (it has no 'schema' field)")
     if not isinstance(schema, int) or isinstance(schema, bool):
-        raise AnswersError(f"the file's schema {schema!r} is not a number")
+        raise AnswersError(f"its format number {schema!r} is not a number")
     if schema > SCHEMA_VERSION:
         raise AnswersError(
-            f"the file was written by a newer version of the course (answers format {schema}; "
+            f"it was written by a newer version of the course (answers format {schema}; "
             f"this version reads up to {SCHEMA_VERSION}); update the course before using it"
         )
     if schema == 0:
@@ -104,7 +104,7 @@ def upgrade(doc: dict) -> dict:
 def _upgrade_0_to_1(doc: dict) -> dict:
     answers = doc.get("answers") or {}
     if not isinstance(answers, dict):
-        raise AnswersError("the file's answers are not in the expected form")
+        raise AnswersError("its answers are not in the expected form")
     decisions = {}
     for did, a in answers.items():
         if not isinstance(a, dict):
@@ -123,7 +123,7 @@ def _check_shape(doc: dict) -> None:
     for key, kind in (("decisions", dict), ("activity", dict)):
         doc.setdefault(key, kind())
         if not isinstance(doc[key], kind):
-            raise AnswersError(f"the file's '{key}' part is not in the expected form")
+            raise AnswersError(f"its '{key}' part is not in the expected form")
     doc.setdefault("course", "")
     doc.setdefault("course_version", "")
     for did, entry in doc["decisions"].items():
@@ -139,7 +139,8 @@ def parse_document(text: str) -> dict:
     try:
         raw = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise AnswersError(f"the file is damaged and cannot be read (line {getattr(e, 'lineno', '?')})") from None
+        raise AnswersError(f"it is damaged: its contents are not valid JSON (line {getattr(e, 'lineno', '?')})"
+                           ) from None
     return upgrade(raw)
 
 
@@ -301,10 +302,9 @@ class AnswerStore:
         except UnicodeDecodeError:
             text = "\ufffd"  # undecodable bytes: treat as damaged
         except OSError as e:
-            problem = f"Your answers file could not be opened ({e.strerror or e})"
-            if locked:  # never replace a file we could not read
-                raise _CannotWrite(f"{problem}, so this answer was not saved. It is still shown on screen.") from None
-            self._notice(f"{problem}; earlier answers are not shown.")
+            if locked:  # kept aside (renamed, never overwritten), as a damaged file is
+                return self._set_aside(f"it could not be opened ({e.strerror or e})", locked)
+            self._notice(f"Your answers file could not be opened ({e.strerror or e}); earlier answers are not shown.")
             return empty_document(course, version)
         try:
             doc = parse_document(text)
@@ -312,7 +312,7 @@ class AnswerStore:
             if "newer version" in str(e):
                 problem = f"Your answers file cannot be used: {e}"
                 if locked:
-                    raise _CannotWrite(f"{problem}. This answer was not saved; it is still shown on screen.") from None
+                    raise _CannotWrite(problem) from None
                 self._notice(f"{problem}. Earlier answers are not shown.")
                 return empty_document(course, version)
             return self._set_aside(str(e), locked)
@@ -325,16 +325,19 @@ class AnswerStore:
     def _set_aside(self, why: str, locked: bool) -> dict:
         course, version = self._course_ids()
         if self.read_only_reason:
-            self._notice(f"Your answers file could not be read ({why}); it was left as it is in this run.")
+            self._notice(f"Your answers file could not be read because {why}; it was left as it is in this run.")
             return empty_document(course, version)
         if not locked:
             # Move it aside under the lock, so that two readers do not both move (or lose) a file.
             try:
                 with self._lock():
                     return self._read_or_recover(locked=True)
+            except _CannotWrite as e:
+                self._notice(f"{e}. Earlier answers are not shown.")
+                return empty_document(course, version)
             except OSError as e:
-                self._notice(f"Your answers file could not be read ({why}), and it could not be moved aside "
-                             f"({e.strerror or e}). Earlier answers are not shown.")
+                self._notice(f"Your answers file could not be read because {why}, and it could not be moved "
+                             f"aside ({e.strerror or e}). Earlier answers are not shown.")
                 return empty_document(course, version)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         aside = self.path.with_name(f"{self.path.name}{CORRUPT_SUFFIX}{stamp}")
@@ -343,11 +346,11 @@ class AnswerStore:
         except FileNotFoundError:
             return empty_document(course, version)
         except OSError as e:
-            self._notice(f"Your answers file could not be read ({why}), and it could not be moved aside "
-                         f"({e.strerror or e}). Earlier answers are not shown.")
-            return empty_document(course, version)
+            # Never write over a file that could be neither read nor moved aside.
+            raise _CannotWrite(f"Your answers file could not be read because {why}, and it could not be moved "
+                               f"aside ({e.strerror or e})") from None
         self._notice(
-            f"Your answers file could not be read ({why}). It has been kept, unchanged, as {aside.name}, and "
+            f"Your answers file could not be read because {why}. It has been kept, unchanged, as {aside.name}, and "
             f"a new answers file has been started. Please tell your trainer, who can recover earlier answers from it."
         )
         return empty_document(course, version)
@@ -400,7 +403,7 @@ class AnswerStore:
                 self._write(doc)
                 return result, None
         except _CannotWrite as e:
-            return None, str(e)
+            return None, f"{e}. This answer was not saved; it is still shown on screen."
         except OSError as e:
             return None, self._write_problem(e)
 

@@ -370,3 +370,33 @@ def test_a_read_only_folder_gives_a_clear_message_and_keeps_the_answer_in_the_se
     assert result["unsaved"][0]["rationale"] == "kept on screen"
     assert result["before"]["rationale"] == "earlier"
     assert "d-new" not in read_answers(folder)
+
+
+_UNREADABLE_WRITER = textwrap.dedent("""
+    import json, sys
+    from course.answers import AnswerStore
+    store = AnswerStore(sys.argv[1])
+    r = store.record("d-new", "a", "after an unreadable file", 3)
+    print(json.dumps({"saved": r.saved, "message": r.message, "notices": store.notices}))
+""")
+
+
+def test_an_unreadable_file_is_moved_aside_not_overwritten(reachable_tmp):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make a file that an ordinary user cannot read in a folder they can write")
+    folder = reachable_tmp / "rw"
+    folder.mkdir()
+    folder.chmod(0o777)
+    AnswerStore(folder).record("d-old", "a", "root's earlier answer", 2)
+    (folder / "answers.json").chmod(0o000)
+    (folder / "answers.json.lock").chmod(0o666)
+    out = subprocess.run([sys.executable, "-c", _UNREADABLE_WRITER, str(folder)], env=_env(), capture_output=True,
+                         text=True, timeout=60, user="nobody", group="nogroup", cwd="/")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["saved"] is True
+    aside = [p for p in folder.iterdir() if ".corrupt-" in p.name]
+    assert len(aside) == 1 and json.loads(aside[0].read_text())["decisions"]["d-old"]["first"]["rationale"] == \
+        "root's earlier answer"
+    assert any("could not be opened" in n and aside[0].name in n for n in result["notices"])
+    assert read_answers(folder).first("d-new")["rationale"] == "after an unreadable file"
