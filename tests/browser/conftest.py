@@ -53,3 +53,23 @@ def tab(browser):
 @pytest.fixture
 def note():
     return NOTES.append
+
+
+@pytest.fixture(scope="session")
+def trainee_workspace(tmp_path_factory):
+    """A trainee workspace built once per run by `course lab --build-only`, as a trainee's first run builds it.
+    Tests copy it, so each test module starts from a clean workspace."""
+    import subprocess
+
+    if not (harness.ROOT / "course" / "workspace.py").exists():
+        pytest.skip("course/workspace.py (`course lab --build-only`) is missing")
+    missing = [m for m in harness.MODULE_IDS if not (harness.ROOT / "notebooks" / m / f"{m}.ipynb").exists()]
+    if len(missing) == len(harness.MODULE_IDS):
+        pytest.skip("no module notebook exists yet under notebooks/ (notebooks/<id>/<id>.ipynb)")
+    ws = tmp_path_factory.mktemp("built") / "workspace"
+    out = subprocess.run([str(harness.VENV_BIN / "course"), "lab", "--build-only", "--workspace", str(ws)],
+                         capture_output=True, text=True, timeout=600, cwd=harness.ROOT,
+                         env=harness.server_env(tmp_path_factory.mktemp("build-home")))
+    if out.returncode != 0:
+        pytest.fail(f"`course lab --build-only` failed (exit {out.returncode}):\n{out.stdout}\n{out.stderr}")
+    return ws

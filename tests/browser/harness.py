@@ -236,6 +236,7 @@ class Browser:
 
             page.on("console", on_console)
             page.on("pageerror", lambda e: tab.console_errors.append(f"uncaught: {e}"))
+            page.on("dialog", lambda d: d.accept())  # "leave the page?" on reload
             yield tab
         finally:
             if context is not None:
@@ -246,14 +247,22 @@ class Browser:
 
 # --------------------------------------------------------------------------- JupyterLab, as a trainee uses it
 
-_RUN_DONE_JS = """() => {
-  const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
-  if (!nb) return false;
-  if (nb.querySelector('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')) return 'error';
-  const prompts = [...nb.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent.trim());
-  if (prompts.some(t => !/^\\[\\d+\\]:$/.test(t))) return false;
+_WATCH_STATUS_JS = """() => {
+  // Record every state the notebook's execution indicator goes through, from now on.
+  window.__courseStatuses = [];
+  window.__courseClickAt = window.__courseLastChange = performance.now();
+  for (const ind of document.querySelectorAll('.jp-Notebook-ExecutionIndicator')) {
+    new MutationObserver(() => { window.__courseStatuses.push(ind.getAttribute('data-status'));
+                                 window.__courseLastChange = performance.now(); })
+      .observe(ind, {attributes: true, attributeFilter: ['data-status']});
+  }
+}"""
+
+_RUN_DONE_JS = """(quietMs) => {
+  if (document.querySelector('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')) return 'error';
   const ind = document.querySelector('.jp-Notebook-ExecutionIndicator');
-  return !ind || ind.getAttribute('data-status') === 'idle';
+  if (!ind || !window.__courseStatuses.includes('busy')) return false;
+  return ind.getAttribute('data-status') === 'idle' && performance.now() - window.__courseLastChange > quietMs;
 }"""
 
 _PLACEHOLDERS_JS = """(placeholders) => {
@@ -292,15 +301,23 @@ def menu(tab: Tab, top: str, command: str) -> None:
 
 
 def run_all(tab: Tab, timeout_s: float = RUN_ALL_S) -> float:
-    """Run > Run All Cells, then wait until every code cell ran and the kernel is idle. Returns seconds."""
+    """Run > Run All Cells, then wait until the kernel went busy and is idle again (and stays idle for a
+    moment: the indicator can dip to idle between cells). Returns seconds. Hidden-source cells show no
+    input prompt, so the prompts cannot tell us; callers confirm on disk that every cell ran."""
     page = tab.page
-    t0 = time.perf_counter()
+    page.evaluate(_WATCH_STATUS_JS)
     menu(tab, "Run", "runmenu:run-all")
-    page.wait_for_timeout(200)
-    status = page.wait_for_function(_RUN_DONE_JS, timeout=timeout_s * 1000).json_value()
+    status = page.wait_for_function(_RUN_DONE_JS, arg=700, timeout=timeout_s * 1000, polling=100).json_value()
     if status == "error":
         raise AssertionError("a cell raised an error during Run All:\n" + error_outputs(tab))
-    return time.perf_counter() - t0
+    # From the click to the kernel's last busy->idle, measured in the page.
+    return page.evaluate("() => (window.__courseLastChange - window.__courseClickAt) / 1000")
+
+
+def unexecuted_code_cells(nb_path: Path) -> list[int]:
+    """Indexes of code cells without an execution count in a saved notebook (cells Run All did not run)."""
+    nb = json.loads(nb_path.read_text())
+    return [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and c.get("execution_count") is None]
 
 
 def error_outputs(tab: Tab) -> str:
@@ -353,7 +370,7 @@ def restart_kernel(tab: Tab) -> None:
     """Kernel > Restart Kernel..., accept the dialog, wait for the new kernel to be idle."""
     page = tab.page
     menu(tab, "Kernel", "kernelmenu:restart")
-    page.locator(".jp-Dialog").get_by_role("button", name=re.compile(r"^Restart$")).click()
+    page.locator(".jp-Dialog button.jp-mod-accept", has_text="Restart").click()
     page.wait_for_selector(".jp-Dialog", state="detached", timeout=30_000)
     page.wait_for_timeout(500)
     wait_kernel_idle(tab)
@@ -429,3 +446,125 @@ PLAIN_WIDGETS_CELLS = [
 ]
 
 ONE_WIDGET_CELLS = ["import ipywidgets as w\nw.IntSlider(value=1, min=0, max=10, description='Day')"]
+
+
+# --------------------------------------------------------------------------- a trainee's journey through a module
+
+MODULE_IDS = ("m00-welcome", "m01-early-years", "m02-fracture", "m03-pregnancy", "m04-school", "m05-whole-picture")
+SUBMIT_FIRST = "Submit my answer"
+REVIEW_LABEL = "What the review found"
+YOURS_LABEL = "Your answer"
+
+
+def shutdown_kernels(lab: Lab) -> None:
+    """Shut down every kernel session of the server through its REST API (as closing the tab would not)."""
+    base = f"http://127.0.0.1:{lab.port}"
+    headers = {"Authorization": f"token {lab.token}"}
+    with contextlib.suppress(Exception):
+        with urllib.request.urlopen(urllib.request.Request(f"{base}/api/sessions", headers=headers), timeout=10) as r:
+            sessions = json.load(r)
+        for s in sessions:
+            req = urllib.request.Request(f"{base}/api/sessions/{s['id']}", headers=headers, method="DELETE")
+            with contextlib.suppress(Exception):
+                urllib.request.urlopen(req, timeout=10).close()
+
+
+def lens_output(tab: Tab):
+    """The agency lens: the widget output holding the 'View as' agency chooser."""
+    page = tab.page
+    return page.locator(".jp-OutputArea-output, .jp-OutputArea-child").filter(
+        has=page.locator(".widget-dropdown", has_text="View as")).filter(
+        has=page.locator(".noUi-handle")).last
+
+
+def lens_heading(lens) -> str:
+    return lens.locator("section.course-view h3").first.inner_text()
+
+
+def move_lens_date_with_keyboard(tab: Tab) -> tuple[str, str]:
+    """Focus the lens's date slider handle, press ArrowRight; return the lens heading before and after."""
+    lens = lens_output(tab)
+    lens.scroll_into_view_if_needed()
+    before = lens_heading(lens)
+    handle = lens.locator(".widget-slider .noUi-handle").first
+    handle.focus()
+    tab.page.keyboard.press("ArrowRight")
+    deadline = time.monotonic() + 20
+    after = before
+    while after == before and time.monotonic() < deadline:
+        tab.page.wait_for_timeout(150)
+        after = lens_heading(lens)
+    return before, after
+
+
+def decision_outputs(tab: Tab):
+    """Every decision widget on the page, in notebook order."""
+    page = tab.page
+    return page.locator(".jp-OutputArea-output, #rendered_cells .jupyter-widgets.widget-vbox").filter(
+        has=page.get_by_role("button", name=re.compile(r"^(Submit my answer|Record a change)")))
+
+
+@dataclass
+class Answered:
+    option_texts: list[str]
+    rationale: str
+    confidence: int
+
+
+def answer_decision(tab: Tab, decision, rationale: str) -> Answered:
+    """Answer one decision widget with the keyboard and mouse as a trainee would, and press Submit."""
+    page = tab.page
+    radios = decision.get_by_role("radio")
+    if radios.count():
+        first = radios.first
+        first.check()
+        chosen = [first.locator("xpath=..").inner_text().strip()]
+    else:
+        box = decision.get_by_role("checkbox").first
+        box.check()
+        chosen = [box.locator("xpath=..").inner_text().strip()]
+    # Confidence: keyboard on the slider handle (from 3 up to 4).
+    conf = decision.locator(".widget-slider .noUi-handle").first
+    conf.focus()
+    page.keyboard.press("ArrowRight")
+    text = decision.get_by_role("textbox").first
+    text.click()
+    text.fill(rationale)
+    text.press("Tab")  # ipywidgets Textarea syncs on change/blur
+    page.wait_for_timeout(300)
+    decision.get_by_role("button", name=SUBMIT_FIRST).click()
+    decision.locator(f"section[aria-label='{REVIEW_LABEL}']").wait_for(timeout=30_000)
+    return Answered(chosen, rationale, 4)
+
+
+def tall_screenshot(tab: Tab, name: str, max_height: int = 14000) -> Path:
+    """The whole notebook in one image: JupyterLab scrolls inside its panel, so grow the window to fit."""
+    page = tab.page
+    size = page.viewport_size
+    height = page.evaluate("""() => { const s = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
+        return s ? s.scrollHeight + 200 : document.body.scrollHeight; }""")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), max_height))})
+    page.evaluate("""() => { for (const s of document.querySelectorAll('.jp-WindowedPanel-outer')) s.scrollTop = 0; }""")
+    page.wait_for_timeout(500)
+    try:
+        return tab.screenshot(name, full_page=False)
+    finally:
+        page.set_viewport_size(size)
+
+
+def element_screenshot(tab: Tab, locator, name: str) -> Path:
+    """One widget as a person sees it; the window grows so that a tall widget fits in one image."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page = tab.page
+    size = page.viewport_size
+    box = locator.bounding_box() or {"height": 0}
+    if box["height"] + 200 > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": min(int(box["height"]) + 300, 14000)})
+    try:
+        locator.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        locator.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(size)
+    return path
