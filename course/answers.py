@@ -139,8 +139,8 @@ def parse_document(text: str) -> dict:
     try:
         raw = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise AnswersError(f"it is damaged: its contents are not valid JSON (line {getattr(e, 'lineno', '?')})"
-                           ) from None
+        raise AnswersError("it is damaged and cannot be read (its contents are not valid JSON, line "
+                           f"{getattr(e, 'lineno', '?')})") from None
     return upgrade(raw)
 
 
@@ -325,7 +325,7 @@ class AnswerStore:
     def _set_aside(self, why: str, locked: bool) -> dict:
         course, version = self._course_ids()
         if self.read_only_reason:
-            self._notice(f"Your answers file could not be read because {why}; it was left as it is in this run.")
+            self._notice(f"There is a problem with your answers file: {why}. It was left as it is in this run.")
             return empty_document(course, version)
         if not locked:
             # Move it aside under the lock, so that two readers do not both move (or lose) a file.
@@ -336,7 +336,7 @@ class AnswerStore:
                 self._notice(f"{e}. Earlier answers are not shown.")
                 return empty_document(course, version)
             except OSError as e:
-                self._notice(f"Your answers file could not be read because {why}, and it could not be moved "
+                self._notice(f"There is a problem with your answers file: {why}, and it could not be moved "
                              f"aside ({e.strerror or e}). Earlier answers are not shown.")
                 return empty_document(course, version)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -347,10 +347,10 @@ class AnswerStore:
             return empty_document(course, version)
         except OSError as e:
             # Never write over a file that could be neither read nor moved aside.
-            raise _CannotWrite(f"Your answers file could not be read because {why}, and it could not be moved "
+            raise _CannotWrite(f"There is a problem with your answers file: {why}, and it could not be moved "
                                f"aside ({e.strerror or e})") from None
         self._notice(
-            f"Your answers file could not be read because {why}. It has been kept, unchanged, as {aside.name}, and "
+            f"There is a problem with your answers file: {why}. It has been kept, unchanged, as {aside.name}, and "
             f"a new answers file has been started. Please tell your trainer, who can recover earlier answers from it."
         )
         return empty_document(course, version)

@@ -443,7 +443,7 @@ def test_in_a_read_only_run_the_answer_is_revealed_but_not_saved(case, tmp_path,
 def test_a_damaged_answers_file_is_reported_in_plain_words_when_the_decision_opens(case, tmp_path):
     (tmp_path / "answers.json").write_text("{{{", encoding="utf-8")
     view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
-    assert "could not be read" in view.notices.value and "answers.json.corrupt-" in view.notices.value
+    assert "problem with your answers file" in view.notices.value and "answers.json.corrupt-" in view.notices.value
     assert 'role="alert"' in view.notices.value and not view.revealed
 
 
