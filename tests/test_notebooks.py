@@ -329,3 +329,46 @@ def test_nbgrader_release_of_every_module_hides_tests_and_passes_the_validator(t
         monkeypatch.setenv("COURSE_READ_ONLY", "1")
         result = Validator().validate(str(answered))
         assert result == {}, (r.module, result)
+
+
+@pytest.mark.slow
+def test_running_a_module_without_the_read_only_switch_still_writes_no_answers(tmp_path, monkeypatch):
+    """Opening and running a module (no Submit pressed) must not create an answers file, so an author who runs
+    a notebook in notebooks/ cannot leave one there to be released."""
+    monkeypatch.delenv("COURSE_READ_ONLY", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.delenv("COURSE_DATA", raising=False)
+    folder = tmp_path / "m01-early-years"
+    shutil.copytree(NOTEBOOKS / "m01-early-years", folder)
+    _execute(folder, "m01-early-years", tmp_path / "out.ipynb")
+    assert list(tmp_path.rglob("answers.json*")) == []
+
+
+@pytest.mark.slow
+def test_graded_cells_score_a_trainees_first_answers_from_the_answers_file(case, tmp_path, monkeypatch):
+    """A trainee who chose the review's position everywhere in m02: each graded cell shows the answer and
+    returns the decision's full points; the answers file is read, never rewritten."""
+    monkeypatch.setenv("COURSE_READ_ONLY", "1")
+    monkeypatch.delenv("COURSE_DATA", raising=False)
+    mid = "m02-fracture"
+    folder = tmp_path / mid
+    shutil.copytree(NOTEBOOKS / mid, folder)
+    decisions = {}
+    for d in case.decisions_in(mid):
+        best = [o.id for o in d.options if o.points > 0] if d.multiple else [max(d.options, key=lambda o: o.points).id]
+        record = {"choice": best if d.multiple else best[0], "rationale": "Because the history matters.",
+                  "confidence": 4, "submitted_at": "2026-01-10T09:00:00Z"}
+        decisions[d.id] = {"first": {**record, "revealed_at": "2026-01-10T09:00:00Z"}, "revisions": []}
+    doc = {"schema": 1, "course": case.id, "course_version": case.version, "decisions": decisions, "activity": {}}
+    answers = folder / "answers.json"
+    answers.write_text(json.dumps(doc), encoding="utf-8")
+    before = answers.read_bytes()
+    _execute(folder, mid, tmp_path / "out.ipynb")
+    nb = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    for d in case.decisions_in(mid):
+        cell = next(c for c in nb.cells if c.id == f"score-{d.id}")
+        shown = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        assert "Your graded answer (your first)" in shown and "Because the history matters." in shown
+        result = [o.data["text/plain"] for o in cell.outputs if o.output_type == "execute_result"]
+        assert result == [repr(float(d.max_points))]
+    assert answers.read_bytes() == before
