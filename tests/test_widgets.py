@@ -19,6 +19,8 @@ import ipywidgets as widgets
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from course import dates, knowledge
@@ -32,6 +34,7 @@ from course.widgets.timeline import HINDSIGHT_LANE, Timeline, timeline_alt_text,
 
 FIXTURE = Path(__file__).parent / "fixtures" / "case"
 REPO = Path(__file__).resolve().parent.parent
+_FIXTURE_CASE = load_case(FIXTURE)  # for property-based tests (hypothesis does not mix with function fixtures)
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +142,19 @@ def test_no_hindsight_item_appears_in_any_at_the_time_lens_view(case):
                     assert {i.event_id for i in items} == {e.id for e in expected}
                     html = lens_html(case, agency.id, stop, whole)
                     assert not [t for t in hidden if t in html]
+
+
+@settings(max_examples=300, deadline=None)
+@given(day=st.dates(min_value=dt.date(2018, 1, 1), max_value=dt.date(2022, 12, 31)), whole=st.booleans(),
+       agency=st.sampled_from(["nursery", "hv", "police", "social", "gp"]))
+def test_lens_on_any_day_is_exactly_what_was_held_newest_first_and_never_hindsight(day, whole, agency):
+    case = _FIXTURE_CASE
+    items = lens_items(case, agency, day, whole)
+    expected = knowledge.whole_picture(case, day) if whole else knowledge.held_by(case, agency, day)
+    assert [i.event_id for i in items] == [e.id for e in sorted(expected, key=lambda e: e.sort_key, reverse=True)]
+    assert not any(case.event(i.event_id).hindsight for i in items)
+    for i in items:
+        assert all(knowledge.known_from(case.event(i.event_id), a) <= day for a in i.holders)
 
 
 # ------------------------------------------------------------------ lens: widget

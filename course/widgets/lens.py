@@ -145,7 +145,7 @@ def lens_html(case: Case, agency: str, stop: Stop, whole: bool = False) -> str:
         heading = f"What {who} held {stop.phrase}"
         note = "Newest first. Only what this agency held at the time is shown."
     parts = [STYLE, f'<section class="course-view" aria-label="{esc(heading)}">', f"<h3>{esc(heading)}</h3>",
-             f'<p class="course-note">{note} {len(items)} item{"s" if len(items) != 1 else ""}.</p>']
+             f'<p class="course-note" role="status">{note} {len(items)} item{"s" if len(items) != 1 else ""}.</p>']
     if not items:
         parts.append("<p>Nothing yet.</p>")
     else:
