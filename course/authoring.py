@@ -19,7 +19,7 @@ cells there:
     {{key_points}}         the key points, 7-minute-briefing style
 
 Inline, `{{minutes}}`, `{{period}}` and `{{decision_count}}` are replaced by the module's values, and
-`{{when d-x}}` by the date_text of one of its decisions.
+`{{when d-x}}` by the date_text of one of its decisions, `{{agency id}}` by an agency's name.
 Lines starting with `%%` are notes for authors and are left out.
 
 Run `python -m course.authoring` (or `course build-notebooks`) to rewrite notebooks/<id>/<id>.ipynb.
@@ -46,7 +46,7 @@ NBGRADER_SCHEMA = 3
 REFLECTION_STUB = "YOUR ANSWER HERE"  # nbgrader's ClearSolutions.text_stub: what a release shows anyway
 
 MARKER = re.compile(r"^\{\{\s*([a-z_]+)(?:\s+([A-Za-z0-9_.-]+))?\s*\}\}$")
-INLINE = re.compile(r"\{\{\s*(minutes|period|decision_count|when)(?:\s+([A-Za-z0-9_.-]+))?\s*\}\}")
+INLINE = re.compile(r"\{\{\s*(minutes|period|decision_count|when|agency)(?:\s+([A-Za-z0-9_.-]+))?\s*\}\}")
 BLOCKS = ("title", "intro", "lens", "timeline", "decision", "decisions", "learning_together", "reflection",
           "summary", "key_points")
 
@@ -167,7 +167,7 @@ def _decision_heading(number: int, d: DecisionPoint, lead_in: str = "") -> str:
     title = "Practice decision" if d.practice else f"Decision point {number}"
     lead = f"{lead_in.strip()}\n\n" if lead_in.strip() else ""
     return (f"### {title}\n\n{lead}"
-            "*Read what you knew at the time, choose, say how sure you are and why, then press **Submit**. "
+            "*Read what you knew at the time, choose, say how sure you are and why, then press **Submit my answer**. "
             "The review's view appears only after you submit, and your first answer is the one that counts.*")
 
 
@@ -229,6 +229,12 @@ def build_notebook(case: Case, module_id: str, narrative: str = DEFAULT_NARRATIV
 
         def value(m: re.Match) -> str:
             name, arg = m.group(1), m.group(2)
+            if name == "agency":
+                try:
+                    return case.agency(arg).name
+                except KeyError:
+                    raise AuthoringError(f"{where}: line {line}: {{{{agency {arg}}}}} names no agency in "
+                                         "agencies.yaml") from None
             if name != "when":
                 return values[name]
             if arg not in in_module:
