@@ -264,7 +264,7 @@ def build_notebook(case: Case, module_id: str, narrative: str = DEFAULT_NARRATIV
             cells.append(_markdown(f"text-{text_no:02d}", inline(b.text, b.line)))
         elif b.kind == "title":
             head = f"# Module {module.order}: {module.title}" if module.order else f"# {module.title}"
-            cells.append(_markdown("title", f"{head}\n\n*{module.period_text}. About {module.minutes} minutes.*"))
+            cells.append(_markdown("title", head))  # period, time and objectives: m.intro() shows them
         elif b.kind == "intro":
             cells.append(_code("intro", f'from {facade} import open_module\n\nm = open_module("{module.id}")\nm.intro()'))
         elif b.kind in ("lens", "timeline", "summary"):
