@@ -253,6 +253,24 @@ class Hub:
             time.sleep(0.2)
         raise AssertionError(f"{user}'s server was not ready within {timeout} s:\n{self.log_tail()}")
 
+    def spawn_all(self, users: list[str], timeout: float = 120) -> dict[str, float]:
+        """Ask the hub for everyone's server at once (as at the start of a session); seconds until each is ready."""
+        t0 = time.monotonic()
+        for user in users:
+            self.api("POST", f"/users/{user}/server", accept=(201, 202))
+        ready: dict[str, float] = {}
+        while len(ready) < len(users):
+            if time.monotonic() - t0 > timeout:
+                raise AssertionError(f"servers not ready within {timeout} s: {sorted(set(users) - set(ready))}\n"
+                                     + self.log_tail())
+            for user in users:
+                if user not in ready:
+                    server = (self.api("GET", f"/users/{user}").get("servers") or {}).get("")
+                    if server and server.get("ready"):
+                        ready[user] = round(time.monotonic() - t0, 2)
+            time.sleep(0.2)
+        return ready
+
     def user_processes(self, user: str) -> list[psutil.Process]:
         procs = []
         for p in psutil.process_iter(["username"]):

@@ -13,6 +13,8 @@ import grp
 import json
 import signal
 import stat
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -64,6 +66,19 @@ def expected_scores(case) -> dict[str, dict[str, float]]:
     return out
 
 
+class Phases:
+    """Wall-clock seconds per phase of the flow, for docs/deploy.md."""
+
+    def __init__(self, into: dict):
+        self.times = into.setdefault("phases_s", {})
+        self.t = time.monotonic()
+
+    def done(self, name: str) -> None:
+        now = time.monotonic()
+        self.times[name] = round(now - self.t, 1)
+        self.t = now
+
+
 def rss_mb(proc) -> float:
     return round(proc.memory_info().rss / 2**20, 1)
 
@@ -78,12 +93,16 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
         users = hub.users
         trainer, trainees = users["trainer"], [k for k in users if k != "trainer"]
         m = hub.measurements
+        phase = Phases(m)
 
         # --- each person gets their own server, through the hub ------------------------------------------------
-        m["spawn_s"] = {who: round(hub.spawn(users[who]), 2) for who in users}
+        ready = hub.spawn_all(list(users.values()))
+        m["spawn_s_all_at_once"] = {who: ready[users[who]] for who in users}
         m["idle_server_rss_mb"] = {who: rss_mb(hub.server_process(users[who])) for who in users}
         for who in users:
             assert hub.server_process(users[who]).username() == users[who]
+
+        phase.done("spawn 3 servers")
 
         # The trainer has formgrader; trainees' servers run without it.
         assert hub.status_of(trainer, "/formgrader") == 200
@@ -99,27 +118,36 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
         outbound = hub.exchange / COURSE / "outbound" / MODULE
         assert (outbound / f"{MODULE}.ipynb").exists()
         assert "BEGIN HIDDEN TESTS" not in (outbound / f"{MODULE}.ipynb").read_text()
+        phase.done("course release (with validation) + release_assignment")
 
         # --- each trainee fetches, answers in their own kernel, and submits ---------------------------------
-        kernels = {}
-        for who in trainees:
+        def fetch_answer_submit(who: str):
             k = hub.kernel(users[who], "trainee.ipynb")
             k.sh(["nbgrader", "fetch_assignment", MODULE])
             nk = hub.kernel(users[who], f"{MODULE}/{MODULE}.ipynb")  # the module notebook's kernel: cwd = its folder
             nk.execute("from course.answers import AnswerStore\nfrom course.case import load_case\n"
                        "store = AnswerStore(case=load_case())\n")
+            kinds = []
             for decision, choice in ANSWERS[who]:
                 rec = json.loads(nk.execute(
                     f"r = store.record({decision!r}, {choice!r}, 'What the records already showed.', 3)\n"
                     "print(_j.dumps({'kind': r.kind, 'saved': r.saved, 'path': str(store.path)}))"
                 ).strip().splitlines()[-1])
                 assert rec["saved"], rec
-            kernels[who] = (k, nk)
+                kinds.append(rec["kind"])
+            assert kinds.count("revision") == len(ANSWERS[who]) - len({d for d, _ in ANSWERS[who]})
             answers = Path(rec["path"])
             assert answers == Path("/home") / users[who] / MODULE / "answers.json"
-            st = answers.stat()
-            assert st.st_uid == hub.server_process(users[who]).uids().real  # written by the trainee's own server
+            # written by the trainee's own server, as that system user
+            assert answers.stat().st_uid == hub.server_process(users[who]).uids().real
             k.sh(["nbgrader", "submit", MODULE])
+            return k, nk
+
+        # The trainees work at the same time, as in a session.
+        with ThreadPoolExecutor(len(trainees)) as pool:
+            kernels = dict(zip(trainees, pool.map(fetch_answer_submit, trainees), strict=True))
+        phase.done("2 trainees: fetch, answer, submit")
+
         # Working set: the module notebook's kernel with the course's views built (as Run All does), next to
         # the kernel of an otherwise idle notebook.
         m["working_rss_mb"] = {}
@@ -130,6 +158,8 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
             m["working_rss_mb"][who] = {"server": rss_mb(hub.server_process(users[who])),
                                         "module_kernel": rss_mb(psutil.Process(nk.pid())),
                                         "idle_kernel": rss_mb(psutil.Process(k.pid()))}
+
+        phase.done("2 trainees: build the module's views")
 
         # --- isolation, as trainee b ------------------------------------------------------------------------
         a = users["a"]
@@ -172,12 +202,17 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
         kb.sh(["nbgrader", "submit", MODULE, f"--student={a}",
                "--ExchangeFactory.submit=nbgrader.exchange.default.submit.ExchangeSubmit"])
 
+        phase.done("isolation probes and forged submissions")
+
         # --- the trainer collects, autogrades and generates feedback ---------------------------------------
         collect = tk.sh(["nbgrader", "collect", MODULE], cwd="~/course")
         assert "claims to be from" in collect["out"] + collect["err"]
+        phase.done("collect")
         tk.sh(["nbgrader", "autograde", MODULE], cwd="~/course")
+        phase.done("autograde 2 submissions")
         tk.sh(["nbgrader", "generate_feedback", MODULE], cwd="~/course")
         tk.sh(["nbgrader", "release_feedback", MODULE], cwd="~/course")
+        phase.done("generate_feedback + release_feedback")
         scores = json.loads(tk.execute(
             "import json as _j, os as _os\nfrom nbgrader.api import Gradebook\nres = {}\n"
             f"with Gradebook('sqlite:///' + _os.path.expanduser('~/course/gradebook.db'), {COURSE!r}) as gb:\n"
@@ -196,12 +231,14 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
         assert stat.S_IMODE(gradebook.stat().st_mode) & 0o077 == 0, oct(gradebook.stat().st_mode)
 
         # Each trainee fetches their own feedback (and only theirs) through their server.
-        for who in trainees:
-            k, _ = kernels[who]
-            k.sh(["nbgrader", "fetch_feedback", MODULE])
-            got = list((Path("/home") / users[who] / MODULE / "feedback").rglob(f"{MODULE}.html"))
-            assert len(got) == 1, got
+        def fetch_feedback(who: str) -> list[Path]:
+            kernels[who][0].sh(["nbgrader", "fetch_feedback", MODULE])
+            return list((Path("/home") / users[who] / MODULE / "feedback").rglob(f"{MODULE}.html"))
 
+        with ThreadPoolExecutor(len(trainees)) as pool:
+            for who, got in zip(trainees, pool.map(fetch_feedback, trainees), strict=True):
+                assert len(got) == 1, (who, got)
+        phase.done("2 trainees: fetch_feedback")
         m["users"] = len(users)
         print("\nhub measurements:", json.dumps(m, indent=1))
         out_dir = ROOT / "artifacts"
