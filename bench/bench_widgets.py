@@ -60,11 +60,13 @@ KERNEL_CODE = textwrap.dedent("""
     assert timeline.slider.value == lens.slider.value
 
     agencies = [v for _, v in lens.agency.options]
-    agency_steps = []
-    for i in range(max(10, STEPS // 10)):
+    cold, warm = [], []
+    for i in range(max(2 * len(agencies), STEPS // 10)):
+        renders = timeline.chart.background_renders
         t = time.perf_counter()
         lens.agency.value = agencies[(agencies.index(lens.agency.value) + 1) % len(agencies)]
-        agency_steps.append(time.perf_counter() - t)
+        took = time.perf_counter() - t
+        (cold if timeline.chart.background_renders > renders else warm).append(took)
     background_renders = timeline.chart.background_renders
 
     out = widgets.Output()
@@ -98,7 +100,8 @@ KERNEL_CODE = textwrap.dedent("""
         "median": statistics.median(steps), "p95": p95(steps), "base_median": statistics.median(base),
         "base_p95": p95(base), "rss_mb": rss_mb, "stops": len(days), "lanes": len(timeline.chart.data.lanes),
         "events": len(m.case.events), "image_bytes": len(timeline.image.value),
-        "agency_median": statistics.median(agency_steps), "agency_steps": len(agency_steps),
+        "agency_cold": statistics.median(cold) if cold else None, "agency_warm": statistics.median(warm) if warm else None,
+        "agency_cold_n": len(cold), "agency_warm_n": len(warm),
         "background_renders": background_renders,
     }))
 """)
@@ -201,12 +204,16 @@ def run(quick: bool) -> list[dict]:
          "target": f"median <= {STEP_TARGET_S * 1000:.0f} ms", "met": r["e2e_median"] <= STEP_TARGET_S,
          "notes": "a client sends the slider's comm 'update' message as a browser would and waits for the kernel to "
                   f"go idle (handler run, lens and timeline updates sent); baseline p95 {r['e2e_base_p95'] * 1000:.1f} ms"},
-        {"name": "agency change: lens + timeline re-render (kernel)", "median_s": r["agency_median"],
+        {"name": "agency change, first time: chart background redrawn (kernel)", "median_s": r["agency_cold"],
          "baseline": "bare ipywidgets Output update", "baseline_median_s": r["base_median"],
-         "ratio": r["agency_median"] / r["base_median"] if r["base_median"] else float("inf"),
+         "ratio": r["agency_cold"] / r["base_median"] if r["agency_cold"] and r["base_median"] else None,
          "target": "(no target; reported)",
-         "notes": f"{r['agency_steps']} changes of the 'View as' agency, each redrawing and re-encoding the chart "
-                  f"background (highlighted lane); {r['background_renders']} background encodes in the whole run"},
+         "notes": f"{r['agency_cold_n']} first changes to an agency: the highlighted lane is drawn and the chart "
+                  f"background re-encoded once; {r['background_renders']} background encodes in the whole run"},
+        {"name": "agency change, seen before: kept background (kernel)", "median_s": r["agency_warm"],
+         "baseline": "bare ipywidgets Output update", "baseline_median_s": r["base_median"],
+         "ratio": r["agency_warm"] / r["base_median"] if r["agency_warm"] and r["base_median"] else None,
+         "target": "(no target; reported)", "notes": f"{r['agency_warm_n']} changes back to an agency already drawn"},
         {"name": "kernel RSS after a module's views are built", "median_s": r["rss_mb"], "unit": "MB",
          "baseline": f"{RSS_BUDGET_MB:.0f} MB budget", "baseline_median_s": RSS_BUDGET_MB,
          "ratio": r["rss_mb"] / RSS_BUDGET_MB, "target": f"<= {RSS_BUDGET_MB:.0f} MB", "met": r["rss_mb"] <= RSS_BUDGET_MB,

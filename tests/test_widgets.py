@@ -271,6 +271,11 @@ def test_a_date_step_reencodes_no_image_but_a_static_change_does(case):
     assert tl.chart.background_renders == renders + 1
     tl.slider.value = tl.stops[0].day
     assert tl.chart.background_renders == renders + 1
+    police_image = tl.image.value
+    tl.set_highlight(None)
+    tl.set_highlight("police")  # back to a state already drawn: kept, not redrawn
+    assert tl.chart.background_renders == renders + 1 and tl.image.value == police_image
+    assert tl.figure is tl.chart.figure
 
 
 def test_the_date_layer_is_drawn_from_the_date_artists_in_figure_pixels(case):

@@ -213,7 +213,7 @@ class TimelineFigure:
         self.ax = self.figure.add_axes((left / width, bottom / height, 1 - (left + 0.35) / width,
                                         1 - (top + bottom) / height))
         self._background = None
-        self._background_png: bytes | None = None
+        self._background_pngs: dict[tuple[str | None, bool], bytes] = {}
         self._background_b64: tuple[bytes, str] | None = None
         self.background_renders = 0  # how many times the background was encoded (it should be rare)
         self.show_hindsight = False
@@ -360,7 +360,6 @@ class TimelineFigure:
         if self._background is None:
             self.canvas.draw()  # animated artists (date line, shading, label) are left out of this
             self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-            self._background_png = None
 
     def _encode(self) -> bytes:
         w, h = self.canvas.get_width_height()
@@ -378,13 +377,16 @@ class TimelineFigure:
         return self._encode()
 
     def background_png(self) -> bytes:
-        """The chart without the date layer, encoded once per static state (lanes, highlight, hindsight)."""
-        self._draw_background()
-        if self._background_png is None:
+        """The chart without the date layer, drawn and encoded once per static state (highlighted agency,
+        hindsight lane) and kept, so switching back and forth between agencies redraws nothing."""
+        key = (self.highlight, self.show_hindsight)
+        png = self._background_pngs.get(key)
+        if png is None:
+            self._draw_background()
             self.canvas.restore_region(self._background)
-            self._background_png = self._encode()
+            png = self._background_pngs[key] = self._encode()
             self.background_renders += 1
-        return self._background_png
+        return png
 
     def background_b64(self) -> str:
         png = self.background_png()
