@@ -43,5 +43,11 @@ def test_bench_only_filters_by_name_and_a_broken_benchmark_is_reported(tmp_path,
     assert "boom" in err and "Failed to run: bench_broken.py" in err
 
 
+def test_rows_naming_megabytes_are_shown_in_megabytes():
+    table = format_table([{"name": "peak memory per worker (MB, in median_s)", "median_s": 312.4,
+                           "baseline": "400 MB budget", "baseline_median_s": 400.0, "ratio": 0.78, "target": "<= 400"}])
+    assert "312 MB" in table and "400 MB" in table and "0.78" in table
+
+
 def test_format_table_with_no_rows_still_has_headers():
     assert format_table([]).startswith("benchmark")
