@@ -1,0 +1,95 @@
+"""The hub's setup script and configuration, checked without starting anything (runs everywhere, no root)."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+from traitlets.config import Config
+
+from .conftest import ROOT, load_setup_module, missing_for_hub
+
+setup = load_setup_module()
+
+
+def test_users_csv_example_is_valid_and_has_a_trainer():
+    rows = setup.read_users(ROOT / "deploy" / "jupyterhub" / "users.example.csv")
+    assert {r["role"] for r in rows} == {"trainer", "trainee"}
+    assert all(setup.USERNAME.match(r["username"]) for r in rows)
+
+
+def test_users_csv_problems_name_the_line_and_the_fix(tmp_path):
+    bad = tmp_path / "users.csv"
+    bad.write_text("username,role\nAlice Smith,trainee\nbob,student\nbob,trainee\n", encoding="utf-8")
+    with pytest.raises(setup.SetupError) as e:
+        setup.read_users(bad)
+    msg = str(e.value)
+    assert f"{bad}:2: username 'alice smith' is not a valid system user name" in msg
+    assert f"{bad}:3: role 'student' must be one of trainer, trainee" in msg
+    assert f"{bad}:4: 'bob' is listed twice" in msg
+
+
+def test_users_csv_without_a_header_says_which_columns_are_needed(tmp_path):
+    bad = tmp_path / "users.csv"
+    bad.write_text("alice,trainee\n", encoding="utf-8")
+    with pytest.raises(setup.SetupError, match="must name the columns username,role"):
+        setup.read_users(bad)
+
+
+def test_hub_test_says_exactly_why_it_skips_when_not_root(monkeypatch):
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    assert missing_for_hub() == "needs root: it creates system users and starts a JupyterHub (CI runs it as root)"
+
+
+def _settings(tmp_path, users: str) -> dict:
+    (tmp_path / "users.csv").write_text(users, encoding="utf-8")
+    s = {"course_id": "safeguarding-case-review", "venv": "/opt/x/venv", "data_dir": "/opt/x/share/data",
+         "notebooks_dir": "/opt/x/share/notebooks", "exchange_root": "/srv/ex", "users_csv": str(tmp_path / "users.csv"),
+         "state_dir": str(tmp_path), "trainee_config_dir": "/opt/x/etc/jupyter-trainee",
+         "proxy_command": "/usr/bin/chp", "authenticator": "pam", "bind_url": "http://:8000"}
+    (tmp_path / "course-hub.json").write_text(json.dumps(s), encoding="utf-8")
+    return s
+
+
+def _load_hub_config(tmp_path, monkeypatch) -> Config:
+    monkeypatch.setenv("COURSE_HUB_SETTINGS", str(tmp_path / "course-hub.json"))
+    c = Config()
+    code = (ROOT / "deploy" / "jupyterhub" / "jupyterhub_config.py").read_text(encoding="utf-8")
+    exec(compile(code, "jupyterhub_config.py", "exec"), {"get_config": lambda: c, "load_subconfig": None})
+    return c
+
+
+def test_hub_config_lets_in_only_registered_users_and_gives_trainees_no_trainer_tools(tmp_path, monkeypatch):
+    _settings(tmp_path, "username,role,full_name\ntr1,trainer,T\nann,trainee,A\n")
+    c = _load_hub_config(tmp_path, monkeypatch)
+    assert c.Authenticator.allowed_users == {"tr1", "ann"} and c.Authenticator.allow_all is False
+    assert c.JupyterHub.authenticator_class == "pam"
+    assert c.Spawner.cmd[-1] == "/opt/x/venv/bin/jupyterhub-singleuser" and "umask 077" in c.Spawner.cmd[2]
+    assert c.Spawner.environment["COURSE_DATA"] == "/opt/x/share/data"
+    for name, trainer_tools in (("tr1", True), ("ann", False), ("someone-new", False)):
+        spawner = SimpleNamespace(user=SimpleNamespace(name=name), environment=dict(c.Spawner.environment))
+        c.Spawner.pre_spawn_hook(spawner)
+        assert ("JUPYTER_CONFIG_PATH" not in spawner.environment) is trainer_tools, name
+
+
+def test_nbgrader_settings_point_everyone_at_the_shared_exchange_and_our_exchange_classes(tmp_path):
+    s = {"course_id": "safeguarding-case-review", "exchange_root": "/srv/ex", "share": str(tmp_path)}
+    (tmp_path / "grading").mkdir()
+    (tmp_path / "grading" / "nbgrader_config.py").write_text(
+        (ROOT / "grading" / "nbgrader_config.py").read_text(encoding="utf-8"), encoding="utf-8")
+    for text in (setup.global_nbgrader_config(s), setup.trainer_course_config(s)):
+        c = Config()
+        path = tmp_path / "cfg.py"
+        path.write_text(text, encoding="utf-8")
+        exec(compile(text, str(path), "exec"), {"get_config": lambda c=c: c, "__file__": str(path)})
+        assert c.Exchange.root == "/srv/ex"  # the shipped course config's own exchange folder is overridden
+        assert c.ExchangeFactory.submit == "course.hub_exchange.ExchangeSubmit"
+        assert c.ExchangeFactory.collect == "course.hub_exchange.ExchangeCollect"
+
+
+def test_venv_cache_key_follows_pyproject(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n", encoding="utf-8")
+    first = setup.deps_key(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\ndependencies=['y']\n", encoding="utf-8")
+    assert setup.deps_key(tmp_path) != first
