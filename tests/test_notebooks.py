@@ -318,8 +318,11 @@ def test_nbgrader_release_of_every_module_hides_tests_and_passes_the_validator(t
         text = r.notebook.read_text(encoding="utf-8")
         assert "HIDDEN TESTS" not in text and ".score(" not in text
         assert not (r.notebook.parent / "answers.json").exists()
-        # A trainee who has written the reflection: the Validator finds nothing at all to complain about.
         nb = nbformat.read(r.notebook, as_version=4)
+        for c in nb.cells:  # nbgrader keeps the code collapsed and read-only in what trainees receive
+            if c.cell_type == "code":
+                assert c.metadata.jupyter.source_hidden and c.metadata.editable is False, (r.module, c.id)
+        # A trainee who has written the reflection: the Validator finds nothing at all to complain about.
         for c in nb.cells:
             if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("reflection-"):
                 c.source = "I would read the history before deciding."
