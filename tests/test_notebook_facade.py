@@ -181,6 +181,18 @@ def test_a_module_notebook_executes_under_nbgrader_without_writing_and_shows_the
 # ------------------------------------------------------------------ the real case pack (smoke)
 
 
+def _text(widget) -> str:
+    """Every string in a widget tree (values, descriptions, tooltips, option labels)."""
+    out = []
+    for name in ("value", "description", "placeholder", "tooltip", "_options_labels"):
+        v = getattr(widget, name, None)
+        out += [v] if isinstance(v, str) else [x for x in (v or ()) if isinstance(x, str)] if isinstance(
+            v, (tuple, list)) else []
+    for child in getattr(widget, "children", ()):
+        out.append(_text(child))
+    return "\n".join(out)
+
+
 def test_views_work_on_the_real_case_pack(tmp_path):
     try:
         real = load_case()
@@ -202,6 +214,9 @@ def test_views_work_on_the_real_case_pack(tmp_path):
             view = m.decision(d.id)
             assert not view.revealed
             assert not [t for t in hidden if t in view.scenario.value], d.id
+            before_submit = _text(view)
+            review = [q.quote for q in d.review.quotes] + [o.feedback for o in d.options] + [d.review.summary]
+            assert not [t for t in review if t in before_submit], d.id
             best = [o.id for o in d.options if o.points > 0] if d.multiple else \
                 max(d.options, key=lambda o: o.points).id
             view.set_selected(best)
