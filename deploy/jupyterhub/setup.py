@@ -38,8 +38,10 @@ USERNAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,30}[a-z0-9_-]?$")
 ROLES = ("trainer", "trainee")
 # What trainees' servers run without: the trainer tools (they would only show the trainee's own empty course).
 TRAINER_ONLY_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader",
-                                  "nbgrader.server_extensions.create_assignment")
-TRAINER_ONLY_LAB_EXTENSIONS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment")
+                                  "nbgrader.server_extensions.create_assignment",
+                                  "nbgrader.server_extensions.course_list")
+TRAINER_ONLY_LAB_EXTENSIONS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                               "@jupyter/nbgrader:course-list")
 
 
 class SetupError(Exception):

@@ -212,6 +212,17 @@ class Hub:
         _, raw = self._request(method, f"{self.url}/user/{user}{path}", body, **kw)
         return json.loads(raw) if raw else None
 
+    def text_of(self, user: str, path: str) -> str:
+        _, raw = self._request("GET", f"{self.url}/user/{user}{path}")
+        return raw.decode("utf-8", errors="replace")
+
+    def lab_page_config(self, user: str) -> dict:
+        """The page configuration JupyterLab serves to this user (what its front end loads)."""
+        page = self.text_of(user, "/lab")
+        found = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S)
+        assert found, page[:500]
+        return json.loads(found.group(1))
+
     def status_of(self, user: str, path: str) -> int:
         status, _ = self._request("GET", f"{self.url}/user/{user}{path}", accept=None)
         return status

@@ -108,6 +108,8 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
         assert hub.status_of(trainer, "/formgrader") == 200
         for who in trainees:
             assert hub.status_of(users[who], "/formgrader") == 404
+            assert "@jupyter/nbgrader:formgrader" in hub.lab_page_config(users[who])["disabledExtensions"]
+        assert "@jupyter/nbgrader:formgrader" not in hub.lab_page_config(trainer)["disabledExtensions"]
 
         # --- the trainer releases the module ----------------------------------------------------------------
         tk = hub.kernel(trainer, "course/trainer.ipynb")
