@@ -296,6 +296,13 @@ class Hub:
                     return p
         raise AssertionError(f"no jupyterhub-singleuser process for {user}")
 
+    def hub_and_proxy_rss_mb(self) -> dict[str, float]:
+        out = {"hub": round(psutil.Process(self.proc.pid).memory_info().rss / 2**20, 1)}
+        with contextlib.suppress(OSError, ValueError, psutil.Error):
+            pid = int((self.prefix / "state" / "jupyterhub-proxy.pid").read_text().strip())
+            out["proxy"] = round(psutil.Process(pid).memory_info().rss / 2**20, 1)
+        return out
+
     def kernel(self, user: str, path: str) -> Kernel:
         k = Kernel(self, user, path)
         self.kernels.append(k)

@@ -99,6 +99,8 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
         ready = hub.spawn_all(list(users.values()))
         m["spawn_s_all_at_once"] = {who: ready[users[who]] for who in users}
         m["idle_server_rss_mb"] = {who: rss_mb(hub.server_process(users[who])) for who in users}
+        m["server_start_cpu_s"] = {who: round(sum(hub.server_process(users[who]).cpu_times()[:2]), 2) for who in users}
+        m["hub_and_proxy_rss_mb"] = hub.hub_and_proxy_rss_mb()
         for who in users:
             assert hub.server_process(users[who]).username() == users[who]
 
