@@ -28,6 +28,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 TEMPLATE_NAME = "course-offline"
+VOILA_EXTENSION_DENYLIST = ["@jupyter/nbgrader", "@jupyter-notebook/lab-extension", "@voila-dashboards/jupyterlab-preview"]
 
 # Voila's lab template with its CDN stylesheet links removed (see the module docstring).
 OFFLINE_INDEX = """{%- extends 'voila/templates/lab/index.html.j2' -%}
@@ -127,7 +128,10 @@ def prepare(folder: Path, module: str | None = None, data: Path | None = None) -
 def voila_command(notebook: Path, port: int) -> list[str]:
     return [sys.executable, "-m", "voila", str(notebook), f"--port={port}", "--no-browser",
             "--Voila.ip=127.0.0.1", f"--template={TEMPLATE_NAME}", "--theme=light", "--strip_sources=True",
-            "--show_tracebacks=False"]
+            "--show_tracebacks=False",
+            # JupyterLab-only extensions in this environment fail to load in Voila and log JavaScript errors
+            # (nbgrader: "Shared module @jupyterlab/filebrowser doesn't exist"); the projector needs neither.
+            "--VoilaConfiguration.extension_denylist=" + json.dumps(VOILA_EXTENSION_DENYLIST)]
 
 
 def voila_environment(share: Path, data: Path | None) -> dict:

@@ -75,6 +75,7 @@ class Server:
     def __init__(self, argv: list[str], *, cwd: Path, env: dict, ready_url: str, log_path: Path, name: str):
         self.argv, self.cwd, self.env, self.ready_url, self.log_path, self.name = argv, cwd, env, ready_url, log_path, name
         self.proc: subprocess.Popen | None = None
+        self.stop_signal = signal.SIGTERM  # a Jupyter server shuts its kernels down on SIGTERM
 
     def start(self, timeout: float = SERVER_START_S) -> Server:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +107,7 @@ class Server:
         p = self.proc
         if p is None or p.poll() is not None:
             return
-        p.send_signal(signal.SIGTERM)  # the server shuts its kernels down on SIGTERM
+        p.send_signal(self.stop_signal)
         try:
             p.wait(20)
         except subprocess.TimeoutExpired:
@@ -151,7 +152,8 @@ class Lab:
     root: Path
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}/lab/tree/{path}?token={self.token}"
+        # ?reset: start from an empty layout, not the tabs an earlier test left open in this server's workspace.
+        return f"http://127.0.0.1:{self.port}/lab/tree/{path}?reset&token={self.token}"
 
     def stop(self) -> None:
         self.server.stop()
@@ -568,3 +570,41 @@ def element_screenshot(tab: Tab, locator, name: str) -> Path:
     finally:
         page.set_viewport_size(size)
     return path
+
+
+# --------------------------------------------------------------------------- Voila: `course present`
+
+
+@dataclass
+class Present:
+    server: Server
+    url: str
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_present(home: Path, module: str | None = None, data: Path | None = None) -> Present:
+    """`course present` as a facilitator runs it, on a free port; stopped with Ctrl-C (SIGINT) so that it
+    shuts its Voila down itself."""
+    port = free_port()
+    argv = [str(VENV_BIN / "course"), "present", "--no-browser", "--port", str(port)]
+    if module:
+        argv += ["--module", module]
+    if data:
+        argv += ["--data", str(data)]
+    server = Server(argv, cwd=home, env=server_env(home), ready_url=f"http://127.0.0.1:{port}/voila/static/voila.js",
+                    log_path=home / f"present-{module or 'case'}.log", name="course present")
+    server.stop_signal = signal.SIGINT
+    server.start()
+    return Present(server, f"http://127.0.0.1:{port}/")
+
+
+def wait_voila_done(tab: Tab, timeout_s: float = RUN_ALL_S) -> float:
+    """Wait until Voila has executed every cell and shows the rendered page; returns seconds."""
+    t0 = time.perf_counter()
+    tab.page.wait_for_function("""() => { const r = document.getElementById('rendered_cells');
+        const l = document.getElementById('loading');
+        return r && r.style.display !== 'none' && (!l || l.style.display === 'none'); }""",
+                               timeout=timeout_s * 1000, polling=100)
+    return time.perf_counter() - t0

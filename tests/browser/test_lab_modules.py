@@ -121,7 +121,7 @@ def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict
         tab.page.wait_for_timeout(250)
         stale = harness.widget_placeholders(tab)
     if stale or tab.console_errors:
-        harness.tall_screenshot(tab, f"{shot_name}-reopened-before-run-all")
+        tab.screenshot(f"{shot_name}-reopened-before-run-all", full_page=False)
         note(f"{rel_path}: reopened before Run All: {len(tab.console_errors)} console errors, placeholders {stale}")
     tab.console_errors.clear()
     timings["rerun_s"] = harness.run_all(tab)
@@ -138,7 +138,6 @@ def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict
     assert harness.widget_placeholders(tab) == []
     assert tab.js_errors() == [], f"{rel_path}: JavaScript errors after restart and Run All"
     assert tab.blocked == [], f"JupyterLab tried to reach the internet: {tab.blocked}"
-    harness.tall_screenshot(tab, f"{shot_name}-after-restart")
     return timings
 
 
