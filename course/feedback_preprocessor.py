@@ -204,24 +204,53 @@ class DropAddedCode(NbGraderPreprocessor):
 RESET_KERNEL = """
 get_ipython().run_line_magic("reset", "-f")
 import os as _os, sys as _sys
-for _k in [k for k in _sys.modules if k == "course" or k.startswith("course.")]:
-    del _sys.modules[_k]
 if "matplotlib.pyplot" in _sys.modules:
     _sys.modules["matplotlib.pyplot"].close("all")
 if "ipywidgets" in _sys.modules:
     _sys.modules["ipywidgets"].Widget.close_all()
 _os.chdir({path!r})
 get_ipython().execution_count = 1
-del _os, _sys
+import course.feedback_preprocessor as _fp
+_fp.share_case_between_submissions()
+del _os, _sys, _fp
 """
+
+
+def share_case_between_submissions() -> None:
+    """In a reused grading kernel, load each case pack once: its records are frozen, so one copy serves every
+    submission (checking every quotation against the source again for each trainee costs about a second).
+    A change to any YAML file in the pack loads it afresh."""
+    import sys
+
+    from . import case as case_mod
+
+    original = getattr(case_mod, "_load_case_uncached", None)
+    if original is None:
+        original = case_mod.load_case
+        memo: dict = {}
+
+        def load_case(pack_dir=None):
+            folder = Path(pack_dir) if pack_dir is not None else case_mod.default_pack_dir()
+            key = (str(folder.resolve()),
+                   tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.yaml"))))
+            if key not in memo:
+                memo[key] = original(pack_dir)
+            return memo[key]
+
+        case_mod._load_case_uncached = original
+        case_mod._load_case_shared = load_case
+    for mod in list(sys.modules.values()):
+        if getattr(mod, "load_case", None) is original:
+            mod.load_case = case_mod._load_case_shared
 
 
 class SharedKernelExecute(Execute):
     """nbgrader's Execute, but in `course grade` workers (COURSE_SHARED_KERNEL=1) one kernel per worker is
-    reused across submissions: between notebooks the namespace is reset, the course's modules are unloaded
-    and the kernel moves to the submission's folder. This saves the kernel start and the heavy imports
-    (ipywidgets, matplotlib) per submission. Only course code runs (DropAddedCode), so one trainee's
-    notebook cannot reach another's. Elsewhere (plain `nbgrader autograde`) every notebook gets a fresh kernel.
+    reused across submissions: between notebooks the namespace is reset, figures and widgets are closed,
+    the kernel moves to the submission's folder and the case pack is loaded once. This saves the kernel
+    start, the heavy imports (ipywidgets, matplotlib) and the case check per submission. Only course code
+    runs (DropAddedCode) and the course's modules keep no state between calls, so one trainee's notebook
+    cannot reach another's. Elsewhere (plain `nbgrader autograde`) every notebook gets a fresh kernel.
     """
 
     _shared_km = None

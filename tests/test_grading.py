@@ -427,5 +427,12 @@ def test_course_release_of_the_real_modules_is_clean_and_scores_golden_answers(t
     assert run.failed == {}
     scores = _scores(course)
     assert {k: scores.get(k) for k in expected} == expected
+    for module in modules:  # every reflection reaches formgrader with its mark scheme above it
+        if case.module(module).reflection is None:
+            continue
+        nb = nbformat.read(course / "autograded" / "aligned" / module / f"{module}.ipynb", as_version=4)
+        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+        at = ids.index(f"reflection-{module}")
+        assert MARK_SCHEME_TAG in nb.cells[at - 1].metadata.get("tags", []), module
     made, problems = grading.feedback(course, log=lambda *_: None)
-    assert problems == [] and made
+    assert problems == [] and len(made) == 2 * len(modules)
