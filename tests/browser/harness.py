@@ -380,11 +380,21 @@ def restart_kernel(tab: Tab) -> None:
 
 # --------------------------------------------------------------------------- accessibility (axe-core)
 
-OWN_MARKUP_JS = """(targets) => targets.map(sel => {
+OWNER_JS = """(targets) => targets.map(sel => {
+  // Who wrote the markup axe flagged: 'ours' (course HTML, our notebooks' text), 'ipywidgets', 'jupyterlab'
+  // (JupyterLab's or Voila's page chrome).
   let el = null;
   try { el = document.querySelector(sel); } catch (e) { return 'unknown'; }
   if (!el) return 'unknown';
-  return el.closest('[class*="course-"]') ? 'ours' : 'upstream';
+  // Our HTML carries course-* classes; a course-* class on a widget container does not make the ipywidgets
+  // controls inside it ours, so the nearest of the two decides.
+  const w = el.closest('.jupyter-widgets'), c = el.closest('[class*="course-"]');
+  if (c && (!w || w === c || w.contains(c))) return 'ours';
+  if (w) return 'ipywidgets';
+  if (el.matches('.jp-InternalAnchorLink, .anchor-link')) return 'jupyterlab';
+  if (el.closest('.jp-MarkdownCell .jp-RenderedMarkdown, #rendered_cells .jp-RenderedMarkdown')) return 'ours';
+  if (el.closest('.jp-OutputArea-output')) return 'ours';  // any other output our cells display
+  return 'jupyterlab';
 })"""
 
 
@@ -405,7 +415,7 @@ def run_axe(tab: Tab, context_selector: str | None = None) -> list[dict]:
     for v in result:
         if v["impact"] not in ("serious", "critical"):
             continue
-        owners = page.evaluate(OWN_MARKUP_JS, [n["target"] for n in v["nodes"]])
+        owners = page.evaluate(OWNER_JS, [n["target"] for n in v["nodes"]])
         for n, owner in zip(v["nodes"], owners, strict=True):
             n["owner"] = owner
         out.append(v)
