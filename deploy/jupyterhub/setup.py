@@ -349,12 +349,25 @@ def add_users(args: argparse.Namespace) -> list[dict]:
     return new
 
 
+def kill_processes_of(uid: int) -> None:
+    """SIGKILL every process owned by uid, one pid at a time (userdel refuses while they run)."""
+    import signal
+
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    os.kill(int(entry), signal.SIGKILL)
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                continue
+
+
 def remove_users(args: argparse.Namespace) -> None:
     settings = load_settings(args.prefix)
     gone = {r["username"] for r in read_users(Path(args.csv))}
     for name in sorted(gone):
         if user_exists(name):
-            subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)  # that user's processes only
+            kill_processes_of(pwd.getpwnam(name).pw_uid)
             cmd = ["userdel"] + ([] if args.keep_homes else ["--remove"]) + [name]
             out = subprocess.run(cmd, capture_output=True, text=True)
             if out.returncode not in (0, 12):  # 12: home not removed (already gone)

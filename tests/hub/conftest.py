@@ -339,6 +339,15 @@ def _cleanup(hub: Hub | None, base: Path, users: list[str], groups: list[str]) -
                 p = psutil.Process(pid)
                 if p.is_running():
                     _kill(pid)
+    # The shipped way to remove people (setup.py remove-users); the steps below only catch what it left.
+    removed_by_setup = False
+    csv_path = base / "users.csv"
+    if hub is not None and (hub.prefix / "etc" / "course-hub.json").exists() and csv_path.exists():
+        out = subprocess.run(["/usr/bin/python3", str(SETUP), "--prefix", str(hub.prefix), "remove-users",
+                              str(csv_path)], capture_output=True, text=True, timeout=120)
+        if out.returncode != 0:
+            problems.append(f"setup.py remove-users failed: {out.stdout[-500:]} {out.stderr[-500:]}")
+        removed_by_setup = out.returncode == 0
     for user in users:
         for p in psutil.process_iter(["username"]):
             if p.info["username"] == user:
@@ -346,6 +355,8 @@ def _cleanup(hub: Hub | None, base: Path, users: list[str], groups: list[str]) -
     time.sleep(0.2)
     for user in users:
         if subprocess.run(["id", "-u", user], capture_output=True).returncode == 0:
+            if removed_by_setup:
+                problems.append(f"setup.py remove-users left the user {user}")
             out = subprocess.run(["userdel", "--remove", user], capture_output=True, text=True)
             if out.returncode not in (0, 12):
                 problems.append(f"userdel {user}: {out.stderr.strip()}")

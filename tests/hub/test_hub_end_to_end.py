@@ -121,6 +121,7 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
         tk.sh(["nbgrader", "release_assignment", MODULE], cwd="~/course")
         outbound = hub.exchange / COURSE / "outbound" / MODULE
         assert (outbound / f"{MODULE}.ipynb").exists()
+        assert stat.S_IMODE(hub.exchange.stat().st_mode) == 0o1777  # release kept our sticky bit
         assert "BEGIN HIDDEN TESTS" not in (outbound / f"{MODULE}.ipynb").read_text()
         phase.done("course release (with validation) + release_assignment")
 
