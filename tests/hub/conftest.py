@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import http.cookiejar
 import importlib.util
 import json
 import os
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -215,6 +217,25 @@ class Hub:
     def text_of(self, user: str, path: str) -> str:
         _, raw = self._request("GET", f"{self.url}/user/{user}{path}")
         return raw.decode("utf-8", errors="replace")
+
+    def login(self, user: str, password: str = "not-checked-by-the-dummy-authenticator"):
+        """A browser session: the hub's login form (with its XSRF cookie), then cookies only, no token."""
+        jar = http.cookiejar.CookieJar()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        browser.open(f"{self.url}/hub/login", timeout=30).read()
+        xsrf = next(c.value for c in jar if c.name == "_xsrf")
+        form = urllib.parse.urlencode({"username": user, "password": password, "_xsrf": xsrf}).encode()
+        browser.open(f"{self.url}/hub/login", data=form, timeout=60).read()
+        assert any(c.name == "jupyterhub-session-id" for c in jar), [c.name for c in jar]
+        return browser
+
+    def get_as(self, browser, path: str) -> tuple[int, str]:
+        """GET a hub or server path with a browser session; redirects (the OAuth dance) are followed."""
+        try:
+            with browser.open(f"{self.url}{path}", timeout=60) as r:
+                return r.status, r.read().decode("utf-8", errors="replace")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8", errors="replace")
 
     def lab_page_config(self, user: str) -> dict:
         """The page configuration JupyterLab serves to this user (what its front end loads)."""

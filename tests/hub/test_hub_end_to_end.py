@@ -185,6 +185,15 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
             "trainer_gradebook": f"/home/{trainer}/course/gradebook.db",
             "trainer_course": f"/home/{trainer}/course",
         }
+        # Through the hub, logged in as b in a browser: b's own server yes, a's server (and a's answers) no.
+        browser_b = hub.login(users["b"])
+        status, body = hub.get_as(browser_b, f"/user/{users['b']}/api/contents/{MODULE}/answers.json")
+        assert status == 200 and "d-overdose-referral" in body
+        for path in (f"/user/{a}/api/contents/{MODULE}/answers.json", f"/user/{a}/lab",
+                     f"/user/{trainer}/formgrader", f"/hub/api/users/{a}"):
+            status, _ = hub.get_as(browser_b, path)
+            assert status in (403, 404), (path, status)
+
         kb = kernels["b"][0]
         probe = kb.execute(
             "import json as _j, os as _os\nres = {}\n"
