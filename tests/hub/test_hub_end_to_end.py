@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import grp
 import json
+import pwd
 import signal
 import stat
 import time
@@ -92,6 +93,7 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
     with running_hub(ROOT / "data", ROOT / "notebooks") as hub, time_limit(TIME_LIMIT_S):
         users = hub.users
         trainer, trainees = users["trainer"], [k for k in users if k != "trainer"]
+        home = {who: Path(pwd.getpwnam(name).pw_dir) for who, name in users.items()}
         m = hub.measurements
         phase = Phases(m)
 
@@ -142,7 +144,7 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
                 kinds.append(rec["kind"])
             assert kinds.count("revision") == len(ANSWERS[who]) - len({d for d, _ in ANSWERS[who]})
             answers = Path(rec["path"])
-            assert answers == Path("/home") / users[who] / MODULE / "answers.json"
+            assert answers == home[who] / MODULE / "answers.json"
             # written by the trainee's own server, as that system user
             assert answers.stat().st_uid == hub.server_process(users[who]).uids().real
             k.sh(["nbgrader", "submit", MODULE])
@@ -177,13 +179,13 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
         for f in a_sub.iterdir():
             assert stat.S_IMODE(f.stat().st_mode) == 0o640 and f.stat().st_gid == graders, f
         targets = {
-            "a_answers": f"/home/{a}/{MODULE}/answers.json",
-            "a_home": f"/home/{a}",
+            "a_answers": str(home["a"] / MODULE / "answers.json"),
+            "a_home": str(home["a"]),
             "inbound_listing": str(inbound),
             "a_submission_folder": str(a_sub),
             "a_submission_answers": str(a_sub / "answers.json"),
-            "trainer_gradebook": f"/home/{trainer}/course/gradebook.db",
-            "trainer_course": f"/home/{trainer}/course",
+            "trainer_gradebook": str(home["trainer"] / "course" / "gradebook.db"),
+            "trainer_course": str(home["trainer"] / "course"),
         }
         # Through the hub, logged in as b in a browser: b's own server yes, a's server (and a's answers) no.
         browser_b = hub.login(users["b"])
@@ -236,7 +238,7 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
             "print(_j.dumps(res))").strip().splitlines()[-1])
         assert scores == {users[w]: expected[w] for w in trainees}, scores
 
-        home_t = Path("/home") / trainer
+        home_t = home["trainer"]
         for who in trainees:
             page = home_t / "course" / "feedback" / users[who] / MODULE / f"{MODULE}.html"
             text = page.read_text(encoding="utf-8")
@@ -247,7 +249,7 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
         # Each trainee fetches their own feedback (and only theirs) through their server.
         def fetch_feedback(who: str) -> list[Path]:
             kernels[who][0].sh(["nbgrader", "fetch_feedback", MODULE])
-            return list((Path("/home") / users[who] / MODULE / "feedback").rglob(f"{MODULE}.html"))
+            return list((home[who] / MODULE / "feedback").rglob(f"{MODULE}.html"))
 
         with ThreadPoolExecutor(len(trainees)) as pool:
             for who, got in zip(trainees, pool.map(fetch_feedback, trainees), strict=True):
