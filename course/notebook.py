@@ -12,7 +12,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from .answers import AnswersError, AnswerStore, read_answers
-from .case import Case, load_case
+from .case import Case, load_case_cached
 from .widgets.a11y import STYLE, esc
 from .widgets.decision import DecisionView, choice_texts, when_text
 from .widgets.lens import Lens, slider_stops
@@ -165,6 +165,6 @@ def open_module(module_id: str, case: Case | str | os.PathLike | None = None,
     """Open a module's views. `case` is a loaded Case or a case pack folder (default: the course's data);
     answers are kept in `answers_dir` (default: the notebook's folder, i.e. the current directory)."""
     if not isinstance(case, Case):
-        case = load_case(Path(case) if case is not None else None)
+        case = load_case_cached(Path(case) if case is not None else None)  # reused while the pack is unchanged
     store = AnswerStore(Path(answers_dir) if answers_dir is not None else Path.cwd(), case)
     return ModuleSession(case, module_id, store)

@@ -11,6 +11,13 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_PACK = ROOT / "tests" / "fixtures" / "case"
 
 
+@pytest.fixture(autouse=True)
+def private_course_cache(tmp_path_factory, monkeypatch):
+    """Every test starts with an empty course cache of its own (course/cache.py), never the user's
+    ~/.cache/course: what a test renders or loads must not depend on what ran before it."""
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path_factory.mktemp("course-cache")))
+
+
 @pytest.fixture(scope="session")
 def fixture_case():
     from course.case import load_case

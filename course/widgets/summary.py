@@ -6,9 +6,8 @@ import io
 from dataclasses import dataclass
 
 import ipywidgets as widgets
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
+from .. import cache
 from ..answers import Answers
 from ..case import Case
 from .a11y import FONT_SIZE, OKABE_ITO, STYLE, esc, problem_html
@@ -95,6 +94,23 @@ def summary_alt_text(rows: list[SummaryRow]) -> str:
 
 
 def summary_chart_png(rows: list[SummaryRow]) -> bytes:
+    """The bar chart as PNG: a pure function of the points, so kept in the per-user cache (course.cache)."""
+    from .timeline import _code_version
+
+    name = "summary-" + cache.digest("summary", _code_version(), cache.code_version(__file__),
+                                     repr([(r.points, r.max_points) for r in rows])) + ".png"
+    png = cache.get(name)
+    if png is not None and png.startswith(b"\x89PNG\r\n\x1a\n"):
+        return png
+    png = _draw_summary_chart(rows)
+    cache.put(name, png)
+    return png
+
+
+def _draw_summary_chart(rows: list[SummaryRow]) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     n = max(1, len(rows))
     top, bottom, height = 0.7, 0.8, 0.7 * n + 1.5  # inches: legend above, axis label below
     fig = Figure(figsize=(11, height), dpi=80)

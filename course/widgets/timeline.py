@@ -5,27 +5,34 @@ later). The chart without them is encoded to PNG once per static state (lanes, h
 hindsight lane); the date layer is then drawn from those same artists as a small SVG over the <img>, so a
 slider step re-encodes no image. `render_png` still composites the whole chart (blitting) for export. The
 <img> carries alt text generated from the data. No pyplot figure is ever opened, so nothing leaks.
+
+The figure is made only when an image must actually be drawn: background images (with the geometry the date
+layer needs) are kept in the per-user cache (course.cache), so with a warm cache a module notebook never
+imports matplotlib. `warm_cache(case)` fills it (called when the course is released or a workspace built).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
+import importlib.util
 import io
+import json
 import textwrap
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
-import matplotlib.dates as mdates
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from PIL import Image as PILImage
 
-from .. import dates, knowledge
+from .. import cache, dates, knowledge
 from ..case import Case, Module
 from .a11y import FONT_SIZE, GREY, OKABE_ITO, STYLE, TITLE_SIZE, esc
 from .lens import Stop, module_period, slider_stops
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 HINDSIGHT_LANE = "Emerged only afterwards (not known at the time)"
 
@@ -35,6 +42,8 @@ C_PASSED = OKABE_ITO["bluish_green"]
 C_STOPPED = OKABE_ITO["vermillion"]
 C_HIGHLIGHT = OKABE_ITO["yellow"]
 C_LINE = OKABE_ITO["black"]
+LATER_ALPHA = 0.6  # the white veil over what came after the date shown
+DATE_LINE_WIDTH = 3  # points
 
 
 @dataclass(frozen=True)
@@ -193,40 +202,117 @@ def timeline_alt_text(case: Case, module: Module | None = None, stop: Stop | Non
     return " ".join(out)
 
 
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+# The attributes that are matplotlib objects: made on first use, so a chart whose images come from the cache
+# never imports matplotlib.
+_FIGURE_PARTS = frozenset({"figure", "canvas", "ax", "_line", "_label", "_later", "_hind_artists", "_hind_band",
+                           "_highlight_band", "_legend"})
+_HERE = Path(__file__).resolve().parent
+_CODE_VERSION: str | None = None
+
+
+def _datenum(d: dt.date) -> float:
+    """matplotlib's date number for a day (days since its default epoch, 1970-01-01), without matplotlib."""
+    return float(d.toordinal() - _EPOCH)
+
+
+def _matplotlib_version() -> str:
+    try:
+        spec = importlib.util.find_spec("matplotlib")
+    except (ImportError, ValueError):
+        return "none"
+    if spec is None or not spec.origin:
+        return "none"
+    try:
+        return Path(spec.origin).with_name("_version.py").read_text(encoding="utf-8")
+    except OSError:
+        return spec.origin
+
+
+def _code_version() -> str:
+    """What the rendered images depend on besides the data: this code, the shared look, matplotlib's version."""
+    global _CODE_VERSION
+    if _CODE_VERSION is None:
+        _CODE_VERSION = cache.digest(cache.code_version(_HERE / "timeline.py", _HERE / "a11y.py"),
+                                     _matplotlib_version())
+    return _CODE_VERSION
+
+
 class TimelineFigure:
-    """The matplotlib side: one Figure, updated in place and encoded to PNG."""
+    """The matplotlib side: one Figure, updated in place and encoded to PNG.
+
+    The Figure is made on first need. The background image of each static state (highlighted agency,
+    hindsight lane) is a pure function of the chart's data, so it is kept in the per-user cache
+    (course.cache) with the few numbers the SVG date layer needs (canvas size, axes box, the x transform):
+    with a warm cache no Figure is made and matplotlib is not imported at all."""
 
     def __init__(self, case: Case, module: Module | None = None, data: TimelineData | None = None, dpi: int = 80):
         self.case = case
         self.module = module
         self.data = data or timeline_data(case, module)
-        n = len(self.data.lanes)
-        # Sizes in inches, so that lanes keep the same height however many there are.
-        width, top, bottom = 13.0, 0.9, 1.75
-        height = top + bottom + 0.62 * (n + 1)
+        self.dpi = dpi
         self._names = [textwrap.fill(case.agency(a).name, 26) for a in self.data.lanes]
-        longest = max(len(line) for name in [*self._names, HINDSIGHT_LANE.replace(" (", "\n(")]
-                      for line in name.splitlines())
-        left = min(3.6, 0.3 + 0.125 * longest * FONT_SIZE / 14)
-        self.figure = Figure(figsize=(width, height), dpi=dpi)
-        self.canvas = FigureCanvasAgg(self.figure)
-        self.ax = self.figure.add_axes((left / width, bottom / height, 1 - (left + 0.35) / width,
-                                        1 - (top + bottom) / height))
         self._background = None
         self._background_pngs: dict[tuple[str | None, bool], bytes] = {}
         self._background_b64: tuple[bytes, str] | None = None
-        self.background_renders = 0  # how many times the background was encoded (it should be rare)
+        self._geometry: dict | None = None
+        self._key: str | None = None
+        self.background_renders = 0  # how many times the background was drawn and encoded (it should be rare)
+        self.background_cache_hits = 0  # how many backgrounds were read from the disk cache instead
         self.show_hindsight = False
         self.highlight: str | None = None
         self.day: dt.date = self.data.start
-        self._build()
+        self._label_text = ""
+
+    def __getattr__(self, name: str):
+        # Only called for attributes not set yet: the matplotlib parts before the Figure is made.
+        if name in _FIGURE_PARTS and not self.__dict__.get("_building"):
+            self._make_figure()
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def built(self) -> bool:
+        """Whether the matplotlib Figure exists (it is made on first need, then only ever updated)."""
+        return "figure" in self.__dict__
 
     # ------------------------------------------------------------ building (once)
 
     def _x(self, d: dt.date) -> float:
-        return mdates.date2num(d)
+        return _datenum(d)
+
+    def _make_figure(self) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self._building = True
+        try:
+            n = len(self.data.lanes)
+            # Sizes in inches, so that lanes keep the same height however many there are.
+            width, top, bottom = 13.0, 0.9, 1.75
+            height = top + bottom + 0.62 * (n + 1)
+            longest = max(len(line) for name in [*self._names, HINDSIGHT_LANE.replace(" (", "\n(")]
+                          for line in name.splitlines())
+            left = min(3.6, 0.3 + 0.125 * longest * FONT_SIZE / 14)
+            self.figure = Figure(figsize=(width, height), dpi=self.dpi)
+            self.canvas = FigureCanvasAgg(self.figure)
+            self.ax = self.figure.add_axes((left / width, bottom / height, 1 - (left + 0.35) / width,
+                                            1 - (top + bottom) / height))
+            self._build()
+        finally:
+            self._building = False
+        # The state chosen before the Figure existed.
+        self._hind_band.set_visible(self.show_hindsight)
+        for a in self._hind_artists:
+            a.set_visible(self.show_hindsight)
+        self._show_highlight()
+        self._apply_ylim()
+        self._set_day_artists()
 
     def _build(self) -> None:
+        import matplotlib.dates as mdates
+        from matplotlib.lines import Line2D
+
         ax, data = self.ax, self.data
         n = len(data.lanes)
         for lane in range(n + 1):
@@ -279,13 +365,12 @@ class TimelineFigure:
 
         # The parts that move with the date: drawn over a cached background (blitting).
         x0, x1 = self._x(data.start), self._x(data.end)
-        self._later = ax.axvspan(x0, x1, facecolor="white", alpha=0.6, zorder=7, lw=0, animated=True)
-        self._line = ax.axvline(x0, color=C_LINE, lw=3, zorder=8, animated=True)
+        self._later = ax.axvspan(x0, x1, facecolor="white", alpha=LATER_ALPHA, zorder=7, lw=0, animated=True)
+        self._line = ax.axvline(x0, color=C_LINE, lw=DATE_LINE_WIDTH, zorder=8, animated=True)
         self._label = ax.text(x0, 1.01, "", transform=ax.get_xaxis_transform(), ha="center", va="bottom",
                               fontsize=FONT_SIZE, fontweight="bold", zorder=9, animated=True, clip_on=False)
 
         ax.set_xlim(x0 - 2, x1 + 2)
-        self._apply_ylim()
         span = (data.end - data.start).days
         if span <= 900:
             ax.xaxis.set_major_locator(mdates.MonthLocator(interval=max(1, round(span / 30 / 10))))
@@ -325,36 +410,46 @@ class TimelineFigure:
             t.set_fontweight("bold" if i == lane else "normal")
         self.ax.set_ylim(len(names) - 0.5, -0.5)
 
+    def _show_highlight(self) -> None:
+        lane = self.data.lanes.index(self.highlight) if self.highlight in self.data.lanes else None
+        self._highlight_band.set_visible(lane is not None)
+        if lane is not None:
+            self._highlight_band.set_y(lane - 0.5)
+
     # ------------------------------------------------------------ updating
 
     def set_static(self, highlight: str | None = None, show_hindsight: bool | None = None) -> None:
-        """Change what the cached background shows; the next render redraws it once."""
+        """Change what the background shows; the next render draws it once (or finds it in the cache)."""
         if show_hindsight is not None and show_hindsight != self.show_hindsight:
             self.show_hindsight = show_hindsight
-            self._hind_band.set_visible(show_hindsight)
-            for a in self._hind_artists:
-                a.set_visible(show_hindsight)
-            self._apply_ylim()
-            self._background = None
+            if self.built:
+                self._hind_band.set_visible(show_hindsight)
+                for a in self._hind_artists:
+                    a.set_visible(show_hindsight)
+                self._apply_ylim()
+                self._background = None
         if highlight != self.highlight:
             self.highlight = highlight
-            lane = self.data.lanes.index(highlight) if highlight in self.data.lanes else None
-            self._highlight_band.set_visible(lane is not None)
-            if lane is not None:
-                self._highlight_band.set_y(lane - 0.5)
-            self._apply_ylim()
-            self._background = None
+            if self.built:
+                self._show_highlight()
+                self._apply_ylim()
+                self._background = None
 
     def set_day(self, stop: Stop) -> None:
-        x = self._x(stop.day)
         self.day = stop.day
+        self._label_text = stop.label
+        if self.built:
+            self._set_day_artists()
+
+    def _set_day_artists(self) -> None:
+        x = self._x(self.day)
         self._line.set_xdata([x, x])
         x1 = self._x(self.data.end) + 2
         self._later.set_x(x)
         self._later.set_width(max(0.0, x1 - x))
         self._later.set_visible(x < x1)
         self._label.set_x(x)
-        self._label.set_text(stop.label)
+        self._label.set_text(self._label_text)
 
     def _draw_background(self) -> None:
         if self._background is None:
@@ -362,6 +457,8 @@ class TimelineFigure:
             self._background = self.canvas.copy_from_bbox(self.figure.bbox)
 
     def _encode(self) -> bytes:
+        from PIL import Image as PILImage
+
         w, h = self.canvas.get_width_height()
         image = PILImage.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         out = io.BytesIO()
@@ -376,16 +473,56 @@ class TimelineFigure:
             self.figure.draw_artist(artist)
         return self._encode()
 
+    # ------------------------------------------------------------ the background image and its cache
+
+    def _measure(self) -> dict:
+        """What the SVG date layer needs from the Figure: canvas size, axes box, the data-to-pixel x transform."""
+        w, h = self.canvas.get_width_height()
+        box = self.ax.bbox
+        m = self.ax.transData.get_affine().get_matrix()
+        return {"w": int(w), "h": int(h), "box": [float(box.x0), float(box.y0), float(box.x1), float(box.y1)],
+                "ax": float(m[0, 0]), "bx": float(m[0, 1]), "cx": float(m[0, 2])}
+
+    def _cache_name(self) -> str:
+        if self._key is None:
+            self._key = cache.digest("timeline", _code_version(), repr(self.data), repr(self._names), str(self.dpi))
+        return f"timeline-{cache.digest(self._key, repr(self.highlight), repr(self.show_hindsight))}.json"
+
+    def _from_cache(self) -> tuple[bytes, dict] | None:
+        payload = cache.get(self._cache_name())
+        if payload is None:
+            return None
+        try:
+            entry = json.loads(payload)
+            png = base64.b64decode(entry["png"], validate=True)
+            g = entry["geometry"]
+            geometry = {"w": int(g["w"]), "h": int(g["h"]), "box": [float(v) for v in g["box"]],
+                        "ax": float(g["ax"]), "bx": float(g["bx"]), "cx": float(g["cx"])}
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            return None
+        if len(geometry["box"]) != 4 or not png.startswith(b"\x89PNG\r\n\x1a\n"):
+            return None
+        return png, geometry
+
     def background_png(self) -> bytes:
-        """The chart without the date layer, drawn and encoded once per static state (highlighted agency,
-        hindsight lane) and kept, so switching back and forth between agencies redraws nothing."""
+        """The chart without the date layer, once per static state (highlighted agency, hindsight lane): kept
+        in memory, so switching back and forth between agencies redraws nothing, and in the disk cache."""
         key = (self.highlight, self.show_hindsight)
         png = self._background_pngs.get(key)
         if png is None:
-            self._draw_background()
-            self.canvas.restore_region(self._background)
-            png = self._background_pngs[key] = self._encode()
-            self.background_renders += 1
+            cached = self._from_cache()
+            if cached is not None:
+                png, self._geometry = cached
+                self.background_cache_hits += 1
+            else:
+                self._draw_background()
+                self.canvas.restore_region(self._background)
+                png = self._encode()
+                self.background_renders += 1
+                self._geometry = self._measure()
+                entry = {"png": base64.b64encode(png).decode("ascii"), "geometry": self._geometry}
+                cache.put(self._cache_name(), json.dumps(entry).encode("utf-8"))
+            self._background_pngs[key] = png
         return png
 
     def background_b64(self) -> str:
@@ -396,25 +533,59 @@ class TimelineFigure:
 
     def date_layer_svg(self) -> str:
         """The date layer (shading of what came later, the date line, its label) as SVG in the figure's pixel
-        space, computed from the same artists, so a slider step re-encodes no image."""
-        w, h = self.canvas.get_width_height()
-        box = self.ax.bbox
-        x = float(self.ax.transData.transform((self._line.get_xdata()[0], 0))[0])
-        x = min(max(x, box.x0), box.x1)
-        top, bottom = h - box.y1, h - box.y0
-        scale = self.figure.dpi / 72
+        space: the same geometry and styles as the date artists, so a slider step re-encodes no image."""
+        g = self._geometry
+        if g is None:
+            g = self._geometry = self._measure()
+        w, h = g["w"], g["h"]
+        bx0, by0, bx1, by1 = g["box"]
+        num = self._x(self.day)
+        x = g["ax"] * num + g["bx"] * 0.0 + g["cx"]
+        x = min(max(x, bx0), bx1)
+        top, bottom = h - by1, h - by0
+        scale = self.dpi / 72
         parts = [f'<svg viewBox="0 0 {w} {h}" preserveAspectRatio="none" aria-hidden="true" focusable="false" '
                  'style="position:absolute;left:0;top:0;width:100%;height:100%;overflow:visible">']
-        if self._later.get_visible() and box.x1 > x:
-            parts.append(f'<rect x="{x:.1f}" y="{top:.1f}" width="{box.x1 - x:.1f}" height="{bottom - top:.1f}" '
-                         f'fill="white" fill-opacity="{self._later.get_alpha()}"/>')
+        if num < self._x(self.data.end) + 2 and bx1 > x:
+            parts.append(f'<rect x="{x:.1f}" y="{top:.1f}" width="{bx1 - x:.1f}" height="{bottom - top:.1f}" '
+                         f'fill="white" fill-opacity="{LATER_ALPHA}"/>')
         parts.append(f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" stroke="{C_LINE}" '
-                     f'stroke-width="{self._line.get_linewidth() * scale:.1f}"/>')
-        size = self._label.get_fontsize() * scale
+                     f'stroke-width="{DATE_LINE_WIDTH * scale:.1f}"/>')
+        size = FONT_SIZE * scale
         parts.append(f'<text x="{x:.1f}" y="{top - 0.3 * size:.1f}" text-anchor="middle" font-size="{size:.1f}" '
                      'font-weight="bold" font-family="DejaVu Sans, Verdana, sans-serif" fill="black">'
-                     f"{esc(self._label.get_text())}</text></svg>")
+                     f"{esc(self._label_text)}</text></svg>")
         return "".join(parts)
+
+
+def warm_cache(case: Case, modules: list[str] | None = None, every_state: bool = False) -> dict:
+    """Render into the per-user cache the timeline backgrounds a module notebook opens with (no agency and
+    the lens's first agency highlighted, no hindsight lane) and each module's summary chart before any
+    answer, so the module notebooks open without drawing. `every_state` also renders every other agency
+    with and without the hindsight lane (about 20 images a module). Returns counts; never raises because of
+    the cache (with no usable cache it renders nothing)."""
+    from .lens import lens_agencies
+    from .summary import summary_chart_png, summary_rows
+
+    counts = {"timeline_drawn": 0, "timeline_cached": 0, "summary": 0}
+    if cache.cache_dir() is None:
+        return counts
+    for module in case.modules:
+        if modules is not None and module.id not in modules:
+            continue
+        chart = TimelineFigure(case, module)
+        first = lens_agencies(case, module)[0]
+        states = [(None, False), (first, False)]
+        if every_state:
+            states += [(a, h) for h in (False, True) for a in (None, *chart.data.lanes) if (a, h) not in states]
+        for highlight, show_hindsight in states:
+            chart.set_static(highlight=highlight, show_hindsight=show_hindsight)
+            chart.background_png()
+        counts["timeline_drawn"] += chart.background_renders
+        counts["timeline_cached"] += chart.background_cache_hits
+        summary_chart_png(summary_rows(case, module.id, None))
+        counts["summary"] += 1
+    return counts
 
 
 def figure_html(png: bytes | str, alt: str, caption: str, overlay: str = "") -> str:

@@ -1,0 +1,194 @@
+"""The per-user cache (course/cache.py): chart images and the parsed case pack are reused only while what they
+were made from is unchanged, and a missing, unwritable or damaged cache never changes what is shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import pytest
+
+from course import cache
+from course.case import CaseError, load_case, load_case_cached
+from course.widgets.lens import lens_agencies
+from course.widgets.summary import summary_chart_png, summary_rows
+from course.widgets.timeline import Timeline, TimelineFigure, _datenum, warm_cache
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _entries(kind: str) -> list[Path]:
+    base = cache.cache_dir()
+    return sorted(base.glob(f"{kind}-*")) if base else []
+
+
+def test_a_cache_hit_gives_the_same_png_as_a_fresh_render_and_makes_no_figure(fixture_case, monkeypatch):
+    module = fixture_case.module("f01-early")
+    cold = TimelineFigure(fixture_case, module)
+    png = cold.background_png()
+    assert cold.background_renders == 1 and cold.background_cache_hits == 0 and cold.built
+    warm = TimelineFigure(fixture_case, module)
+    assert warm.background_png() == png
+    assert warm.background_renders == 0 and warm.background_cache_hits == 1 and not warm.built
+    monkeypatch.setenv("COURSE_CACHE", "off")
+    fresh = TimelineFigure(fixture_case, module)
+    assert fresh.background_png() == png and fresh.background_renders == 1
+
+
+def test_a_warm_timeline_shows_exactly_what_a_drawn_one_shows(fixture_case):
+    module = fixture_case.module("f01-early")
+    cold = Timeline(fixture_case, module, highlight="hv")
+    warm = Timeline(fixture_case, module, highlight="hv")
+    assert not warm.chart.built
+    for stop in cold.stops:
+        cold.slider.value = warm.slider.value = stop.day
+        assert warm.image.value == cold.image.value and warm.description.value == cold.description.value
+    # The date layer drawn from cached geometry sits where the date artists are, once the figure exists.
+    warm.slider.value = dt.date(2019, 7, 31)
+    svg = warm.chart.date_layer_svg()
+    assert warm.figure is warm.chart.figure and warm.chart.built
+    x = warm.chart.ax.transData.transform((mdates.date2num(dt.date(2019, 7, 31)), 0))[0]
+    assert f'<line x1="{x:.1f}"' in svg and list(warm.chart._line.get_xdata()) == [x_ := _datenum(warm.stop.day)] * 2
+    assert x_ == mdates.date2num(warm.stop.day)
+    assert warm.chart._label.get_text() == "July 2019" and warm.chart.highlight == "hv"
+    assert warm.chart._highlight_band.get_visible()
+
+
+def test_hindsight_and_highlight_made_before_the_figure_are_applied_when_it_is_made(fixture_case):
+    module = fixture_case.module("f02-later")
+    Timeline(fixture_case, module)  # fills the cache for the default state
+    tl = Timeline(fixture_case, module)
+    assert not tl.chart.built
+    tl.hindsight.value = True  # not cached yet: draws, so the figure is made with the state chosen
+    assert tl.chart.built and all(a.get_visible() for a in tl.chart._hind_artists)
+    assert tl.chart.background_renders == 1
+
+
+def test_a_changed_data_file_invalidates_the_case_and_the_timeline_cache(pack_copy):
+    first = load_case_cached(pack_copy)
+    assert len(_entries("case")) == 1
+    assert load_case_cached(pack_copy) is first  # same files: the same case
+    module = first.module("f01-early")
+    TimelineFigure(first, module).background_png()
+    assert len(_entries("timeline")) == 1
+    agencies = pack_copy / "agencies.yaml"
+    agencies.write_text(agencies.read_text().replace("name: The police", "name: The constabulary"))
+    second = load_case_cached(pack_copy)
+    assert second is not first and second.agency("police").name == "The constabulary"
+    assert len(_entries("case")) == 2
+    chart = TimelineFigure(second, second.module("f01-early"))
+    chart.background_png()
+    assert chart.background_renders == 1 and chart.background_cache_hits == 0
+    assert len(_entries("timeline")) == 2
+    # A change that breaks the pack is reported by the full validation, never hidden by the cache.
+    agencies.write_text(agencies.read_text().replace("id: police", "id: constabulary"))
+    with pytest.raises(CaseError):
+        load_case_cached(pack_copy)
+
+
+def test_the_plain_loader_used_by_course_check_never_uses_the_cache(pack_copy):
+    load_case(pack_copy)
+    assert _entries("case") == []
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "group-writable", "off"])
+def test_without_a_usable_cache_folder_everything_still_works(fixture_case, tmp_path, monkeypatch, where):
+    if where == "under-a-file":
+        (tmp_path / "a-file").write_text("not a folder")
+        monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "a-file" / "cache"))
+    elif where == "group-writable":  # others could plant pickles there: not used
+        shared = tmp_path / "shared"
+        shared.mkdir()
+        shared.chmod(0o777)
+        monkeypatch.setenv("COURSE_CACHE", str(shared))
+    else:
+        monkeypatch.setenv("COURSE_CACHE", "off")
+    assert cache.cache_dir() is None and cache.put("x", b"y") is False and cache.get("x") is None
+    case = load_case_cached(REPO / "tests" / "fixtures" / "case")
+    assert case == fixture_case
+    tl = Timeline(case, case.module("f01-early"))
+    assert tl.chart.background_renders == 1 and "data:image/png;base64," in tl.image.value
+    assert summary_chart_png(summary_rows(case, "f01-early", None)).startswith(b"\x89PNG")
+    assert warm_cache(case) == {"timeline_drawn": 0, "timeline_cached": 0, "summary": 0}
+    if where == "group-writable":
+        assert list((tmp_path / "shared").iterdir()) == []
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "valid checksum, not JSON"])
+def test_a_corrupt_cache_entry_is_ignored_and_rewritten(fixture_case, pack_copy, damage):
+    module = fixture_case.module("f01-early")
+    good = TimelineFigure(fixture_case, module).background_png()
+    first = load_case_cached(pack_copy)
+    summary = summary_chart_png(summary_rows(fixture_case, "f01-early", None))
+    entries = _entries("timeline") + _entries("case") + _entries("summary")
+    assert len(entries) == 3
+    for path in entries:
+        raw = path.read_bytes()
+        if damage == "garbage":
+            path.write_bytes(b"\x00not a cache entry" * 10)
+        elif damage == "truncated":
+            path.write_bytes(raw[: len(raw) // 2])
+        elif damage == "empty":
+            path.write_bytes(b"")
+        else:  # a well-formed entry whose payload is nonsense for its reader
+            cache.put(path.name, b"{not json, not a pickle, not a png")
+    chart = TimelineFigure(fixture_case, module)
+    assert chart.background_png() == good and chart.background_renders == 1
+    import course.case as case_module
+
+    case_module._LOADED.clear()  # the per-process copy would otherwise be used
+    assert load_case_cached(pack_copy) == first
+    assert summary_chart_png(summary_rows(fixture_case, "f01-early", None)) == summary
+    for path in entries:  # rewritten, and good again
+        assert cache.get(path.name) is not None
+    again = TimelineFigure(fixture_case, module)
+    assert again.background_png() == good and again.background_cache_hits == 1
+
+
+def test_warm_cache_covers_the_states_a_module_notebook_opens_with(fixture_case, tmp_path):
+    counts = warm_cache(fixture_case)
+    assert counts["timeline_drawn"] == 2 * len(fixture_case.modules) and counts["summary"] == len(fixture_case.modules)
+    for module in fixture_case.modules:
+        lens_agency = lens_agencies(fixture_case, module)[0]
+        for highlight in (None, lens_agency):
+            chart = TimelineFigure(fixture_case, module)
+            chart.set_static(highlight=highlight)
+            chart.background_png()
+            assert chart.background_renders == 0 and chart.background_cache_hits == 1 and not chart.built
+
+
+def test_warm_cache_every_state_covers_every_agency_and_the_hindsight_lane(fixture_case):
+    counts = warm_cache(fixture_case, every_state=True)
+    assert counts["timeline_drawn"] > 2 * len(fixture_case.modules)
+    for module in fixture_case.modules:
+        chart = TimelineFigure(fixture_case, module)
+        for show_hindsight in (False, True):
+            for highlight in (None, *chart.data.lanes):
+                chart.set_static(highlight=highlight, show_hindsight=show_hindsight)
+                chart.background_png()
+        assert chart.background_renders == 0 and not chart.built
+    assert warm_cache(fixture_case, every_state=True)["timeline_drawn"] == 0
+
+
+def test_with_a_warm_cache_a_module_runs_without_importing_matplotlib(tmp_path):
+    code = textwrap.dedent(f"""
+        import sys
+        from course.notebook import open_module
+        m = open_module("f01-early", case={str(REPO / "tests" / "fixtures" / "case")!r}, answers_dir={str(tmp_path)!r})
+        m.intro(); m.lens(); m.timeline(); m.summary()
+        for d in m.case.decisions_in("f01-early"):
+            m.decision(d.id); m.score(d.id)
+        print("MATPLOTLIB", "matplotlib" in sys.modules)
+    """)
+    env = dict(os.environ, COURSE_READ_ONLY="1")
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=120) for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr
+    assert "MATPLOTLIB True" in runs[0].stdout  # cold: drawn
+    assert "MATPLOTLIB False" in runs[1].stdout  # warm: nothing drawn
+    assert not (tmp_path / "answers.json").exists()
