@@ -4,6 +4,7 @@ export and feedback, end to end with nbgrader's real API on the fictional case (
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -319,14 +320,23 @@ def test_feedback_has_answers_review_and_comments_but_no_hidden_test(released, c
 
 @pytest.mark.slow
 def test_parallel_grading_produces_the_same_gradebook_as_serial(released, case):
+    """Serial here is the real `nbgrader autograde` command run in the course folder (fresh kernel per
+    notebook, our nbgrader_config.py); parallel is `course grade` with two workers and reused kernels."""
     serial, parallel = _fresh_course(released, "serial"), _fresh_course(released, "parallel")
+    cohort = {k: GOLDEN[k] for k in ("aligned", "none", "partly", "corrupt", "injected")}
     for course in (serial, parallel):
-        _submit_golden(course, case, {k: GOLDEN[k] for k in ("aligned", "none", "partly", "corrupt")})
-    run1 = grading.grade(serial, workers=1, progress=False, log=lambda *_: None)
-    run2 = grading.grade(parallel, workers=2, progress=False, log=lambda *_: None)
-    assert run1.failed == run2.failed == {}
+        _submit_golden(course, case, cohort)
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    cli = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", "f01-early"], cwd=serial, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    run = grading.grade(parallel, workers=2, progress=False, log=lambda *_: None)
+    assert run.failed == {}
     assert grading.gradebook_rows(serial) == grading.gradebook_rows(parallel)
-    assert len(grading.gradebook_rows(serial)) == 4 * 3
+    assert len(grading.gradebook_rows(serial)) == len(cohort) * 3
+    for trainee, (_, _, expected) in cohort.items():
+        for item, points in expected.items():
+            assert _scores(serial)[(trainee, "f01-early", item)] == points
 
 
 @pytest.mark.slow
@@ -436,3 +446,21 @@ def test_course_release_of_the_real_modules_is_clean_and_scores_golden_answers(t
         assert MARK_SCHEME_TAG in nb.cells[at - 1].metadata.get("tags", []), module
     made, problems = grading.feedback(course, log=lambda *_: None)
     assert problems == [] and len(made) == 2 * len(modules)
+
+
+@pytest.mark.slow
+def test_course_release_command_exits_1_and_names_the_file_when_something_leaks(tmp_path, case, fixture_env):
+    notebooks = tmp_path / "notebooks"
+    gs.write_source_course(case, notebooks, ["f02-later"])
+    cmd = [sys.executable, "-m", "course.cli", "release", "--notebooks", str(notebooks),
+           "--course-dir", str(tmp_path / "grading")]
+    ok = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert "released and checked" in ok.stdout
+    nb_path = notebooks / "f02-later" / "f02-later.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("Scoring: `m.score(...)` gives the points."))
+    nbformat.write(nb, nb_path)
+    bad = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert bad.returncode == 1
+    assert "release/f02-later/f02-later.ipynb" in bad.stdout and "must not be released" in bad.stderr
