@@ -131,7 +131,7 @@ def voila_command(notebook: Path, port: int) -> list[str]:
             "--show_tracebacks=False",
             # JupyterLab-only extensions in this environment fail to load in Voila and log JavaScript errors
             # (nbgrader: "Shared module @jupyterlab/filebrowser doesn't exist"); the projector needs neither.
-            "--VoilaConfiguration.extension_denylist=" + json.dumps(VOILA_EXTENSION_DENYLIST)]
+            *(f"--VoilaConfiguration.extension_denylist={name}" for name in VOILA_EXTENSION_DENYLIST)]
 
 
 def voila_environment(share: Path, data: Path | None) -> dict:

@@ -324,7 +324,13 @@ def unexecuted_code_cells(nb_path: Path) -> list[int]:
 
 def error_outputs(tab: Tab) -> str:
     return "\n---\n".join(tab.page.locator(
-        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").all_inner_texts())[:4000]
+        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error'], "
+        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_text_contents())[:4000]
+
+
+def placeholder_count(tab: Tab, prefix: str) -> int:
+    return tab.page.evaluate("""(prefix) => [...document.querySelectorAll('.jp-OutputArea-output')]
+        .filter(o => (o.textContent || '').trim().startsWith(prefix)).length""", prefix)
 
 
 def widget_placeholders(tab: Tab) -> list[str]:
@@ -342,7 +348,8 @@ def wait_widgets_rendered(tab: Tab, expected_views: int | None = None, timeout_s
             return time.perf_counter() - t0
         if time.monotonic() > deadline:
             raise AssertionError(f"widgets not rendered after {timeout_s:.0f} s: {views} views of "
-                                 f"{expected_views} expected; placeholders still shown: {left}")
+                                 f"{expected_views} expected; placeholders still shown: {left}; "
+                                 f"error outputs: {error_outputs(tab) or 'none'}")
         tab.page.wait_for_timeout(200)
 
 
@@ -618,3 +625,15 @@ def wait_voila_done(tab: Tab, timeout_s: float = RUN_ALL_S) -> float:
         return r && r.style.display !== 'none' && (!l || l.style.display === 'none'); }""",
                                timeout=timeout_s * 1000, polling=100)
     return time.perf_counter() - t0
+
+
+def open_projector(tab: Tab, present: Present, expected_views: int = 2) -> dict:
+    """Open the projector view and wait until Voila has run every cell and every widget shows."""
+    timings = {}
+    try:
+        tab.page.goto(present.url, wait_until="domcontentloaded", timeout=90_000)
+        timings["executed_s"] = wait_voila_done(tab)
+        timings["rendered_s"] = wait_widgets_rendered(tab, expected_views=expected_views)
+    except Exception as e:
+        raise AssertionError(f"{e}\n--- course present log (last lines):\n{present.server.log_tail(30)}") from e
+    return timings

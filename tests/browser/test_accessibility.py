@@ -102,9 +102,7 @@ def test_projector_view_has_no_serious_violation_in_our_markup(module_id, tab, t
         pytest.skip("course/present.py (`course present`) is missing")
     present = harness.start_present(tmp_path, module_id)
     try:
-        tab.page.goto(present.url, wait_until="domcontentloaded", timeout=90_000)
-        harness.wait_voila_done(tab)
-        harness.wait_widgets_rendered(tab, expected_views=2)
+        harness.open_projector(tab, present)
         open_every_panel(tab)
         violations = harness.run_axe(tab)
     finally:

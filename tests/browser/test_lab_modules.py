@@ -114,12 +114,13 @@ def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict
     harness.wait_kernel_idle(tab)
     # Reopened, before Run All: the saved widget outputs point at models of the old kernel. JupyterLab shows
     # "Error displaying widget: model not found" there and logs it; Run All replaces them. Recorded, not hidden.
-    stale = harness.widget_placeholders(tab)
-    for _ in range(60):  # let the widget manager settle what it shows for the stale outputs (at most ~15 s)
-        if not any(p.startswith("Loading widget") for p in stale):
+    for _ in range(120):  # let the widget manager settle every stale output (at most ~30 s), so that its
+        # errors are logged now and not in the middle of the next Run All
+        if harness.placeholder_count(tab, "Error displaying widget") >= expected_views:
             break
         tab.page.wait_for_timeout(250)
-        stale = harness.widget_placeholders(tab)
+    tab.page.wait_for_timeout(500)
+    stale = harness.widget_placeholders(tab)
     if stale or tab.console_errors:
         tab.screenshot(f"{shot_name}-reopened-before-run-all", full_page=False)
         note(f"{rel_path}: reopened before Run All: {len(tab.console_errors)} console errors, placeholders {stale}")

@@ -20,19 +20,11 @@ def present_home(tmp_path_factory):
     return tmp_path_factory.mktemp("present-home")
 
 
-def open_projector(tab, present) -> dict:
-    timings = {}
-    tab.page.goto(present.url, wait_until="domcontentloaded", timeout=90_000)
-    timings["executed_s"] = harness.wait_voila_done(tab)
-    timings["rendered_s"] = harness.wait_widgets_rendered(tab, expected_views=2)
-    return timings
-
-
 @pytest.mark.parametrize("module_id", VIEWS, ids=lambda m: m or "whole-case")
 def test_projector_view_works_offline_and_from_the_keyboard(module_id, present_home, tab):
     present = harness.start_present(present_home, module_id)
     try:
-        timings = open_projector(tab, present)
+        timings = harness.open_projector(tab, present)
         page = tab.page
         assert harness.widget_placeholders(tab) == []
         assert harness.count_widget_views(tab) >= 2, "the lens and the timeline should both be shown"
