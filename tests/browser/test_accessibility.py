@@ -8,7 +8,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from playwright.sync_api import expect
 
 from . import harness
 
@@ -51,7 +50,7 @@ def open_every_panel(tab) -> None:
         box = lens.get_by_role("checkbox", name=name)
         box.focus()
         tab.page.keyboard.press("Space")
-    expect(lens.locator("section.course-hindsight")).to_have_count(1, timeout=20_000)
+    harness.expect(lens.locator("section.course-hindsight")).to_have_count(1, timeout=20_000)
 
 
 # --------------------------------------------------------------------------- JupyterLab module pages

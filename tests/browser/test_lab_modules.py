@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
 
 from . import harness
 
@@ -64,9 +64,16 @@ def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict
     nb_path = lab.root / rel_path
     timings = {}
     decision_ids = decision_ids_in_order(nb_path)
+    clock = [time.perf_counter()]
+
+    def phase(name: str) -> None:
+        now = time.perf_counter()
+        timings[f"phase_{name}_s"] = round(now - clock[0], 1)
+        clock[0] = now
 
     # 1. Run All: every cell runs, every widget renders, nothing errs in the page.
     harness.open_notebook(tab, lab, rel_path)
+    phase("open")
     timings["run_all_s"] = harness.run_all(tab)
     harness.save(tab)
     expected_views = harness.widget_view_outputs(nb_path)
@@ -76,11 +83,13 @@ def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict
     assert harness.count_widget_views(tab) == expected_views
     assert harness.widget_placeholders(tab) == []
     assert tab.js_errors() == [], f"{rel_path}: JavaScript errors after Run All"
+    phase("run_all_and_checks")
 
     # 2. The date slider, by keyboard: the lens shows another date.
     before, after = harness.move_lens_date_with_keyboard(tab)
     assert after != before, f"{rel_path}: ArrowRight on the date slider did not change the lens ({before!r})"
     harness.element_screenshot(tab, harness.lens_output(tab), f"{shot_name}-lens-after-keyboard")
+    phase("slider")
 
     # 3. A decision: choose, rate, explain, submit; the review's analysis appears.
     if decision_ids:
@@ -104,7 +113,9 @@ def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict
         assert first["confidence"] == answered.confidence
         assert first.get("revealed_at")
         harness.element_screenshot(tab, decision, f"{shot_name}-decision-answered")
+    phase("decision")
     harness.tall_screenshot(tab, f"{shot_name}-after-interaction")
+    phase("screenshot")
 
     # 5. Restart the kernel, reopen the page, Run All: the recorded answer and the review are shown again.
     harness.save(tab)
@@ -112,6 +123,7 @@ def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict
     tab.page.reload(wait_until="domcontentloaded")
     tab.page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=90_000)
     harness.wait_kernel_idle(tab)
+    phase("restart_and_reopen")
     # Reopened, before Run All: the saved widget outputs point at models of the old kernel. JupyterLab shows
     # "Error displaying widget: model not found" there and logs it; Run All replaces them. Recorded, not hidden.
     for _ in range(120):  # let the widget manager settle every stale output (at most ~30 s), so that its
@@ -125,6 +137,7 @@ def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict
         tab.screenshot(f"{shot_name}-reopened-before-run-all", full_page=False)
         note(f"{rel_path}: reopened before Run All: {len(tab.console_errors)} console errors, placeholders {stale}")
     tab.console_errors.clear()
+    phase("settle_stale")
     timings["rerun_s"] = harness.run_all(tab)
     harness.wait_widgets_rendered(tab, expected_views)
     if decision_ids:
@@ -132,13 +145,14 @@ def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict
         decision.locator(f"section[aria-label='{harness.REVIEW_LABEL}']").wait_for(timeout=30_000)
         yours = decision.locator(f"section[aria-label='{harness.YOURS_LABEL}']")
         yours.scroll_into_view_if_needed()
-        expect(yours).to_contain_text(rationale, use_inner_text=True, timeout=10_000)  # shown, not just in the DOM
+        harness.expect(yours).to_contain_text(rationale, use_inner_text=True, timeout=10_000)  # shown, not just in the DOM
         harness.element_screenshot(tab, decision, f"{shot_name}-decision-after-restart")
         assert decision.get_by_role("button", name=re.compile("^Record a change")).count() == 1
         assert tab.page.get_by_text("Your graded answer (your first)").count() >= 1
     assert harness.widget_placeholders(tab) == []
     assert tab.js_errors() == [], f"{rel_path}: JavaScript errors after restart and Run All"
     assert tab.blocked == [], f"JupyterLab tried to reach the internet: {tab.blocked}"
+    phase("rerun_and_checks")
     return timings
 
 
