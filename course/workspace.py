@@ -62,6 +62,7 @@ def build_workspace(workspace: Path, notebooks_dir: Path | None = None, modules:
                                                + "\n".join(f"  - {p}" for p in r.problems))
                 _copy_missing(r.notebook.parent, workspace / r.module)
                 build.added.append(r.module)
+        _warm_chart_cache(build.added)
     write_lab_config(workspace)
     for m in build.added:
         log(f"Added {m}.")
@@ -69,6 +70,18 @@ def build_workspace(workspace: Path, notebooks_dir: Path | None = None, modules:
         log(f"Kept your own copy of {', '.join(build.kept)}: your answers and notes there are untouched.")
     log(f"Your workspace is {workspace}.")
     return build
+
+
+def _warm_chart_cache(modules: list[str]) -> None:
+    """Draw the charts the new modules open with into the trainee's own cache (course/cache.py), so the
+    notebooks open without drawing. Best effort: a problem here must never stop the workspace."""
+    try:
+        from .case import load_case_cached
+        from .widgets.timeline import warm_cache
+
+        warm_cache(load_case_cached(), modules=modules)
+    except Exception:  # the notebooks draw the charts themselves then
+        pass
 
 
 def _copy_missing(src: Path, dest: Path) -> None:

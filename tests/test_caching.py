@@ -192,3 +192,17 @@ def test_with_a_warm_cache_a_module_runs_without_importing_matplotlib(tmp_path):
     assert "MATPLOTLIB True" in runs[0].stdout  # cold: drawn
     assert "MATPLOTLIB False" in runs[1].stdout  # warm: nothing drawn
     assert not (tmp_path / "answers.json").exists()
+
+
+def test_building_a_workspace_prepares_the_charts_of_the_modules_it_adds():
+    from course import workspace
+    from course.case import default_pack_dir
+
+    workspace._warm_chart_cache(["m02-fracture"])
+    case = load_case_cached(default_pack_dir())
+    module = case.module("m02-fracture")
+    chart = TimelineFigure(case, module)
+    chart.set_static(highlight=lens_agencies(case, module)[0])
+    chart.background_png()
+    assert chart.background_cache_hits == 1 and chart.background_renders == 0
+    assert len(_entries("summary")) == 1
