@@ -18,11 +18,13 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Integer
+from traitlets import Bool, Integer
 
 MARK_SCHEME_TAG = "course-mark-scheme"
 MARK_SCHEME_HEADING = "Mark scheme (for graders only, removed from trainee feedback)"
 REVIEW_TAG = "course-feedback-review"
+# A cell that only draws one of the module's views (contract: `m.lens()`, `m.decision("d-x")`, ...).
+VIEW_CALL = re.compile(r"^\s*m\.(intro|lens|timeline|decision|summary|key_points)\([^\n]*\)\s*$")
 HIDDEN_REGION = re.compile(r"^[^\n]*BEGIN HIDDEN TESTS.*?END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
 MARK_SCHEME_REGION = re.compile(r"^[^\n]*BEGIN MARK SCHEME.*?END MARK SCHEME[^\n]*\n?", re.S | re.M)
 NOT_RUN_MESSAGE = "This check could not be completed. Your trainer has the details and can explain your score."
@@ -259,6 +261,19 @@ class SharedKernelExecute(Execute):
     # A fresh kernel after this many submissions keeps a worker's memory bounded however big the cohort
     # (measured: about 280 MB after 20 submissions, 350 MB after 90, growing slowly).
     reuse_limit = Integer(30, help="Submissions graded in one kernel before a fresh one is started.").tag(config=True)
+
+    skip_views = Bool(True, help=(
+        "Do not draw the module's interactive views (lens, timeline, decision widgets, summary) at autograde: "
+        "scores come from answers.json alone, and widget output cannot be shown in formgrader or feedback "
+        "(nbgrader keeps no widget state), so drawing them only costs time.")).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if (self.skip_views and cell.cell_type == "code" and not _nbgrader_meta(cell).get("grade")
+                and VIEW_CALL.match(cell.source)):
+            cell.outputs = []
+            cell.execution_count = None
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
 
     def preprocess(self, nb, resources=None, km=None):
         if os.environ.get("COURSE_SHARED_KERNEL") != "1":

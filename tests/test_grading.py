@@ -251,6 +251,8 @@ def test_golden_submissions_get_exactly_the_expected_scores(released, case):
         cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
         return cell, "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
 
+    view, _ = graded_output("aligned", "decision-hv-bruise")
+    assert view.outputs == []  # widget views are not drawn at autograde: nobody could see them
     cell, shown = graded_output("aligned", "score-hv-bruise")
     assert "refer" in shown.lower() or "talk to social care" in shown.lower()
     assert "2026-01-10" in shown or "10 January 2026" in shown  # when it was recorded

@@ -122,3 +122,21 @@ def test_lab_no_browser_prints_the_address_and_serves_without_formgrader(course_
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (ROOT / "notebooks" / "m01-early-years" / "m01-early-years.ipynb").exists(),
+                    reason="notebooks/ holds no module notebooks yet")
+def test_lab_build_only_on_the_course_modules_has_no_hidden_tests_or_solutions(tmp_path, monkeypatch):
+    from course import grading
+
+    monkeypatch.delenv("COURSE_DATA", raising=False)
+    monkeypatch.delenv("COURSE_NOTEBOOKS", raising=False)
+    ws = tmp_path / "ws"
+    out = _lab(["--build-only", "--workspace", str(ws)], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    modules = grading.module_ids(ROOT / "notebooks")
+    assert sorted(p.name for p in ws.iterdir() if p.name != workspace.CONFIG_DIR) == modules
+    for path in ws.rglob("*.ipynb"):
+        text = path.read_text()
+        assert not [h for h in ("BEGIN HIDDEN TESTS", "BEGIN SOLUTION", "BEGIN MARK SCHEME", ".score(") if h in text]
