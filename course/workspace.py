@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import grading
 
+SAVE_HOOK = "course.save_hook.strip_widget_views"
 CONFIG_DIR = ".jupyter-course"  # inside the workspace: Jupyter config used only when `course lab` launches it
 TRAINER_ONLY_LAB_PLUGINS = (
     "@jupyter/nbgrader:formgrader",
@@ -96,13 +97,16 @@ def _copy_missing(src: Path, dest: Path) -> None:
 
 
 def write_lab_config(workspace: Path) -> Path:
-    """Jupyter config for this workspace's launch: trainer-only nbgrader tools off (server and lab)."""
+    """Jupyter config for this workspace's launch: trainer-only nbgrader tools off (server and lab), and the
+    save hook that keeps dead widget views out of saved notebooks (course/save_hook.py)."""
     cfg = Path(workspace) / CONFIG_DIR
     (cfg / "labconfig").mkdir(parents=True, exist_ok=True)
     (cfg / "labconfig" / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {p: True for p in TRAINER_ONLY_LAB_PLUGINS}}, indent=2) + "\n")
     (cfg / "jupyter_server_config.json").write_text(json.dumps(
-        {"ServerApp": {"jpserver_extensions": {e: False for e in TRAINER_ONLY_SERVER_EXTENSIONS}}}, indent=2) + "\n")
+        {"ServerApp": {"jpserver_extensions": {e: False for e in TRAINER_ONLY_SERVER_EXTENSIONS}},
+         # saved widget views would show "model not found" when reopened; a note replaces them on disk
+         "ContentsManager": {"pre_save_hook": SAVE_HOOK}}, indent=2) + "\n")
     return cfg
 
 

@@ -88,6 +88,31 @@ def test_workspace_config_switches_off_trainer_tools_only(tmp_path):
     assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(cfg)
 
 
+def test_saving_a_notebook_in_the_workspace_replaces_widget_views_with_a_run_all_note(tmp_path):
+    """Through the real jupyter_server contents manager, configured from the workspace's own config file."""
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+    from traitlets.config import Config
+
+    from course.save_hook import NOTE_TEXT, STALE_MARK, WIDGET_VIEW
+
+    cfg = workspace.write_lab_config(tmp_path)
+    config = Config(json.loads((cfg / "jupyter_server_config.json").read_text()))
+    cm = FileContentsManager(config=config, root_dir=str(tmp_path))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("m.lens()", outputs=[
+        nbformat.v4.new_output("display_data", data={WIDGET_VIEW: {"model_id": "abc", "version_major": 2,
+                                                                    "version_minor": 0}, "text/plain": "VBox()"}),
+        nbformat.v4.new_output("stream", text="kept\n")]),
+        nbformat.v4.new_code_cell("1 + 1", outputs=[nbformat.v4.new_output("execute_result", data={"text/plain": "2"},
+                                                                           execution_count=1)])])
+    cm.save({"type": "notebook", "format": "json", "content": json.loads(nbformat.writes(nb))}, "m.ipynb")
+    saved = nbformat.read(tmp_path / "m.ipynb", as_version=4)
+    first, stream = saved.cells[0].outputs
+    assert WIDGET_VIEW not in first.data and first.data["text/plain"] == NOTE_TEXT
+    assert "Run All Cells" in first.data["text/html"] and first.metadata[STALE_MARK] is True
+    assert stream.text == "kept\n" and saved.cells[1].outputs[0].data == {"text/plain": "2"}
+    nbformat.validate(saved)
+
+
 @pytest.mark.slow
 def test_lab_no_browser_prints_the_address_and_serves_without_formgrader(course_env, fixture_case, tmp_path):
     gs.write_source_course(fixture_case, course_env, ["f01-early"])

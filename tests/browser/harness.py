@@ -159,12 +159,15 @@ class Lab:
         self.server.stop()
 
 
-def start_lab(root: Path, home: Path, env_extra: dict | None = None) -> Lab:
-    """JupyterLab on `root` as a trainee runs it (as root here, hence --allow-root)."""
+def start_lab(root: Path, home: Path, env_extra: dict | None = None, save_hook: bool = False) -> Lab:
+    """JupyterLab on `root` as a trainee runs it (as root here, hence --allow-root). `save_hook`: with the
+    course's pre-save hook on the command line (a `course lab` workspace has it in its own config)."""
     port, token = free_port(), secrets.token_hex(16)
     argv = [str(VENV_BIN / "jupyter"), "lab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False"]
+    if save_hook:
+        argv.append("--ContentsManager.pre_save_hook=course.save_hook.strip_widget_views")
     server = Server(argv, cwd=root, env=server_env(home, env_extra),
                     ready_url=f"http://127.0.0.1:{port}/api/status?token={token}",
                     log_path=home / "jupyterlab.log", name="JupyterLab").start()
@@ -361,7 +364,16 @@ def count_widget_views(tab: Tab) -> int:
 
 
 def widget_view_outputs(nb_path: Path) -> int:
-    """How many widget views a saved notebook's outputs hold (one per displayed widget)."""
+    """How many widget views a saved notebook's outputs hold (one per displayed widget), counting those the
+    course's save hook replaced by a "Run All to see this view again" note."""
+    nb = json.loads(nb_path.read_text())
+    return sum(1 for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
+               if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+               or o.get("metadata", {}).get("course_stale_view"))
+
+
+def live_widget_view_outputs(nb_path: Path) -> int:
+    """Widget views saved as such (pointing at kernel models): the save hook leaves none."""
     nb = json.loads(nb_path.read_text())
     return sum(1 for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
                if "application/vnd.jupyter.widget-view+json" in o.get("data", {}))

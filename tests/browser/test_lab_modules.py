@@ -124,19 +124,18 @@ def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict
     tab.page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=90_000)
     harness.wait_kernel_idle(tab)
     phase("restart_and_reopen")
-    # Reopened, before Run All: the saved widget outputs point at models of the old kernel. JupyterLab shows
-    # "Error displaying widget: model not found" there and logs it; Run All replaces them. Recorded, not hidden.
-    for _ in range(120):  # let the widget manager settle every stale output (at most ~30 s), so that its
-        # errors are logged now and not in the middle of the next Run All
-        if harness.placeholder_count(tab, "Error displaying widget") >= expected_views:
+    # Reopened, before Run All: the course's save hook left no widget view pointing at the old kernel's models,
+    # so JupyterLab shows a "Run All to see this view again" note in each place, not "model not found".
+    assert harness.live_widget_view_outputs(nb_path) == 0, f"{rel_path}: saved with live widget views"
+    note_text = "This interactive view appears when the notebook runs"
+    for _ in range(120):
+        if harness.placeholder_count(tab, note_text) >= expected_views:
             break
         tab.page.wait_for_timeout(250)
-    tab.page.wait_for_timeout(500)
-    stale = harness.widget_placeholders(tab)
-    if stale or tab.console_errors:
-        tab.screenshot(f"{shot_name}-reopened-before-run-all", full_page=False)
-        note(f"{rel_path}: reopened before Run All: {len(tab.console_errors)} console errors, placeholders {stale}")
-    tab.console_errors.clear()
+    assert harness.placeholder_count(tab, note_text) == expected_views, f"{rel_path}: reopened before Run All"
+    assert harness.widget_placeholders(tab) == [], f"{rel_path}: reopened before Run All"
+    tab.screenshot(f"{shot_name}-reopened-before-run-all", full_page=False)
+    assert tab.js_errors() == [], f"{rel_path}: JavaScript errors on reopening before Run All"
     phase("settle_stale")
     timings["rerun_s"] = harness.run_all(tab)
     harness.wait_widgets_rendered(tab, expected_views)
@@ -175,7 +174,8 @@ def fixture_lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("fixture-ws")
     harness.write_notebook(root / "f01-early" / "f01-early.ipynb", FIXTURE_CELLS, hide_code=True,
                            markdown="# Fixture module (fictional)")
-    lab = harness.start_lab(root, tmp_path_factory.mktemp("fixture-home"), {"COURSE_DATA": str(FIXTURE_PACK)})
+    lab = harness.start_lab(root, tmp_path_factory.mktemp("fixture-home"), {"COURSE_DATA": str(FIXTURE_PACK)},
+                            save_hook=True)
     yield lab
     lab.stop()
 
