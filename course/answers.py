@@ -257,7 +257,7 @@ class AnswerStore:
 
     def __init__(self, where: str | os.PathLike | None = None, case: Any = None):
         self.path = answers_path(where)
-        self.lock_path = self.path.with_name(self.path.name + LOCK_SUFFIX)
+        self.lock_path = self.path.with_name("." + self.path.name + LOCK_SUFFIX)  # hidden in the file browser
         self.case = case
         self.notices: list[str] = []
         # Answers that could not be saved (read-only folder, grading run) stay visible in this session.

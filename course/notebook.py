@@ -59,7 +59,7 @@ class ModuleSession:
         m = self.module
         objectives = "".join(f"<li>{esc(o)}</li>" for o in m.objectives)
         decisions = self.case.decisions_in(m.id)
-        html = (f'{STYLE}<section class="course-view" aria-label="About this module"><h2>{esc(m.title)}</h2>'
+        html = (f'{STYLE}<section class="course-view" aria-label="About this module"><h2>About this module</h2>'
                 f"<p>{esc(m.summary)}</p>"
                 f"<p><strong>Period:</strong> {esc(m.period_text)}. <strong>Time:</strong> about {m.minutes} minutes."
                 f" <strong>Decisions:</strong> {len(decisions)}.</p>"

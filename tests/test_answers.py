@@ -389,7 +389,7 @@ def test_an_unreadable_file_is_moved_aside_not_overwritten(reachable_tmp):
     folder.chmod(0o777)
     AnswerStore(folder).record("d-old", "a", "root's earlier answer", 2)
     (folder / "answers.json").chmod(0o000)
-    (folder / "answers.json.lock").chmod(0o666)
+    (folder / ".answers.json.lock").chmod(0o666)
     out = subprocess.run([sys.executable, "-c", _UNREADABLE_WRITER, str(folder)], env=_env(), capture_output=True,
                          text=True, timeout=60, user="nobody", group="nogroup", cwd="/")
     assert out.returncode == 0, out.stderr

@@ -40,7 +40,9 @@ def test_open_module_finds_answers_in_the_notebooks_folder(case, tmp_path, monke
 def test_intro_and_key_points_render_as_html_and_plain_text(case, tmp_path):
     m = open_module("f01-early", case=case, answers_dir=tmp_path)
     intro = m.intro()
-    assert "<h2>The early months</h2>" in intro._repr_html_() and "Explain who knew what in 2019." in repr(intro)
+    # the notebook's own heading carries the title; the intro does not repeat it
+    assert "<h2>About this module</h2>" in intro._repr_html_() and "The early months" not in intro._repr_html_()
+    assert "Explain who knew what in 2019." in repr(intro)
     assert "about 20 minutes" in repr(intro) and "Decisions:</strong> 2" in intro._repr_html_()
     assert "A bruise was seen and passed on." in m.key_points()._repr_html_()
     assert repr(m.key_points()).startswith("Key points:")
@@ -175,7 +177,7 @@ def test_a_module_notebook_executes_under_nbgrader_without_writing_and_shows_the
     decision_out = nb.cells[3].outputs[0]["data"]["text/plain"]
     assert decision_out.startswith("Decision point hv-bruise")
     assert store.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.json", "answers.json.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".answers.json.lock", "answers.json"]
 
 
 # ------------------------------------------------------------------ the real case pack (smoke)

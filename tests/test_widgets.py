@@ -409,6 +409,18 @@ def test_submit_records_the_answer_then_reveals_the_review_beside_it(case, tmp_p
     assert "recorded" in view.status.value and view.submit.description == SUBMIT_CHANGE
 
 
+def test_a_practice_answer_is_recorded_and_revealed_but_never_called_graded(case, tmp_path):
+    view = DecisionView(case, "practice", AnswerStore(tmp_path, case))
+    assert "Practice decision: you are a nursery worker" in _text(view)
+    view.choice.value = "a"
+    view.submit.click()
+    assert read_answers(tmp_path, case).first("practice")["choice"] == "a"
+    yours = view.reveal.children[0].children[0].value
+    assert "carries no marks" in yours and "(practice)" in yours
+    assert "is the one that is graded" not in yours and "It is the one that is graded" not in view.status.value
+    assert "carries no marks" in view.status.value
+
+
 def test_changing_an_answer_after_the_reveal_is_kept_as_a_revision_and_not_graded(case, tmp_path):
     view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
     view.choice.value = "record"

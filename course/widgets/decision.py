@@ -89,7 +89,9 @@ def yours_html(decision: DecisionPoint, first: dict, revisions: list[dict], save
                  f"{' (practice)' if decision.practice else ''}</p>")
     when = when_text(first.get("submitted_at", ""))
     if saved:
-        parts.append(f'<p class="course-note">Recorded {esc(when)}. This first answer is the one that is graded.</p>')
+        graded = ("In a graded decision this first answer is the one that counts; this practice one carries no marks."
+                  if decision.practice else "This first answer is the one that is graded.")
+        parts.append(f'<p class="course-note">Recorded {esc(when)}. {graded}</p>')
     else:
         parts.append(f'<p class="course-note">Given {esc(when)}, but not saved (see the message above).</p>')
     if revisions:
@@ -241,6 +243,9 @@ class DecisionView(widgets.VBox):
             self.submit.disabled = False
         if not result.saved:
             self.status.value = problem_html(result.message)
+        elif result.kind == "first" and self.decision.practice:
+            self.status.value = status_html("Your answer has been recorded. This practice one carries no marks; "
+                                            "the review's analysis is now shown below.")
         elif result.kind == "first":
             self.status.value = status_html("Your answer has been recorded. It is the one that is graded. "
                                             "The review's analysis is now shown below.")

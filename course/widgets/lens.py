@@ -215,6 +215,8 @@ class Lens(widgets.VBox):
             value=agency if agency in agencies else agencies[0],
             description="View as",
             tooltip="Choose the agency whose records you see",
+            # wide enough for the longest agency name (the default 300px cut them off), never wider than the cell
+            layout=widgets.Layout(width="34em", max_width="100%"),
         )
         self.slider = widgets.SelectionSlider(
             options=[(s.label, s.day) for s in self.stops],
