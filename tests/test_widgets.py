@@ -555,6 +555,21 @@ def test_summary_explains_a_damaged_answers_file_without_a_traceback(case):
     assert "Not answered yet" in summary.table.value
 
 
+def test_widgets_share_layout_and_style_models_but_not_the_panel_that_is_shown_and_hidden(case, tmp_path):
+    a, b = Lens(case), Lens(case)
+    assert a.whole.layout is b.whole.layout and a.whole.style is b.whole.style
+    assert a.earlier.layout is a.later.layout and a.earlier.layout is not a.whole.layout  # same look, same model
+    assert a.hindsight_panel.layout is not b.hindsight_panel.layout
+    a.hindsight.value = True
+    assert a.hindsight_panel.layout.display is None and b.hindsight_panel.layout.display == "none"
+    a.whole.layout.close()  # a closed shared model is never handed out again
+    c = Lens(case)
+    assert c.whole.layout is not a.whole.layout and c.whole.layout.comm is not None
+    d1, d2 = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case)), DecisionView(
+        case, "practice", AnswerStore(tmp_path, case))
+    assert d1.submit.layout is d2.submit.layout and d1.status.style is d2.status.style
+
+
 def test_views_hold_no_case_facts_of_their_own():
     source = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "course" / "widgets").glob("*.py"))
     for fact in ("Daniel", "Pelka", "Coventry", "Luczak", "Krezolek", "Sam", "nursery", "bruise"):

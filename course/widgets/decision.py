@@ -15,6 +15,7 @@ from .. import knowledge
 from ..answers import AnswerStore, Recorded
 from ..case import Case, DecisionPoint, Quote
 from .a11y import STYLE, esc, problem_html, status_html
+from .shared import make, shared_layout
 
 SUBMIT_FIRST = "Submit my answer"
 SUBMIT_CHANGE = "Record a change (kept, not graded)"
@@ -144,35 +145,36 @@ class DecisionView(widgets.VBox):
         self.decision = case.decision(decision_id)
         self.store = store
         d = self.decision
-        self.notices = widgets.HTML()
-        self.scenario = widgets.HTML(scenario_html(case, d))
+        self.notices = make(widgets.HTML)
+        self.scenario = make(widgets.HTML, scenario_html(case, d))
         if d.multiple:
-            self.checkboxes = [widgets.Checkbox(value=False, description=o.text, indent=False,
-                                                layout=widgets.Layout(width="auto")) for o in d.options]
-            self.choice = widgets.VBox(self.checkboxes)
+            self.checkboxes = [make(widgets.Checkbox, value=False, description=o.text, indent=False,
+                                                  layout=dict(width="auto")) for o in d.options]
+            self.choice = make(widgets.VBox, self.checkboxes)
         else:
             self.checkboxes = []
-            self.choice = widgets.RadioButtons(options=[(o.text, o.id) for o in d.options], value=None,
-                                               description="Your choice", layout=widgets.Layout(width="auto"),
-                                               style={"description_width": "initial"})
-        self.confidence = widgets.IntSlider(
+            self.choice = make(widgets.RadioButtons, options=[(o.text, o.id) for o in d.options], value=None,
+                               description="Your choice", layout=dict(width="auto"),
+                               style={"description_width": "initial"})
+        self.confidence = make(
+            widgets.IntSlider,
             value=3, min=1, max=5, step=1, description="How confident are you? (1 = not at all, 5 = very)",
-            style={"description_width": "initial"}, layout=widgets.Layout(width="32rem"), continuous_update=False,
+            style={"description_width": "initial"}, layout=dict(width="32rem"), continuous_update=False,
         )
-        self.prompt = widgets.HTML(f'{STYLE}<p class="course-view"><label>{esc(d.rationale_prompt)}</label></p>')
-        self.rationale = widgets.Textarea(
-            description="Your reasons", placeholder=d.rationale_prompt, style={"description_width": "initial"},
-            layout=widgets.Layout(width="95%", height="7em"),
+        self.prompt = make(widgets.HTML, f'{STYLE}<p class="course-view"><label>{esc(d.rationale_prompt)}</label></p>')
+        self.rationale = make(
+            widgets.Textarea, description="Your reasons", placeholder=d.rationale_prompt, style={"description_width": "initial"},
+            layout=dict(width="95%", height="7em"),
         )
-        self.submit = widgets.Button(
-            description=SUBMIT_FIRST, button_style="primary", layout=widgets.Layout(width="auto"),
+        self.submit = make(
+            widgets.Button, description=SUBMIT_FIRST, button_style="primary", layout=dict(width="auto"),
             tooltip="Records your answer, then shows what the review found",
         )
-        self.status = widgets.HTML()
-        self.reveal = widgets.VBox()
+        self.status = make(widgets.HTML)
+        self.reveal = make(widgets.VBox)
         self.submit.on_click(self._on_submit)
         super().__init__([self.notices, self.scenario, self.choice, self.confidence, self.prompt, self.rationale,
-                          self.submit, self.status, self.reveal])
+                          self.submit, self.status, self.reveal], layout=shared_layout())
         self.add_class("course-decision")  # lets the shared style wrap long option texts
         self._restore()
 
@@ -265,11 +267,11 @@ class DecisionView(widgets.VBox):
         if first is None:
             return
         d = self.decision
-        box_layout = widgets.Layout(flex="1 1 22rem", min_width="18rem", margin="0 0.5rem 0.5rem 0")
-        yours = widgets.HTML(yours_html(d, first, revisions, saved), layout=box_layout)
-        review = widgets.HTML(review_html(self.case, d, first.get("choice")), layout=box_layout)
-        side_by_side = widgets.HBox([yours, review], layout=widgets.Layout(flex_flow="row wrap", width="100%"))
+        box = dict(flex="1 1 22rem", min_width="18rem", margin="0 0.5rem 0.5rem 0")
+        yours = make(widgets.HTML, yours_html(d, first, revisions, saved), layout=box)
+        review = make(widgets.HTML, review_html(self.case, d, first.get("choice")), layout=box)
+        side_by_side = make(widgets.HBox, [yours, review], layout=dict(flex_flow="row wrap", width="100%"))
         lt = learning_together_html(d)
-        self.reveal.children = [side_by_side] + ([widgets.HTML(lt)] if lt else [])
+        self.reveal.children = [side_by_side] + ([make(widgets.HTML, lt)] if lt else [])
         self.submit.description = SUBMIT_CHANGE
         self.submit.tooltip = "Keeps a new version of your answer; your first answer stays the graded one"

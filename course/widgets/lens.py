@@ -14,6 +14,7 @@ import ipywidgets as widgets
 from .. import dates, knowledge
 from ..case import Case, Event, Module
 from .a11y import STYLE, esc
+from .shared import make, shared_layout
 
 
 @dataclass(frozen=True)
@@ -210,50 +211,53 @@ class Lens(widgets.VBox):
         self.stops = stops if stops is not None else slider_stops(case, module)
         self._stop_by_day = {s.day: s for s in self.stops}
         agencies = lens_agencies(case, module)
-        self.agency = widgets.Dropdown(
+        self.agency = make(
+            widgets.Dropdown,
             options=[(case.agency(a).name, a) for a in agencies],
             value=agency if agency in agencies else agencies[0],
             description="View as",
             tooltip="Choose the agency whose records you see",
             # wide enough for the longest agency name (the default 300px cut them off), never wider than the cell
-            layout=widgets.Layout(width="34em", max_width="100%"),
+            layout=dict(width="34em", max_width="100%"),
         )
-        self.slider = widgets.SelectionSlider(
+        self.slider = make(
+            widgets.SelectionSlider,
             options=[(s.label, s.day) for s in self.stops],
             value=self.stops[0].day,
             description="Date",
             continuous_update=False,
             readout=True,
             tooltip="Move to change the date; the list shows what was held by then",
-            layout=widgets.Layout(width="auto", flex="1 1 auto"),
+            layout=dict(width="auto", flex="1 1 auto"),
             style={"description_width": "initial"},
         )
-        self.earlier = widgets.Button(description="◀ Earlier", tooltip="Go to the previous date",
-                                      layout=widgets.Layout(width="auto", flex="0 0 auto"))
-        self.later = widgets.Button(description="Later ▶", tooltip="Go to the next date",
-                                    layout=widgets.Layout(width="auto", flex="0 0 auto"))
-        self.whole = widgets.Checkbox(value=False, description="Whole picture (every agency)", indent=False,
-                                      tooltip="Show what every agency held on this date, in one place")
-        self.hindsight = widgets.Checkbox(
-            value=False, indent=False,
+        self.earlier = make(widgets.Button, description="◀ Earlier", tooltip="Go to the previous date",
+                            layout=dict(width="auto", flex="0 0 auto"))
+        self.later = make(widgets.Button, description="Later ▶", tooltip="Go to the next date",
+                          layout=dict(width="auto", flex="0 0 auto"))
+        self.whole = make(widgets.Checkbox, value=False, description="Whole picture (every agency)", indent=False,
+                          tooltip="Show what every agency held on this date, in one place")
+        self.hindsight = make(
+            widgets.Checkbox, value=False, indent=False,
             description="What emerged only afterwards (hindsight: not known at the time)",
             tooltip="Show, in a separate panel, facts no professional knew at the time",
-            layout=widgets.Layout(width="auto"),
+            layout=dict(width="auto"),
         )
-        self.view = widgets.HTML()
-        self.hindsight_panel = widgets.HTML(layout=widgets.Layout(display="none"))
+        self.view = make(widgets.HTML)
+        # its own layout: shown and hidden by changing it
+        self.hindsight_panel = make(widgets.HTML, layout=dict(display="none"), own_layout=True)
         self.earlier.on_click(lambda _: self.step(-1))
         self.later.on_click(lambda _: self.step(+1))
         for w in (self.agency, self.slider, self.whole):
             w.observe(self._refresh, names="value")
         self.hindsight.observe(self._refresh_hindsight, names="value")
         super().__init__([
-            widgets.HBox([self.agency]),
-            widgets.HBox([self.earlier, self.slider, self.later], layout=widgets.Layout(width="100%")),
-            widgets.HBox([self.whole, self.hindsight]),
+            make(widgets.HBox, [self.agency]),
+            make(widgets.HBox, [self.earlier, self.slider, self.later], layout=dict(width="100%")),
+            make(widgets.HBox, [self.whole, self.hindsight]),
             self.view,
             self.hindsight_panel,
-        ])
+        ], layout=shared_layout())
         self._refresh()
 
     @property

@@ -12,6 +12,7 @@ from ..answers import Answers
 from ..case import Case
 from .a11y import FONT_SIZE, OKABE_ITO, STYLE, esc, problem_html
 from .decision import choice_texts, review_position
+from .shared import make, shared_layout
 from .timeline import figure_html
 
 
@@ -141,14 +142,15 @@ class Summary(widgets.VBox):
         self.case = case
         self.module_id = module_id
         self._load = load_answers
-        self.refresh_button = widgets.Button(description="Refresh", tooltip="Show your latest recorded answers",
-                                             layout=widgets.Layout(width="auto"))
-        self.message = widgets.HTML()
-        self.table = widgets.HTML()
-        self.chart = widgets.HTML()
-        self.key_points = widgets.HTML(key_points_html(case, module_id))
+        self.refresh_button = make(widgets.Button, description="Refresh",
+                                   tooltip="Show your latest recorded answers", layout=dict(width="auto"))
+        self.message = make(widgets.HTML)
+        self.table = make(widgets.HTML)
+        self.chart = make(widgets.HTML)
+        self.key_points = make(widgets.HTML, key_points_html(case, module_id))
         self.refresh_button.on_click(lambda _: self.refresh())
-        super().__init__([self.refresh_button, self.message, self.table, self.chart, self.key_points])
+        super().__init__([self.refresh_button, self.message, self.table, self.chart, self.key_points],
+                         layout=shared_layout())
         self.refresh()
 
     def __repr__(self) -> str:

@@ -30,6 +30,7 @@ from .. import cache, dates, knowledge
 from ..case import Case, Module
 from .a11y import FONT_SIZE, GREY, OKABE_ITO, STYLE, TITLE_SIZE, esc
 from .lens import Stop, module_period, slider_stops
+from .shared import make, shared_layout
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -609,21 +610,21 @@ class Timeline(widgets.VBox):
         self._stop_by_day = {s.day: s for s in self.stops}
         self.chart = TimelineFigure(case, module)
         self.chart.set_static(highlight=highlight)
-        self.slider = widgets.SelectionSlider(
-            options=[(s.label, s.day) for s in self.stops], value=self.stops[0].day, description="Date",
+        self.slider = make(
+            widgets.SelectionSlider, options=[(s.label, s.day) for s in self.stops], value=self.stops[0].day, description="Date",
             continuous_update=False, tooltip="Move to change the date marked on the timeline",
-            layout=widgets.Layout(width="95%"),
+            layout=dict(width="95%"),
         )
-        self.hindsight = widgets.Checkbox(
-            value=False, indent=False, layout=widgets.Layout(width="auto"),
+        self.hindsight = make(
+            widgets.Checkbox, value=False, indent=False, layout=dict(width="auto"),
             description="Show what emerged only afterwards (hindsight: not known at the time)",
             tooltip="Adds a separate bottom lane for facts no professional knew at the time",
         )
-        self.image = widgets.HTML()
-        self.description = widgets.HTML()
+        self.image = make(widgets.HTML)
+        self.description = make(widgets.HTML)
         self.slider.observe(self._on_day, names="value")
         self.hindsight.observe(self._on_hindsight, names="value")
-        super().__init__([self.slider, self.hindsight, self.image, self.description])
+        super().__init__([self.slider, self.hindsight, self.image, self.description], layout=shared_layout())
         self._render()
 
     @property

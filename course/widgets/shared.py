@@ -1,0 +1,57 @@
+"""One Layout and one Style model per distinct look, shared by every widget in the kernel that has that look.
+
+Each ipywidgets control otherwise brings its own Layout and Style models: a module page held 189 models of
+which 121 were identical layouts and styles, and the browser builds every one (a comm message, a model, a
+view). Models may be shared between widgets (ipywidgets documents it), so a widget built through `make`
+gets the shared instance for its look. A layout that the code changes later (a panel shown and hidden) must
+not be shared: pass `own_layout=True`.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+_LAYOUTS: dict[tuple, widgets.Layout] = {}
+_STYLES: dict[tuple, widgets.Widget] = {}
+
+
+def _alive(w: widgets.Widget | None) -> bool:
+    return w is not None and getattr(w, "comm", None) is not None
+
+
+def shared_layout(**css) -> widgets.Layout:
+    """The shared Layout with exactly these properties (a new one if the last was closed)."""
+    key = tuple(sorted(css.items()))
+    found = _LAYOUTS.get(key)
+    if not _alive(found):
+        found = _LAYOUTS[key] = widgets.Layout(**css)
+    return found
+
+
+def shared_style(klass: type, **props) -> widgets.Widget:
+    key = (klass, tuple(sorted(props.items())))
+    found = _STYLES.get(key)
+    if not _alive(found):
+        found = _STYLES[key] = klass(**props)
+    return found
+
+
+def make(cls: type, *args, layout: dict | None = None, style: dict | None = None, own_layout: bool = False,
+         **kwargs) -> widgets.Widget:
+    """`cls(*args, **kwargs)` with a shared layout (from the `layout` properties) and, for widgets that have
+    one, a shared style (from the `style` properties)."""
+    traits = cls.class_traits()
+    if own_layout:
+        kwargs["layout"] = widgets.Layout(**(layout or {}))
+    else:
+        kwargs["layout"] = shared_layout(**(layout or {}))
+    if "style" in traits:
+        kwargs["style"] = shared_style(traits["style"].klass, **(style or {}))
+    elif style:
+        raise TypeError(f"{cls.__name__} has no style")
+    return cls(*args, **kwargs)
+
+
+def shared_count() -> int:
+    """How many shared layout and style models are alive (for tests and the benchmark)."""
+    return sum(_alive(w) for w in (*_LAYOUTS.values(), *_STYLES.values()))
