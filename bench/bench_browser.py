@@ -72,7 +72,7 @@ def run(quick: bool) -> list[dict]:
     if missing:
         print("bench_browser: not run: needs " + "; ".join(missing), file=sys.stderr)
         return []
-    reps = 1 if quick else 3
+    reps = 1 if quick else 6  # 3 gave medians that moved by 0.3x between runs
     with tempfile.TemporaryDirectory(prefix="course-bench-browser-") as tmp:
         tmp = Path(tmp)
         ws = tmp / "workspace"

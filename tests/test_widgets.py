@@ -570,6 +570,31 @@ def test_widgets_share_layout_and_style_models_but_not_the_panel_that_is_shown_a
     assert d1.submit.layout is d2.submit.layout and d1.status.style is d2.status.style
 
 
+def test_the_stylesheet_travels_once_in_a_hidden_shared_carrier_not_in_every_html_value(case, tmp_path):
+    from course.widgets.a11y import STYLE
+    from course.widgets.summary import Summary
+    from course.widgets.timeline import Timeline
+
+    views = [Lens(case), Timeline(case), DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case)),
+             Summary(case, "f01-early", lambda: (AnswerStore(tmp_path, case).load(), None))]
+    views[2].choice.value = "visit"
+    views[2].submit.click()  # the reveal's HTML too
+    views[0].hindsight.value = True
+    carriers = {id(v.children[0]) for v in views}
+    assert len(carriers) == 1
+    carrier = views[0].children[0]
+    assert carrier.value == STYLE and carrier.layout.display == "none"
+
+    def html_values(w):
+        if isinstance(w, widgets.HTML) and w is not carrier:
+            yield w.value
+        for c in getattr(w, "children", ()):
+            yield from html_values(c)
+
+    values = [v for view in views for v in html_values(view)]
+    assert len(values) >= 10 and not any("<style" in v for v in values)
+
+
 def test_views_hold_no_case_facts_of_their_own():
     source = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "course" / "widgets").glob("*.py"))
     for fact in ("Daniel", "Pelka", "Coventry", "Luczak", "Krezolek", "Sam", "nursery", "bruise"):

@@ -14,8 +14,8 @@ import ipywidgets as widgets
 from .. import knowledge
 from ..answers import AnswerStore, Recorded
 from ..case import Case, DecisionPoint, Quote
-from .a11y import STYLE, esc, problem_html, status_html
-from .shared import make, shared_layout
+from .a11y import esc, problem_html, status_html
+from .shared import make, shared_layout, style_carrier
 
 SUBMIT_FIRST = "Submit my answer"
 SUBMIT_CHANGE = "Record a change (kept, not graded)"
@@ -57,7 +57,7 @@ def context_events(case: Case, decision: DecisionPoint):
 
 
 def scenario_html(case: Case, decision: DecisionPoint) -> str:
-    parts = [STYLE, '<section class="course-view" aria-label="The situation">']
+    parts = ['<section class="course-view" aria-label="The situation">']
     title = "Practice decision" if decision.practice else "Decision"
     parts.append(f"<h3>{title}: you are {esc(decision.role_title)}, {esc(decision.date_text)}</h3>")
     parts.append(f"<p>{esc(decision.scenario)}</p>")
@@ -79,7 +79,7 @@ def _quote_html(q: Quote) -> str:
 
 
 def yours_html(decision: DecisionPoint, first: dict, revisions: list[dict], saved: bool) -> str:
-    parts = [STYLE, '<section class="course-view course-yours" aria-label="Your answer">', "<h3>Your answer</h3>"]
+    parts = ['<section class="course-view course-yours" aria-label="Your answer">', "<h3>Your answer</h3>"]
     texts = choice_texts(decision, first.get("choice"))
     parts.append("<p><strong>You chose:</strong></p><ul>" + "".join(f"<li>{esc(t)}</li>" for t in texts) + "</ul>")
     parts.append(f"<p><strong>Confidence:</strong> {esc(first.get('confidence'))} out of 5</p>")
@@ -108,7 +108,7 @@ def yours_html(decision: DecisionPoint, first: dict, revisions: list[dict], save
 
 def review_html(case: Case, decision: DecisionPoint, choice) -> str:
     chosen = {choice} if isinstance(choice, str) else set(choice or [])
-    parts = [STYLE, '<section class="course-view course-review" aria-label="What the review found">',
+    parts = ['<section class="course-view course-review" aria-label="What the review found">',
              "<h3>What the review found</h3>", f"<p>{esc(decision.review.summary)}</p>"]
     parts += [_quote_html(q) for q in decision.review.quotes]
     if decision.review.themes:
@@ -132,7 +132,7 @@ def learning_together_html(decision: DecisionPoint) -> str:
     lt = decision.learning_together
     if lt is None:
         return ""
-    return (f'{STYLE}<section class="course-view" aria-label="Questions to think about">'
+    return ('<section class="course-view" aria-label="Questions to think about">'
             "<h4>Questions to think about (Learning Together)</h4><ul>"
             f"<li>{esc(lt.front_of_mind)}</li><li>{esc(lt.would_have_helped)}</li></ul></section>")
 
@@ -161,7 +161,7 @@ class DecisionView(widgets.VBox):
             value=3, min=1, max=5, step=1, description="How confident are you? (1 = not at all, 5 = very)",
             style={"description_width": "initial"}, layout=dict(width="32rem"), continuous_update=False,
         )
-        self.prompt = make(widgets.HTML, f'{STYLE}<p class="course-view"><label>{esc(d.rationale_prompt)}</label></p>')
+        self.prompt = make(widgets.HTML, f'<p class="course-view"><label>{esc(d.rationale_prompt)}</label></p>')
         self.rationale = make(
             widgets.Textarea, description="Your reasons", placeholder=d.rationale_prompt, style={"description_width": "initial"},
             layout=dict(width="95%", height="7em"),
@@ -173,7 +173,7 @@ class DecisionView(widgets.VBox):
         self.status = make(widgets.HTML)
         self.reveal = make(widgets.VBox)
         self.submit.on_click(self._on_submit)
-        super().__init__([self.notices, self.scenario, self.choice, self.confidence, self.prompt, self.rationale,
+        super().__init__([style_carrier(), self.notices, self.scenario, self.choice, self.confidence, self.prompt, self.rationale,
                           self.submit, self.status, self.reveal], layout=shared_layout())
         self.add_class("course-decision")  # lets the shared style wrap long option texts
         self._restore()

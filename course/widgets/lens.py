@@ -13,8 +13,8 @@ import ipywidgets as widgets
 
 from .. import dates, knowledge
 from ..case import Case, Event, Module
-from .a11y import STYLE, esc
-from .shared import make, shared_layout
+from .a11y import esc
+from .shared import make, shared_layout, style_carrier
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def lens_html(case: Case, agency: str, stop: Stop, whole: bool = False) -> str:
     else:
         heading = f"What {who} held {stop.phrase}"
         note = "Newest first. Only what this agency held at the time is shown."
-    parts = [STYLE, f'<section class="course-view" aria-label="{esc(heading)}">', f"<h3>{esc(heading)}</h3>",
+    parts = [f'<section class="course-view" aria-label="{esc(heading)}">', f"<h3>{esc(heading)}</h3>",
              f'<p class="course-note" role="status">{note} {len(items)} item{"s" if len(items) != 1 else ""}.</p>']
     if not items:
         parts.append("<p>Nothing yet.</p>")
@@ -173,7 +173,7 @@ HINDSIGHT_HEADING = "What emerged only afterwards: NOT known to any professional
 
 def hindsight_html(case: Case, stop: Stop | None) -> str:
     items = hindsight_items(case, stop.day if stop else None)
-    parts = [STYLE, f'<section class="course-view course-hindsight" aria-label="{esc(HINDSIGHT_HEADING)}">',
+    parts = [f'<section class="course-view course-hindsight" aria-label="{esc(HINDSIGHT_HEADING)}">',
              f"<h3>{esc(HINDSIGHT_HEADING)}</h3>",
              '<p class="course-note">These facts came to light later. No agency could have acted on them then; '
              "they are shown here only to help understand the child's experience.</p>"]
@@ -252,6 +252,7 @@ class Lens(widgets.VBox):
             w.observe(self._refresh, names="value")
         self.hindsight.observe(self._refresh_hindsight, names="value")
         super().__init__([
+            style_carrier(),
             make(widgets.HBox, [self.agency]),
             make(widgets.HBox, [self.earlier, self.slider, self.later], layout=dict(width="100%")),
             make(widgets.HBox, [self.whole, self.hindsight]),

@@ -36,6 +36,20 @@ def shared_style(klass: type, **props) -> widgets.Widget:
     return found
 
 
+def style_carrier() -> widgets.HTML:
+    """The course's stylesheet in one hidden HTML widget, shared by every view in the kernel.
+
+    A <style> element applies to the whole page even inside a hidden element, so each view carries this one
+    model instead of a copy of the stylesheet in every HTML value (a copy re-parsed, and the whole page's
+    styles recalculated, on every slider step)."""
+    from .a11y import STYLE
+
+    found = _STYLES.get("carrier")
+    if not _alive(found):
+        found = _STYLES["carrier"] = make(widgets.HTML, STYLE, layout=dict(display="none"))
+    return found
+
+
 def make(cls: type, *args, layout: dict | None = None, style: dict | None = None, own_layout: bool = False,
          **kwargs) -> widgets.Widget:
     """`cls(*args, **kwargs)` with a shared layout (from the `layout` properties) and, for widgets that have

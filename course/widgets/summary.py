@@ -12,7 +12,7 @@ from ..answers import Answers
 from ..case import Case
 from .a11y import FONT_SIZE, OKABE_ITO, STYLE, esc, problem_html
 from .decision import choice_texts, review_position
-from .shared import make, shared_layout
+from .shared import make, shared_layout, style_carrier
 from .timeline import figure_html
 
 
@@ -51,17 +51,18 @@ def summary_rows(case: Case, module_id: str, answers: Answers | None) -> list[Su
     return rows
 
 
-def key_points_html(case: Case, module_id: str) -> str:
+def key_points_html(case: Case, module_id: str, styled: bool = True) -> str:
+    """The module's key points; `styled=False` inside a view, which carries the stylesheet once."""
     m = case.module(module_id)
     items = "".join(f"<li>{esc(k)}</li>" for k in m.key_points)
-    return (f'{STYLE}<section class="course-view" aria-label="Key points"><h3>Key points</h3>'
+    return (f'{STYLE if styled else ""}<section class="course-view" aria-label="Key points"><h3>Key points</h3>'
             f"<ul>{items}</ul></section>")
 
 
 def summary_table_html(rows: list[SummaryRow]) -> str:
     if not rows:
-        return f'{STYLE}<p class="course-view">This module has no decisions.</p>'
-    parts = [STYLE, '<div class="course-view"><table>',
+        return '<p class="course-view">This module has no decisions.</p>'
+    parts = ['<div class="course-view"><table>',
              "<caption>Your first answers against the review's positions</caption>",
              '<thead><tr><th scope="col">Decision</th><th scope="col">Your first answer</th>'
              '<th scope="col">Confidence</th><th scope="col">The review\'s position</th>'
@@ -147,9 +148,9 @@ class Summary(widgets.VBox):
         self.message = make(widgets.HTML)
         self.table = make(widgets.HTML)
         self.chart = make(widgets.HTML)
-        self.key_points = make(widgets.HTML, key_points_html(case, module_id))
+        self.key_points = make(widgets.HTML, key_points_html(case, module_id, styled=False))
         self.refresh_button.on_click(lambda _: self.refresh())
-        super().__init__([self.refresh_button, self.message, self.table, self.chart, self.key_points],
+        super().__init__([style_carrier(), self.refresh_button, self.message, self.table, self.chart, self.key_points],
                          layout=shared_layout())
         self.refresh()
 

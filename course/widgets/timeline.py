@@ -28,9 +28,9 @@ import ipywidgets as widgets
 
 from .. import cache, dates, knowledge
 from ..case import Case, Module
-from .a11y import FONT_SIZE, GREY, OKABE_ITO, STYLE, TITLE_SIZE, esc
+from .a11y import FONT_SIZE, GREY, OKABE_ITO, TITLE_SIZE, esc
 from .lens import Stop, module_period, slider_stops
-from .shared import make, shared_layout
+from .shared import make, shared_layout, style_carrier
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -595,7 +595,7 @@ def figure_html(png: bytes | str, alt: str, caption: str, overlay: str = "") -> 
     img = f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}" style="display:block;max-width:100%;height:auto">'
     if overlay:
         img = f'<div style="position:relative;display:inline-block;max-width:100%">{img}{overlay}</div>'
-    return (f'{STYLE}<figure class="course-view" style="margin:0">{img}'
+    return (f'<figure class="course-view" style="margin:0">{img}'
             f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
@@ -624,7 +624,7 @@ class Timeline(widgets.VBox):
         self.description = make(widgets.HTML)
         self.slider.observe(self._on_day, names="value")
         self.hindsight.observe(self._on_hindsight, names="value")
-        super().__init__([self.slider, self.hindsight, self.image, self.description], layout=shared_layout())
+        super().__init__([style_carrier(), self.slider, self.hindsight, self.image, self.description], layout=shared_layout())
         self._render()
 
     @property
@@ -655,5 +655,5 @@ class Timeline(widgets.VBox):
         caption = f"Timeline at {self.stop.label}. A text description follows the chart."
         self.image.value = figure_html(self.chart.background_b64(), self.alt_text(), caption,
                                        overlay=self.chart.date_layer_svg())
-        self.description.value = (f'{STYLE}<details class="course-view"><summary>Text description of the timeline'
+        self.description.value = (f'<details class="course-view"><summary>Text description of the timeline'
                                   f"</summary><p>{esc(self.alt_text(full=True))}</p></details>")
