@@ -100,3 +100,76 @@ def code_version(*files: str | os.PathLike) -> str:
         except OSError:
             parts.append(str(f).encode())
     return digest(*parts)
+
+
+MAX_BYTES = 100 * 1024 * 1024  # far above one course version's entries (~10 MB with every timeline state)
+
+
+def entries(base: Path | None = None) -> list[Path]:
+    base = base if base is not None else cache_dir()
+    if base is None:
+        return []
+    try:
+        return [p for p in base.iterdir() if p.is_file() and not p.name.startswith(".")]
+    except OSError:
+        return []
+
+
+def size() -> tuple[int, int]:
+    """(number of entries, bytes) in the cache."""
+    total, n = 0, 0
+    for p in entries():
+        try:
+            total += p.stat().st_size
+            n += 1
+        except OSError:
+            pass
+    return n, total
+
+
+def prune(max_bytes: int = MAX_BYTES) -> int:
+    """Remove the oldest entries (by last write) until the cache holds at most `max_bytes`; also stale temp
+    files a killed writer left. Entries from older course or matplotlib versions are never read again, so
+    they age out here. Returns how many files were removed; never raises."""
+    base = cache_dir()
+    if base is None:
+        return 0
+    removed = 0
+    stats = []
+    try:
+        listing = list(base.iterdir())
+    except OSError:
+        return 0
+    for p in listing:
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        if p.name.startswith(".") and p.name.endswith(".tmp"):
+            import time
+
+            if time.time() - st.st_mtime > 3600:  # an hour-old temp file: its writer is gone
+                try:
+                    p.unlink()
+                    removed += 1
+                except OSError:
+                    pass
+            continue
+        if p.is_file():
+            stats.append((st.st_mtime, st.st_size, p))
+    total = sum(s for _, s, _ in stats)
+    for _, s, p in sorted(stats, key=lambda t: t[0]):
+        if total <= max_bytes:
+            break
+        try:
+            p.unlink()
+            removed += 1
+            total -= s
+        except OSError:
+            pass
+    return removed
+
+
+def clear() -> int:
+    """Remove every entry; returns how many."""
+    return prune(max_bytes=0)

@@ -28,6 +28,23 @@ def _lab(args: argparse.Namespace) -> int:
     return open_lab(Path(args.workspace), no_browser=args.no_browser, build_only=args.build_only, port=args.port)
 
 
+def _cache(args: argparse.Namespace) -> int:
+    from . import cache
+
+    where = cache.cache_dir()
+    if where is None:
+        print("The chart cache is off here (COURSE_CACHE, or a folder that cannot be used safely).")
+        return 0
+    if args.clear:
+        print(f"Removed {cache.clear()} cached file(s) from {where}.")
+        return 0
+    n, size = cache.size()
+    print(f"{where}: {n} cached file(s), {size / 1e6:.1f} MB (kept under {cache.MAX_BYTES / 1e6:.0f} MB; "
+          "oldest removed first when the course is released or a workspace built). `course cache --clear` "
+          "empties it; charts are redrawn when needed.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -48,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", action="append", help="run only benchmarks whose name contains this (repeatable)")
     p.add_argument("--quick", action="store_true", help="fewer repetitions, for a smoke run")
     p.set_defaults(func=_bench)
+
+    p = sub.add_parser("cache", help="show or clear your cache of drawn charts")
+    p.add_argument("--clear", action="store_true", help="remove every cached chart (they are redrawn when needed)")
+    p.set_defaults(func=_cache)
 
     for extra in _EXTRA_COMMANDS:
         extra(sub)

@@ -206,3 +206,37 @@ def test_building_a_workspace_prepares_the_charts_of_the_modules_it_adds():
     chart.background_png()
     assert chart.background_cache_hits == 1 and chart.background_renders == 0
     assert len(_entries("summary")) == 1
+
+
+def test_prune_keeps_the_cache_under_its_cap_oldest_first_and_removes_stale_temp_files():
+    base = cache.cache_dir()
+    for name in list(base.iterdir()):
+        name.unlink()
+    for i in range(5):
+        assert cache.put(f"old-{i}", b"x" * 1000)
+        os.utime(base / f"old-{i}", (1_000_000 + i, 1_000_000 + i))
+    assert cache.put("new", b"y" * 1000)
+    stale = base / ".new.abc.tmp"  # a writer killed long ago
+    stale.write_bytes(b"half")
+    os.utime(stale, (1, 1))
+    (base / ".other.def.tmp").write_bytes(b"being written now")
+    per = (base / "new").stat().st_size
+    assert cache.prune(max_bytes=3 * per) == 4  # the three oldest entries and the stale temp file
+    assert sorted(p.name for p in base.iterdir()) == [".other.def.tmp", "new", "old-3", "old-4"]
+    assert cache.get("new") == b"y" * 1000
+    assert cache.size() == (3, 3 * per)
+    assert cache.prune() == 0  # under the default cap: nothing to do
+    assert cache.clear() == 3 and cache.size() == (0, 0)
+
+
+def test_course_cache_command_reports_the_cache_and_clears_it(fixture_case):
+    warm_cache(fixture_case)
+    env = dict(os.environ)
+    shown = subprocess.run([sys.executable, "-m", "course.cli", "cache"], capture_output=True, text=True, env=env,
+                           timeout=120)
+    n = len(cache.entries())
+    assert shown.returncode == 0 and f"{n} cached file(s)" in shown.stdout and n > 0, shown.stdout + shown.stderr
+    cleared = subprocess.run([sys.executable, "-m", "course.cli", "cache", "--clear"], capture_output=True,
+                             text=True, env=env, timeout=120)
+    assert cleared.returncode == 0 and f"Removed {n} cached file(s)" in cleared.stdout
+    assert cache.entries() == []

@@ -571,6 +571,7 @@ def warm_cache(case: Case, modules: list[str] | None = None, every_state: bool =
     counts = {"timeline_drawn": 0, "timeline_cached": 0, "summary": 0}
     if cache.cache_dir() is None:
         return counts
+    counts["pruned"] = cache.prune()  # entries of older versions age out here, never in a trainee's kernel
     for module in case.modules:
         if modules is not None and module.id not in modules:
             continue
