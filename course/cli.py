@@ -40,7 +40,7 @@ def _cache(args: argparse.Namespace) -> int:
         return 0
     n, size = cache.size()
     print(f"{where}: {n} cached file(s), {size / 1e6:.1f} MB (kept under {cache.MAX_BYTES / 1e6:.0f} MB; "
-          "oldest removed first when the course is released or a workspace built). `course cache --clear` "
+          "oldest removed first whenever a workspace is built). `course cache --clear` "
           "empties it; charts are redrawn when needed.")
     return 0
 
