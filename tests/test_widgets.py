@@ -190,16 +190,19 @@ def test_lens_hindsight_appears_only_in_its_own_labelled_panel_when_asked_for(ca
     lens.slider.value = lens.stops[-1].day
     assert "not known at the time" in lens.hindsight.description
     assert not [t for t in hidden if t in _text(lens)]
+    assert not lens.hindsight_shown and lens._panel is None  # not even a model until asked for
+    n = len(lens.children)
     lens.hindsight.value = True
+    assert lens.hindsight_shown and lens.children[-1] is lens.hindsight_panel and len(lens.children) == n + 1
     assert HINDSIGHT_HEADING in lens.hindsight_panel.value
     assert "A diary at home records hunger" in lens.hindsight_panel.value
     assert "evidence given at a later trial" in lens.hindsight_panel.value
-    assert lens.hindsight_panel.layout.display is None
     assert not [t for t in hidden if t in lens.view.value]
     lens.whole.value = True
     assert not [t for t in hidden if t in lens.view.value]
     lens.hindsight.value = False
-    assert lens.hindsight_panel.value == "" and lens.hindsight_panel.layout.display == "none"
+    assert lens.hindsight_panel.value == "" and not lens.hindsight_shown and len(lens.children) == n
+    assert not [t for t in hidden if t in _text(lens)]
 
 
 def test_lens_earlier_and_later_buttons_step_the_date_for_keyboard_users(case):
@@ -368,7 +371,8 @@ def test_decision_shows_the_scenario_as_the_role_held_it(case, tmp_path):
     assert view.choice.options == (("Record it and wait", "record"), ("Talk to social care", "refer"),
                                    ("Visit and see Sam", "visit"))
     assert view.choice.value is None
-    assert (view.confidence.min, view.confidence.max) == (1, 5) and "confident" in view.confidence.description
+    assert [v for _, v in view.confidence.options] == [1, 2, 3, 4, 5] and view.confidence.value == 3
+    assert isinstance(view.confidence, widgets.Dropdown) and "confident" in view.confidence.description
     assert view.rationale.description == "Your reasons" and view.rationale.placeholder
 
 
@@ -473,6 +477,27 @@ def test_in_a_read_only_run_the_answer_is_revealed_but_not_saved(case, tmp_path,
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_unanswered_decision_builds_only_its_form_and_appends_the_analysis_without_rebuilding_it(case, tmp_path):
+    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+    assert view.notices is None and view._reveal is None  # no empty notice area, no analysis model yet
+    form = list(view.children)
+    assert form[-2:] == [view.submit, view.status]  # the live region is there from the start
+    view.choice.value = "visit"
+    view.submit.click()
+    assert list(view.children) == [*form, view.reveal]  # appended: the views above (and the focus) are kept
+
+
+def test_a_problem_that_arises_after_the_decision_is_shown_is_reported_with_the_status(case, tmp_path):
+    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+    form = list(view.children)
+    (tmp_path / "answers.json").write_text("{{{", encoding="utf-8")
+    view.choice.value = "refer"
+    view.submit.click()
+    assert view.notices is None and list(view.children) == [*form, view.reveal]
+    assert "problem with your answers file" in view.status.value and 'role="alert"' in view.status.value
+    assert "Your answer has been recorded" in view.status.value
+
+
 def test_a_damaged_answers_file_is_reported_in_plain_words_when_the_decision_opens(case, tmp_path):
     (tmp_path / "answers.json").write_text("{{{", encoding="utf-8")
     view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
@@ -539,6 +564,7 @@ def test_summary_widget_shows_table_chart_and_key_points(case, tmp_path):
     store = AnswerStore(tmp_path, case)
     summary = Summary(case, "f01-early", lambda: (store.load(), None))
     assert "Not answered yet" in summary.table.value and "0 of 3" in summary.table.value
+    assert summary.message not in summary.children  # no empty problem area in the page
     store.record("hv-bruise", "refer", "", 4)
     summary.refresh_button.click()
     table = summary.table.value
@@ -552,16 +578,16 @@ def test_summary_widget_shows_table_chart_and_key_points(case, tmp_path):
 def test_summary_explains_a_damaged_answers_file_without_a_traceback(case):
     summary = Summary(case, "f01-early", lambda: (None, "The answers file cannot be used: it is damaged."))
     assert "cannot be used" in summary.message.value and "Traceback" not in _text(summary)
+    assert summary.children.index(summary.message) == summary.children.index(summary.refresh_button) + 1
     assert "Not answered yet" in summary.table.value
 
 
-def test_widgets_share_layout_and_style_models_but_not_the_panel_that_is_shown_and_hidden(case, tmp_path):
+def test_widgets_share_layout_and_style_models(case, tmp_path):
     a, b = Lens(case), Lens(case)
     assert a.whole.layout is b.whole.layout and a.whole.style is b.whole.style
     assert a.earlier.layout is a.later.layout and a.earlier.layout is not a.whole.layout  # same look, same model
-    assert a.hindsight_panel.layout is not b.hindsight_panel.layout
     a.hindsight.value = True
-    assert a.hindsight_panel.layout.display is None and b.hindsight_panel.layout.display == "none"
+    assert a.hindsight_shown and not b.hindsight_shown  # shown by being in the children, not by a shared layout
     a.whole.layout.close()  # a closed shared model is never handed out again
     c = Lens(case)
     assert c.whole.layout is not a.whole.layout and c.whole.layout.comm is not None

@@ -1,4 +1,4 @@
-"""A decision point: the situation as the role held it, a question, a confidence scale and reasons.
+"""A decision point: the situation as the role held it, a question, how confident the trainee is, and reasons.
 
 Submitting records the answer in the answer store and only then builds the review's analysis beside it:
 before that, nothing the review found is anywhere in the widget tree. The first answer is the graded
@@ -19,6 +19,7 @@ from .shared import make, shared_layout, style_carrier
 
 SUBMIT_FIRST = "Submit my answer"
 SUBMIT_CHANGE = "Record a change (kept, not graded)"
+CONFIDENCE = (("1 (not at all)", 1), ("2", 2), ("3", 3), ("4", 4), ("5 (very)", 5))
 
 
 def when_text(iso: str) -> str:
@@ -145,7 +146,11 @@ class DecisionView(widgets.VBox):
         self.decision = case.decision(decision_id)
         self.store = store
         d = self.decision
-        self.notices = make(widgets.HTML)
+        history = self._history()  # reading the answers file first: reading it may raise a notice
+        notices = self._notices_html()
+        # Only what has something to show is built: each widget is a model and a view for the browser to build
+        # on Run All. The notice area exists when there is a notice as the decision is first shown.
+        self.notices = make(widgets.HTML, notices) if notices else None
         self.scenario = make(widgets.HTML, scenario_html(case, d))
         if d.multiple:
             self.checkboxes = [make(widgets.Checkbox, value=False, description=o.text, indent=False,
@@ -156,10 +161,11 @@ class DecisionView(widgets.VBox):
             self.choice = make(widgets.RadioButtons, options=[(o.text, o.id) for o in d.options], value=None,
                                description="Your choice", layout=dict(width="auto"),
                                style={"description_width": "initial"})
+        # A labelled drop-down, not a slider: a slider's handle has no accessible name in ipywidgets (see
+        # docs/accessibility.md), and each slider makes the browser lay the page out again when it is drawn.
         self.confidence = make(
-            widgets.IntSlider,
-            value=3, min=1, max=5, step=1, description="How confident are you? (1 = not at all, 5 = very)",
-            style={"description_width": "initial"}, layout=dict(width="32rem"), continuous_update=False,
+            widgets.Dropdown, options=CONFIDENCE, value=3, description="How confident are you?",
+            style={"description_width": "initial"}, layout=dict(width="auto"),
         )
         self.prompt = make(widgets.HTML, f'<p class="course-view"><label>{esc(d.rationale_prompt)}</label></p>')
         self.rationale = make(
@@ -170,13 +176,26 @@ class DecisionView(widgets.VBox):
             widgets.Button, description=SUBMIT_FIRST, button_style="primary", layout=dict(width="auto"),
             tooltip="Records your answer, then shows what the review found",
         )
-        self.status = make(widgets.HTML)
-        self.reveal = make(widgets.VBox)
+        self.status = make(widgets.HTML)  # a live region: present from the start, so its changes are announced
+        self._reveal: widgets.VBox | None = None  # built with the review's analysis
         self.submit.on_click(self._on_submit)
-        super().__init__([style_carrier(), self.notices, self.scenario, self.choice, self.confidence, self.prompt, self.rationale,
-                          self.submit, self.status, self.reveal], layout=shared_layout())
+        self._form = [self.scenario, self.choice, self.confidence, self.prompt, self.rationale, self.submit, self.status]
+        super().__init__(self._children(), layout=shared_layout())
         self.add_class("course-decision")  # lets the shared style wrap long option texts
-        self._restore()
+        self._restore(history)
+
+    def _children(self) -> list[widgets.Widget]:
+        """The analysis is appended at the end when it is built, so the views before it (and the keyboard
+        focus on Submit) are left as they are."""
+        return [style_carrier(), *([self.notices] if self.notices is not None else []), *self._form,
+                *([self._reveal] if self._reveal is not None else [])]
+
+    @property
+    def reveal(self) -> widgets.VBox:
+        """The review's analysis beside the trainee's answer (empty until the first answer is recorded)."""
+        if self._reveal is None:
+            self._reveal = make(widgets.VBox)
+        return self._reveal
 
     def __repr__(self) -> str:
         return f"Decision point {self.decision.id} (interactive: open this notebook in JupyterLab to answer it)"
@@ -198,16 +217,25 @@ class DecisionView(widgets.VBox):
 
     @property
     def revealed(self) -> bool:
-        return bool(self.reveal.children)
+        return self._reveal is not None and bool(self._reveal.children)
 
     # ------------------------------------------------------------ behaviour
 
-    def _show_notices(self) -> None:
+    def _notices_html(self) -> str:
         notes = list(self.store.notices)
         reason = self.store.read_only_reason
         if reason:
             notes.insert(0, f"Answers are not saved in this run: {reason}.")
-        self.notices.value = "".join(problem_html(n) for n in notes)
+        return "".join(problem_html(n) for n in notes)
+
+    def _set_status(self, html: str) -> None:
+        """The status line. A notice that arose after the decision was first shown goes with it, not into a
+        new area at the top (inserting one there would rebuild every view below it and lose the focus)."""
+        notices = self._notices_html()
+        if self.notices is not None:
+            self.notices.value = notices
+            notices = ""
+        self.status.value = notices + html
 
     def _history(self) -> tuple[dict | None, list[dict], bool]:
         """(first answer, later changes, whether the first is saved): the file, then this session's unsaved."""
@@ -220,9 +248,8 @@ class DecisionView(widgets.VBox):
             first, unsaved = unsaved[0], unsaved[1:]
         return first, revisions + list(unsaved), saved
 
-    def _restore(self) -> None:
-        first, revisions, _ = self._history()
-        self._show_notices()
+    def _restore(self, history) -> None:
+        first, revisions, _ = history
         if first is not None:
             latest = revisions[-1] if revisions else first
             self.set_selected(latest.get("choice"))
@@ -235,8 +262,8 @@ class DecisionView(widgets.VBox):
     def _on_submit(self, _button=None) -> Recorded | None:
         choice = self.selected()
         if not choice:
-            self.status.value = status_html(
-                "Choose " + ("at least one option" if self.decision.multiple else "an option") + " before submitting.")
+            self._set_status(status_html(
+                "Choose " + ("at least one option" if self.decision.multiple else "an option") + " before submitting."))
             return None
         self.submit.disabled = True
         try:
@@ -244,17 +271,16 @@ class DecisionView(widgets.VBox):
         finally:
             self.submit.disabled = False
         if not result.saved:
-            self.status.value = problem_html(result.message)
+            self._set_status(problem_html(result.message))
         elif result.kind == "first" and self.decision.practice:
-            self.status.value = status_html("Your answer has been recorded. This practice one carries no marks; "
-                                            "the review's analysis is now shown below.")
+            self._set_status(status_html("Your answer has been recorded. This practice one carries no marks; "
+                                         "the review's analysis is now shown below."))
         elif result.kind == "first":
-            self.status.value = status_html("Your answer has been recorded. It is the one that is graded. "
-                                            "The review's analysis is now shown below.")
+            self._set_status(status_html("Your answer has been recorded. It is the one that is graded. "
+                                         "The review's analysis is now shown below."))
         else:
-            self.status.value = status_html("Your change has been kept as a revision. Your first answer is still "
-                                            "the one that is graded.")
-        self._show_notices()
+            self._set_status(status_html("Your change has been kept as a revision. Your first answer is still "
+                                         "the one that is graded."))
         self._show_reveal()
         return result
 
@@ -272,6 +298,9 @@ class DecisionView(widgets.VBox):
         review = make(widgets.HTML, review_html(self.case, d, first.get("choice")), layout=box)
         side_by_side = make(widgets.HBox, [yours, review], layout=dict(flex_flow="row wrap", width="100%"))
         lt = learning_together_html(d)
+        new = self._reveal is None
         self.reveal.children = [side_by_side] + ([make(widgets.HTML, lt)] if lt else [])
+        if new:
+            self.children = self._children()
         self.submit.description = SUBMIT_CHANGE
         self.submit.tooltip = "Keeps a new version of your answer; your first answer stays the graded one"

@@ -244,21 +244,20 @@ class Lens(widgets.VBox):
             layout=dict(width="auto"),
         )
         self.view = make(widgets.HTML)
-        # its own layout: shown and hidden by changing it
-        self.hindsight_panel = make(widgets.HTML, layout=dict(display="none"), own_layout=True)
+        self._panel: widgets.HTML | None = None  # built when the hindsight box is first ticked
         self.earlier.on_click(lambda _: self.step(-1))
         self.later.on_click(lambda _: self.step(+1))
         for w in (self.agency, self.slider, self.whole):
             w.observe(self._refresh, names="value")
         self.hindsight.observe(self._refresh_hindsight, names="value")
-        super().__init__([
+        self._always = [
             style_carrier(),
             make(widgets.HBox, [self.agency]),
             make(widgets.HBox, [self.earlier, self.slider, self.later], layout=dict(width="100%")),
             make(widgets.HBox, [self.whole, self.hindsight]),
             self.view,
-            self.hindsight_panel,
-        ], layout=shared_layout())
+        ]
+        super().__init__(self._always, layout=shared_layout())
         self._refresh()
 
     @property
@@ -282,11 +281,23 @@ class Lens(widgets.VBox):
         if self.hindsight.value:
             self.hindsight_panel.value = hindsight_html(self.case, self.stop)
 
+    @property
+    def hindsight_panel(self) -> widgets.HTML:
+        """In the page only while the hindsight box is ticked: hindsight text is never in the page unless asked
+        for, and on Run All there is one model and view fewer for the browser to build."""
+        if self._panel is None:
+            self._panel = make(widgets.HTML)
+        return self._panel
+
+    @property
+    def hindsight_shown(self) -> bool:
+        return self._panel is not None and self._panel in self.children
+
     def _refresh_hindsight(self, _change=None) -> None:
         if self.hindsight.value:
             self.hindsight_panel.value = hindsight_html(self.case, self.stop)
-            self.hindsight_panel.layout.display = None
+            self.children = [*self._always, self.hindsight_panel]  # appended: the views above are kept
         else:
-            # Emptied, not just hidden: hindsight text is never in the page unless asked for.
+            # Taken out and emptied: hindsight text is never in the page unless asked for.
+            self.children = self._always
             self.hindsight_panel.value = ""
-            self.hindsight_panel.layout.display = "none"

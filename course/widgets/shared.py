@@ -3,8 +3,8 @@
 Each ipywidgets control otherwise brings its own Layout and Style models: a module page held 189 models of
 which 121 were identical layouts and styles, and the browser builds every one (a comm message, a model, a
 view). Models may be shared between widgets (ipywidgets documents it), so a widget built through `make`
-gets the shared instance for its look. A layout that the code changes later (a panel shown and hidden) must
-not be shared: pass `own_layout=True`.
+gets the shared instance for its look. A layout that the code changes later would change every widget with
+that look, so the views show and hide a part by putting it in or out of their children, never by its layout.
 """
 
 from __future__ import annotations
@@ -50,15 +50,11 @@ def style_carrier() -> widgets.HTML:
     return found
 
 
-def make(cls: type, *args, layout: dict | None = None, style: dict | None = None, own_layout: bool = False,
-         **kwargs) -> widgets.Widget:
+def make(cls: type, *args, layout: dict | None = None, style: dict | None = None, **kwargs) -> widgets.Widget:
     """`cls(*args, **kwargs)` with a shared layout (from the `layout` properties) and, for widgets that have
     one, a shared style (from the `style` properties)."""
     traits = cls.class_traits()
-    if own_layout:
-        kwargs["layout"] = widgets.Layout(**(layout or {}))
-    else:
-        kwargs["layout"] = shared_layout(**(layout or {}))
+    kwargs["layout"] = shared_layout(**(layout or {}))
     if "style" in traits:
         kwargs["style"] = shared_style(traits["style"].klass, **(style or {}))
     elif style:

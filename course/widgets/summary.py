@@ -145,14 +145,17 @@ class Summary(widgets.VBox):
         self._load = load_answers
         self.refresh_button = make(widgets.Button, description="Refresh",
                                    tooltip="Show your latest recorded answers", layout=dict(width="auto"))
-        self.message = make(widgets.HTML)
+        self.message = make(widgets.HTML)  # in the page only when there is a problem to report
         self.table = make(widgets.HTML)
         self.chart = make(widgets.HTML)
         self.key_points = make(widgets.HTML, key_points_html(case, module_id, styled=False))
         self.refresh_button.on_click(lambda _: self.refresh())
-        super().__init__([style_carrier(), self.refresh_button, self.message, self.table, self.chart, self.key_points],
-                         layout=shared_layout())
+        super().__init__(self._parts(), layout=shared_layout())
         self.refresh()
+
+    def _parts(self) -> list[widgets.Widget]:
+        return [style_carrier(), self.refresh_button, *([self.message] if self.message.value else []), self.table,
+                self.chart, self.key_points]
 
     def __repr__(self) -> str:
         return f"Module summary for {self.module_id}"
@@ -165,6 +168,8 @@ class Summary(widgets.VBox):
         answers, problem = self._load()
         rows = summary_rows(self.case, self.module_id, answers)
         self.message.value = problem_html(problem) if problem else ""
+        if list(self.children) != self._parts():
+            self.children = self._parts()
         self.table.value = summary_table_html(rows)
         self.chart.value = figure_html(summary_chart_png(rows), summary_alt_text(rows),
                                        "Your points for each decision (filled) against the most available (dotted).")
