@@ -96,6 +96,34 @@ def _copy_missing(src: Path, dest: Path) -> None:
             shutil.copy2(path, target)
 
 
+# In JupyterLab's command mode a bare ArrowUp/ArrowDown moves to another cell whenever the focus is on
+# anything that is not a text field, including an option button or a closed drop-down in a widget
+# (ipywidgets#3912): a keyboard user cannot use those keys on the course's controls. Trainees' servers get
+# these two shortcuts back only where the focus is outside a cell's output.
+_MOVE_SELECTOR = ".jp-Notebook.jp-mod-commandMode:not(.jp-mod-readWrite) :focus"
+TRAINEE_LAB_SETTINGS = {
+    "@jupyterlab/shortcuts-extension:shortcuts": {
+        "shortcuts": [
+            *({"command": f"notebook:move-cursor-{d}", "keys": [key], "selector": _MOVE_SELECTOR, "disabled": True}
+              for d, key in (("down", "ArrowDown"), ("up", "ArrowUp"))),
+            *({"command": f"notebook:move-cursor-{d}", "keys": [key],
+               "selector": _MOVE_SELECTOR + ":not(.jp-OutputArea-output *)"}
+              for d, key in (("down", "ArrowDown"), ("up", "ArrowUp"))),
+        ]
+    }
+}
+APP_SETTINGS_DIR = "lab-app-settings"
+
+
+def write_trainee_lab_settings(config_dir: Path) -> dict:
+    """JupyterLab default settings for trainees (an overrides.json), and the server config that points
+    JupyterLab at them: returned for the caller's jupyter_server_config.json."""
+    settings = Path(config_dir) / APP_SETTINGS_DIR
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "overrides.json").write_text(json.dumps(TRAINEE_LAB_SETTINGS, indent=2) + "\n")
+    return {"LabApp": {"app_settings_dir": str(settings.resolve())}}
+
+
 def write_lab_config(workspace: Path) -> Path:
     """Jupyter config for this workspace's launch: trainer-only nbgrader tools off (server and lab), and the
     save hook that keeps dead widget views out of saved notebooks (course/save_hook.py)."""
@@ -106,7 +134,8 @@ def write_lab_config(workspace: Path) -> Path:
     (cfg / "jupyter_server_config.json").write_text(json.dumps(
         {"ServerApp": {"jpserver_extensions": {e: False for e in TRAINER_ONLY_SERVER_EXTENSIONS}},
          # saved widget views would show "model not found" when reopened; a note replaces them on disk
-         "ContentsManager": {"pre_save_hook": SAVE_HOOK}}, indent=2) + "\n")
+         "ContentsManager": {"pre_save_hook": SAVE_HOOK},
+         **write_trainee_lab_settings(cfg)}, indent=2) + "\n")
     return cfg
 
 

@@ -88,6 +88,26 @@ def test_workspace_config_switches_off_trainer_tools_only(tmp_path):
     assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(cfg)
 
 
+def test_workspace_jupyterlab_serves_trainee_shortcuts_that_leave_arrow_keys_to_widgets(tmp_path):
+    """Through the real jupyterlab_server settings code, configured from the workspace's own config file."""
+    from jupyterlab_server.settings_utils import get_settings
+
+    cfg = workspace.write_lab_config(tmp_path)
+    lab = json.loads((cfg / "jupyter_server_config.json").read_text())["LabApp"]
+    assert Path(lab["app_settings_dir"]) == (cfg / workspace.APP_SETTINGS_DIR).resolve()
+    schemas = Path(sys.prefix) / "share" / "jupyter" / "lab" / "schemas"
+    found, _ = get_settings(str(lab["app_settings_dir"]), str(schemas), str(tmp_path / "user-settings"),
+                            "@jupyterlab/shortcuts-extension:shortcuts")
+    shortcuts = found["schema"]["properties"]["shortcuts"]["default"]
+    moves = [s for s in shortcuts if s["command"].startswith("notebook:move-cursor-")]
+    # JupyterLab's own ArrowUp/ArrowDown (any focused element in command mode) are switched off...
+    assert {(s["keys"][0], s.get("disabled", False)) for s in moves if s["selector"].endswith(":focus")} == {
+        ("ArrowDown", True), ("ArrowUp", True)}
+    # ...and given back except inside a cell's output, where the course's widgets are.
+    assert {s["keys"][0] for s in moves if s["selector"].endswith(":not(.jp-OutputArea-output *)")
+            and not s.get("disabled")} == {"ArrowDown", "ArrowUp"}
+
+
 def test_saving_a_notebook_in_the_workspace_replaces_widget_views_with_a_run_all_note(tmp_path):
     """Through the real jupyter_server contents manager, configured from the workspace's own config file."""
     from jupyter_server.services.contents.filemanager import FileContentsManager

@@ -233,8 +233,14 @@ def install(args: argparse.Namespace) -> dict:
     write_file(venv / "etc" / "jupyter" / "nbgrader_config.py", global_nbgrader_config(settings))
 
     tdir = Path(settings["trainee_config_dir"])
+    # Trainees' JupyterLab settings (the arrow keys on the course's option buttons and drop-downs), written by
+    # the course package in the venv: course/workspace.py says why.
+    lab = json.loads(run([str(venv / "bin" / "python"), "-c",
+                          "import json, sys; from course.workspace import write_trainee_lab_settings as w; "
+                          "print(json.dumps(w(sys.argv[1])))", str(tdir)]).stdout)
     write_file(tdir / "jupyter_server_config.json", json.dumps(
-        {"ServerApp": {"jpserver_extensions": {e: False for e in TRAINER_ONLY_SERVER_EXTENSIONS}}}, indent=2) + "\n")
+        {"ServerApp": {"jpserver_extensions": {e: False for e in TRAINER_ONLY_SERVER_EXTENSIONS}}, **lab},
+        indent=2) + "\n")
     write_file(tdir / "labconfig" / "page_config.json", json.dumps(
         {"disabledExtensions": {e: True for e in TRAINER_ONLY_LAB_EXTENSIONS}}, indent=2) + "\n")
 

@@ -161,13 +161,18 @@ class Lab:
 
 def start_lab(root: Path, home: Path, env_extra: dict | None = None, save_hook: bool = False) -> Lab:
     """JupyterLab on `root` as a trainee runs it (as root here, hence --allow-root). `save_hook`: with the
-    course's pre-save hook on the command line (a `course lab` workspace has it in its own config)."""
+    course's pre-save hook and trainees' JupyterLab settings on the command line (a `course lab` workspace
+    has both in its own config)."""
     port, token = free_port(), secrets.token_hex(16)
     argv = [str(VENV_BIN / "jupyter"), "lab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False"]
     if save_hook:
-        argv.append("--ContentsManager.pre_save_hook=course.save_hook.strip_widget_views")
+        from course.workspace import write_trainee_lab_settings
+
+        settings_dir = write_trainee_lab_settings(home / "trainee-config")["LabApp"]["app_settings_dir"]
+        argv += ["--ContentsManager.pre_save_hook=course.save_hook.strip_widget_views",
+                 f"--LabApp.app_settings_dir={settings_dir}"]
     server = Server(argv, cwd=root, env=server_env(home, env_extra),
                     ready_url=f"http://127.0.0.1:{port}/api/status?token={token}",
                     log_path=home / "jupyterlab.log", name="JupyterLab").start()
@@ -552,13 +557,13 @@ def answer_decision(tab: Tab, decision, rationale: str) -> Answered:
     page.keyboard.press("Space")
     assert option.is_checked(), "Space on a decision's option did not choose it"
     chosen = [option.locator("xpath=..").inner_text().strip()]
-    # Confidence: the labelled drop-down, by its name, from the keyboard: Space opens the list, ArrowDown moves
-    # from 3 to 4, Enter chooses. (A bare ArrowDown on a closed drop-down is taken by JupyterLab to move to the
-    # next cell: ipywidgets#3912, see docs/accessibility.md.)
+    # Confidence: the labelled drop-down, by its name, from the keyboard: ArrowDown moves from 3 to 4. JupyterLab
+    # would take that key to move to the next cell (ipywidgets#3912) but for trainees' shortcut settings
+    # (course/workspace.py); the focus must stay on the drop-down.
     conf = decision.get_by_role("combobox", name="How confident are you?")
     conf.focus()
-    for key in ("Space", "ArrowDown", "Enter"):
-        page.keyboard.press(key)
+    page.keyboard.press("ArrowDown")
+    assert conf.evaluate("e => e === document.activeElement"), "ArrowDown on the confidence drop-down left it"
     text = decision.get_by_role("textbox").first
     text.click()
     text.fill(rationale)

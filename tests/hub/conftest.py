@@ -244,6 +244,11 @@ class Hub:
         assert found, page[:500]
         return json.loads(found.group(1))
 
+    def lab_shortcut_defaults(self, user: str) -> list[dict]:
+        """The default keyboard shortcuts this user's JupyterLab serves (site overrides applied)."""
+        plugin = json.loads(self.text_of(user, "/lab/api/settings/@jupyterlab/shortcuts-extension:shortcuts"))
+        return plugin["schema"]["properties"]["shortcuts"].get("default", [])
+
     def status_of(self, user: str, path: str) -> int:
         status, _ = self._request("GET", f"{self.url}/user/{user}{path}", accept=None)
         return status

@@ -114,6 +114,12 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
             assert hub.status_of(users[who], "/formgrader") == 404
             assert "@jupyter/nbgrader:formgrader" in hub.lab_page_config(users[who])["disabledExtensions"]
         assert "@jupyter/nbgrader:formgrader" not in hub.lab_page_config(trainer)["disabledExtensions"]
+        # Trainees' JupyterLab leaves the arrow keys to the course's option buttons and drop-downs.
+        from course.workspace import TRAINEE_LAB_SETTINGS
+        ours = TRAINEE_LAB_SETTINGS["@jupyterlab/shortcuts-extension:shortcuts"]["shortcuts"]
+        for who in trainees:
+            assert hub.lab_shortcut_defaults(users[who]) == ours
+        assert hub.lab_shortcut_defaults(trainer) != ours
 
         # --- the trainer releases the module ----------------------------------------------------------------
         tk = hub.kernel(trainer, "course/trainer.ipynb")
