@@ -96,22 +96,47 @@ def _copy_missing(src: Path, dest: Path) -> None:
             shutil.copy2(path, target)
 
 
-# In JupyterLab's command mode a bare ArrowUp/ArrowDown moves to another cell whenever the focus is on
-# anything that is not a text field, including an option button or a closed drop-down in a widget
-# (ipywidgets#3912): a keyboard user cannot use those keys on the course's controls. Trainees' servers get
-# these two shortcuts back only where the focus is outside a cell's output.
-_MOVE_SELECTOR = ".jp-Notebook.jp-mod-commandMode:not(.jp-mod-readWrite) :focus"
-TRAINEE_LAB_SETTINGS = {
-    "@jupyterlab/shortcuts-extension:shortcuts": {
-        "shortcuts": [
-            *({"command": f"notebook:move-cursor-{d}", "keys": [key], "selector": _MOVE_SELECTOR, "disabled": True}
-              for d, key in (("down", "ArrowDown"), ("up", "ArrowUp"))),
-            *({"command": f"notebook:move-cursor-{d}", "keys": [key],
-               "selector": _MOVE_SELECTOR + ":not(.jp-OutputArea-output *)"}
-              for d, key in (("down", "ArrowDown"), ("up", "ArrowUp"))),
-        ]
-    }
-}
+# In JupyterLab's command mode, a notebook's one-key shortcuts act whenever the focus is on anything that is
+# not a text field: an option button or a drop-down in a widget included (ipywidgets#3912). ArrowDown on the
+# confidence drop-down moved to the next cell; "a" on it inserted a cell; "d d" would delete one. So for
+# trainees each such shortcut (no Ctrl, Alt or Accel) is switched off where the focus is inside a cell's
+# output, where the course's widgets are, and kept everywhere else.
+COMMAND_MODE_FOCUS = ".jp-Notebook.jp-mod-commandMode:not(.jp-mod-readWrite) :focus"
+OUTSIDE_OUTPUTS = ":not(.jp-OutputArea-output *)"
+_HELD_KEYS = ("Accel", "Ctrl", "Alt", "Cmd", "Meta")
+
+
+def _lab_schema_dirs() -> list[Path]:
+    share = Path(sys.prefix) / "share" / "jupyter"
+    return [share / "lab" / "schemas", *sorted((share / "labextensions").glob("**/schemas"))]
+
+
+def command_mode_key_shortcuts() -> list[dict]:
+    """The installed JupyterLab's one-key command-mode shortcuts that act on any focused element."""
+    found = []
+    for folder in _lab_schema_dirs():
+        for schema in sorted(folder.rglob("*.json")):
+            try:
+                data = json.loads(schema.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            for sc in data.get("jupyter.lab.shortcuts", []) if isinstance(data, dict) else []:
+                keys = sc.get("keys") or []
+                if (sc.get("selector") == COMMAND_MODE_FOCUS and keys and keys[0] and not sc.get("disabled")
+                        and not any(k in keys[0].split() for k in _HELD_KEYS)):
+                    found.append({"command": sc["command"], "keys": list(keys), "selector": sc["selector"],
+                                  **({"args": sc["args"]} if "args" in sc else {})})
+    return found
+
+
+def trainee_lab_settings() -> dict:
+    shortcuts = command_mode_key_shortcuts()
+    return {"@jupyterlab/shortcuts-extension:shortcuts": {"shortcuts": [
+        *({**sc, "disabled": True} for sc in shortcuts),
+        *({**sc, "selector": sc["selector"] + OUTSIDE_OUTPUTS} for sc in shortcuts),
+    ]}}
+
+
 APP_SETTINGS_DIR = "lab-app-settings"
 
 
@@ -120,7 +145,7 @@ def write_trainee_lab_settings(config_dir: Path) -> dict:
     JupyterLab at them: returned for the caller's jupyter_server_config.json."""
     settings = Path(config_dir) / APP_SETTINGS_DIR
     settings.mkdir(parents=True, exist_ok=True)
-    (settings / "overrides.json").write_text(json.dumps(TRAINEE_LAB_SETTINGS, indent=2) + "\n")
+    (settings / "overrides.json").write_text(json.dumps(trainee_lab_settings(), indent=2) + "\n")
     return {"LabApp": {"app_settings_dir": str(settings.resolve())}}
 
 

@@ -99,13 +99,18 @@ def test_workspace_jupyterlab_serves_trainee_shortcuts_that_leave_arrow_keys_to_
     found, _ = get_settings(str(lab["app_settings_dir"]), str(schemas), str(tmp_path / "user-settings"),
                             "@jupyterlab/shortcuts-extension:shortcuts")
     shortcuts = found["schema"]["properties"]["shortcuts"]["default"]
-    moves = [s for s in shortcuts if s["command"].startswith("notebook:move-cursor-")]
-    # JupyterLab's own ArrowUp/ArrowDown (any focused element in command mode) are switched off...
-    assert {(s["keys"][0], s.get("disabled", False)) for s in moves if s["selector"].endswith(":focus")} == {
-        ("ArrowDown", True), ("ArrowUp", True)}
-    # ...and given back except inside a cell's output, where the course's widgets are.
-    assert {s["keys"][0] for s in moves if s["selector"].endswith(":not(.jp-OutputArea-output *)")
-            and not s.get("disabled")} == {"ArrowDown", "ArrowUp"}
+    off = {(s["command"], tuple(s["keys"])) for s in shortcuts
+           if s.get("disabled") and s["selector"] == workspace.COMMAND_MODE_FOCUS}
+    back = {(s["command"], tuple(s["keys"])) for s in shortcuts
+            if not s.get("disabled") and s["selector"] == workspace.COMMAND_MODE_FOCUS + workspace.OUTSIDE_OUTPUTS}
+    # JupyterLab's one-key shortcuts that act on any focused element (the arrows, "a", "d d"...) are switched
+    # off, and given back except inside a cell's output, where the course's widgets are...
+    for key in [("notebook:move-cursor-down", ("ArrowDown",)), ("notebook:move-cursor-up", ("ArrowUp",)),
+                ("notebook:insert-cell-above", ("A",)), ("notebook:delete-cell", ("D", "D"))]:
+        assert key in off and key in back, key
+    assert off == back
+    # ...and shortcuts with Ctrl or Accel (run the cell, select all) are left alone.
+    assert not [k for k in off if k[1][0].startswith(("Accel", "Ctrl", "Alt"))]
 
 
 def test_saving_a_notebook_in_the_workspace_replaces_widget_views_with_a_run_all_note(tmp_path):

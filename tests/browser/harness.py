@@ -561,9 +561,13 @@ def answer_decision(tab: Tab, decision, rationale: str) -> Answered:
     # would take that key to move to the next cell (ipywidgets#3912) but for trainees' shortcut settings
     # (course/workspace.py); the focus must stay on the drop-down.
     conf = decision.get_by_role("combobox", name="How confident are you?")
+    cells = "() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').length"
+    before = page.evaluate(cells)
     conf.focus()
     page.keyboard.press("ArrowDown")
-    assert conf.evaluate("e => e === document.activeElement"), "ArrowDown on the confidence drop-down left it"
+    page.keyboard.press("a")  # JupyterLab's "insert a cell above", but for trainees' shortcut settings
+    assert conf.evaluate("e => e === document.activeElement"), "a key on the confidence drop-down left it"
+    assert page.evaluate(cells) == before, "a key on the confidence drop-down changed the notebook"
     text = decision.get_by_role("textbox").first
     text.click()
     text.fill(rationale)
