@@ -243,6 +243,7 @@ def install(args: argparse.Namespace) -> dict:
         indent=2) + "\n")
     write_file(tdir / "labconfig" / "page_config.json", json.dumps(
         {"disabledExtensions": {e: True for e in TRAINER_ONLY_LAB_EXTENSIONS}}, indent=2) + "\n")
+    run(["chmod", "-R", "a+rX,go-w", str(tdir)])  # read by every trainee's server, whatever root's umask
 
     shutil.copy2(HERE / "jupyterhub_config.py", prefix / "etc" / "jupyterhub_config.py")
     users = prefix / "etc" / "users.csv"
