@@ -424,9 +424,12 @@ def running_hub(data: Path, notebooks: Path, trainees=("a", "b")):
             for old in CACHE.glob("venv-*"):
                 if old != venv:
                     shutil.rmtree(old, ignore_errors=True)
+            # As on a hardened server, where root's umask is 077: whatever trainees' servers must read is
+            # made readable by setup.py itself.
             run(["/usr/bin/python3", SETUP, "--prefix", hub.prefix, "install", "--venv", venv,
                  "--exchange", hub.exchange, "--group-prefix", tag, "--authenticator", "dummy",
-                 "--bind-url", hub.url, "--proxy", PROXY, "--data", data, "--notebooks", notebooks])
+                 "--bind-url", hub.url, "--proxy", PROXY, "--data", data, "--notebooks", notebooks],
+                preexec_fn=lambda: os.umask(0o077))
         hub.measurements["install_s"] = round(time.monotonic() - t0, 1)
         hub.measurements["install_venv_was_cached"] = cached
         csv_path = base / "users.csv"
