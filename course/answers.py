@@ -15,7 +15,6 @@ import datetime as dt
 import errno
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -375,6 +374,8 @@ class AnswerStore:
             with contextlib.suppress(OSError):
                 stale.unlink()
         data = json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False).encode("utf-8") + b"\n"
+        import tempfile  # here, not at the top: importing it is 2 ms of every notebook kernel's first cell
+
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
         try:
             with os.fdopen(fd, "wb") as f:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 _MAGIC = b"course-cache 1\n"
@@ -77,6 +76,8 @@ def put(name: str, payload: bytes) -> bool:
         return False
     tmp = None
     try:
+        import tempfile  # here, not at the top: importing it is 2 ms of every notebook kernel's first cell
+
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=base)
         with os.fdopen(fd, "wb") as f:
             f.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n" + payload)

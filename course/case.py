@@ -15,17 +15,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import dates
 from .source import Source, load_source
 
 PACK_FILES = ("agencies", "people", "events", "flows", "themes", "decisions", "modules")
 FLOW_STATUSES = ("passed", "stopped")
 DATE_BASES = ("stated", "derived")
-# libyaml's safe loader when PyYAML was built with it: the same documents, about ten times faster to parse
-# (parsing dominated load_case for the real pack: ~0.8 s with the pure-Python loader).
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YAML_LOADER = None  # the YAML loader to use; None: the fastest one available (a benchmark sets the slow one)
+
+
+def _yaml():
+    """PyYAML and its fastest safe loader. Imported when a pack is parsed, not when the course is imported: a
+    notebook kernel loads the cached pack and never parses YAML (importing yaml was 8 ms of the first cell).
+    libyaml's safe loader, when PyYAML was built with it, reads the same documents about ten times faster
+    (parsing dominated load_case for the real pack: ~0.8 s with the pure-Python loader)."""
+    import yaml
+
+    return yaml, _YAML_LOADER or getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def default_pack_dir() -> Path:
@@ -426,8 +432,9 @@ def _read_yaml(path: Path, key: str, problems: _Problems) -> list:
     if not path.exists():
         problems.add(rel, "", "file missing")
         return []
+    yaml, loader = _yaml()
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except yaml.YAMLError as e:
         problems.add(rel, "", f"not valid YAML: {e}")
         return []
@@ -464,8 +471,9 @@ def load_case(pack_dir: Path | str | None = None) -> Case:
     problems = _Problems()
     pack_path = pack_dir / "pack.yaml"
     rel_pack = f"{pack_dir.name}/pack.yaml"
+    yaml, loader = _yaml()
     try:
-        pack = yaml.load(pack_path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
+        pack = yaml.load(pack_path.read_text(encoding="utf-8"), Loader=loader) or {}
     except FileNotFoundError:
         raise CaseError([f"{rel_pack}: file missing (is {pack_dir} a case pack?)"]) from None
     except yaml.YAMLError as e:

@@ -175,7 +175,7 @@ def test_warm_cache_every_state_covers_every_agency_and_the_hindsight_lane(fixtu
     assert warm_cache(fixture_case, every_state=True)["timeline_drawn"] == 0
 
 
-def test_with_a_warm_cache_a_module_runs_without_importing_matplotlib(tmp_path):
+def test_with_a_warm_cache_a_module_runs_without_importing_matplotlib_or_yaml(tmp_path):
     code = textwrap.dedent(f"""
         import sys
         from course.notebook import open_module
@@ -184,6 +184,7 @@ def test_with_a_warm_cache_a_module_runs_without_importing_matplotlib(tmp_path):
         for d in m.case.decisions_in("f01-early"):
             m.decision(d.id); m.score(d.id)
         print("MATPLOTLIB", "matplotlib" in sys.modules)
+        print("YAML", "yaml" in sys.modules)
     """)
     env = dict(os.environ, COURSE_READ_ONLY="1")
     runs = [subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
@@ -191,6 +192,8 @@ def test_with_a_warm_cache_a_module_runs_without_importing_matplotlib(tmp_path):
     assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr
     assert "MATPLOTLIB True" in runs[0].stdout  # cold: drawn
     assert "MATPLOTLIB False" in runs[1].stdout  # warm: nothing drawn
+    assert "YAML True" in runs[0].stdout  # cold: the pack parsed
+    assert "YAML False" in runs[1].stdout  # warm: the cached pack, and no YAML parser imported (8 ms per kernel)
     assert not (tmp_path / "answers.json").exists()
 
 
