@@ -51,3 +51,28 @@ def test_rows_naming_megabytes_are_shown_in_megabytes():
 
 def test_format_table_with_no_rows_still_has_headers():
     assert format_table([]).startswith("benchmark")
+
+
+def test_the_browser_benchmarks_floor_notebook_has_the_modules_shape_with_trivial_outputs():
+    import json
+    from pathlib import Path
+
+    import nbformat
+
+    from bench.bench_browser import floor_notebook
+
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "m04-school" / "m04-school.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    floor = floor_notebook(nb)
+    nbformat.validate(nbformat.from_dict(floor))
+    assert [c["cell_type"] for c in floor["cells"]] == [c["cell_type"] for c in nb["cells"]]
+    assert [c["source"] for c in floor["cells"] if c["cell_type"] == "markdown"] == \
+        [c["source"] for c in nb["cells"] if c["cell_type"] == "markdown"]
+    code = [(("".join(c["source"])), ("".join(f["source"]))) for c, f in zip(nb["cells"], floor["cells"], strict=True)
+            if c["cell_type"] == "code"]
+    assert code[0][1].startswith("import ipywidgets as w\n") and code[0][1].endswith('HTML("x")')  # m.intro()
+    views = [f for src, f in code if src.startswith(("m.lens(", "m.timeline(", "m.decision(", "m.summary("))]
+    assert len(views) == 7 and set(views) == {'w.HTML("x")'}
+    recorded = [f for src, f in code if src.startswith("m.recorded(")]
+    assert len(recorded) == 4 and set(recorded) == {'print("x")'}
+    assert json.loads(path.read_text(encoding="utf-8")) == nb  # the module itself is left as it was
