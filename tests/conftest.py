@@ -25,6 +25,20 @@ def fixture_case():
     return load_case(FIXTURE_PACK)
 
 
+@pytest.fixture(scope="session")
+def case(fixture_case):
+    """The fictional pack under the name most engine tests use (files that test the real pack define their own)."""
+    return fixture_case
+
+
+@pytest.fixture
+def writable_run(monkeypatch):
+    """Answers are written whatever the shell running the tests has set: no nbgrader execution flag and no
+    read-only switch (each makes the answer store read-only)."""
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.delenv("COURSE_READ_ONLY", raising=False)
+
+
 @pytest.fixture
 def pack_copy(tmp_path):
     """A writable copy of the fictional pack, for tests that break it on purpose."""

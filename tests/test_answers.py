@@ -22,21 +22,12 @@ from course.answers import (
     read_answers,
     upgrade,
 )
-from course.case import load_case
 
 FIXTURE = Path(__file__).parent / "fixtures" / "case"
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def case():
-    return load_case(FIXTURE)
-
-
-@pytest.fixture(autouse=True)
-def writable_run(monkeypatch):
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.delenv("COURSE_READ_ONLY", raising=False)
+pytestmark = pytest.mark.usefixtures("writable_run")  # conftest.py; `case` is the fictional pack, from there too
 
 
 def _disk(folder: Path) -> dict:

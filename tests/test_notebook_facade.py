@@ -19,15 +19,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "case"
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def case():
-    return load_case(FIXTURE)
-
-
-@pytest.fixture(autouse=True)
-def writable_run(monkeypatch):
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.delenv("COURSE_READ_ONLY", raising=False)
+pytestmark = pytest.mark.usefixtures("writable_run")  # conftest.py; `case` is the fictional pack, from there too
 
 
 def test_open_module_finds_answers_in_the_notebooks_folder(case, tmp_path, monkeypatch):

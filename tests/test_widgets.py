@@ -37,15 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 _FIXTURE_CASE = load_case(FIXTURE)  # for property-based tests (hypothesis does not mix with function fixtures)
 
 
-@pytest.fixture(scope="module")
-def case():
-    return load_case(FIXTURE)
-
-
-@pytest.fixture(autouse=True)
-def writable_run(monkeypatch):
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.delenv("COURSE_READ_ONLY", raising=False)
+pytestmark = pytest.mark.usefixtures("writable_run")  # conftest.py; `case` is the fictional pack, from there too
 
 
 def _strings(widget) -> list[str]:
