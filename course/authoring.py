@@ -8,7 +8,8 @@ Narrative format: markdown. A line `+++` ends a markdown cell. A line holding on
 cells there:
 
     {{title}}              the module's title (markdown, from modules.yaml)
-    {{intro}}              opens the module (facade) and shows objectives, time and period
+    {{intro}}              'About this module' (markdown: objectives, time, period), then the cell that opens
+                           the module (facade)
     {{lens}}               the agency lens for the module's period
     {{timeline}}           the swimlane timeline for the module's period
     {{decision d-x}}       one decision point: heading, widget, and its autograded cell
@@ -122,6 +123,15 @@ def _cell_id(text: str) -> str:
 
         cid = cid[:55] + "-" + hashlib.sha1(cid.encode()).hexdigest()[:8]
     return cid
+
+
+def about_markdown(case: Case, module: Module) -> str:
+    """'About this module': what it covers, its period, time and number of decisions, and its objectives (the
+    same facts as ModuleSession.intro(), from modules.yaml and decisions.yaml)."""
+    n = len(case.decisions_in(module.id))
+    objectives = "\n".join(f"- {o}" for o in module.objectives)
+    return (f"## About this module\n\n{module.summary}\n\n**Period:** {module.period_text}. **Time:** about "
+            f"{module.minutes} minutes. **Decisions:** {n}.\n\n### By the end you will be able to\n\n{objectives}")
 
 
 def _markdown(cell_id: str, source: str) -> nbformat.NotebookNode:
@@ -264,9 +274,13 @@ def build_notebook(case: Case, module_id: str, narrative: str = DEFAULT_NARRATIV
             cells.append(_markdown(f"text-{text_no:02d}", inline(b.text, b.line)))
         elif b.kind == "title":
             head = f"# Module {module.order}: {module.title}" if module.order else f"# {module.title}"
-            cells.append(_markdown("title", head))  # period, time and objectives: m.intro() shows them
+            cells.append(_markdown("title", head))
         elif b.kind == "intro":
-            cells.append(_code("intro", f'from {facade} import open_module\n\nm = open_module("{module.id}")\nm.intro()'))
+            # Written into the notebook, not shown by a code cell: it is there before anything runs (and in
+            # nbgrader's views of a submission), and each output a cell adds costs JupyterLab a re-layout on
+            # Run All (bench/bench_browser.py). The cell that opens the module then shows nothing.
+            cells.append(_markdown("about", about_markdown(case, module)))
+            cells.append(_code("intro", f'from {facade} import open_module\n\nm = open_module("{module.id}")'))
         elif b.kind in ("lens", "timeline", "summary"):
             cells.append(_code(b.kind, f"m.{b.kind}()"))
         elif b.kind == "key_points":

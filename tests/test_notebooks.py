@@ -95,10 +95,26 @@ def test_each_story_module_has_two_to_four_decisions_and_the_welcome_a_practice_
 def test_every_module_has_its_parts_in_order():
     for mid in MODULES:
         ids = [c["id"] for c in _nb(mid)["cells"]]
-        parts = ["title", "intro", "lens", "timeline", "learning-together", "prompt-reflection",
+        parts = ["title", "about", "intro", "lens", "timeline", "learning-together", "prompt-reflection",
                  f"reflection-{mid}", "summary"]
         assert [i for i in ids if i in parts] == parts, mid
         assert ids.index("timeline") < min((ids.index(i) for i in ids if i.startswith("score-")), default=10**6)
+
+
+def test_about_this_module_is_written_in_the_notebook_before_the_cell_that_opens_it(case):
+    """Readable before anything runs; the opening cell then shows nothing (one output fewer to lay out)."""
+    for m in case.modules:
+        cells = _nb(m.id)["cells"]
+        ids = [c["id"] for c in cells]
+        about, opener = cells[ids.index("about")], cells[ids.index("about") + 1]
+        assert opener["id"] == "intro" and opener["cell_type"] == "code"
+        assert _src(opener).splitlines()[-1] == f'm = open_module("{m.id}")'
+        text = _src(about)
+        assert about["cell_type"] == "markdown" and text.startswith("## About this module\n")
+        n = len(case.decisions_in(m.id))
+        for fact in (m.summary, f"**Period:** {m.period_text}.", f"about {m.minutes} minutes", f"**Decisions:** {n}.",
+                     *(f"- {o}" for o in m.objectives)):
+            assert fact in text, (m.id, fact)
 
 
 def test_no_code_is_visible_or_editable_in_any_module():
@@ -109,8 +125,8 @@ def test_no_code_is_visible_or_editable_in_any_module():
                 assert meta["jupyter"]["source_hidden"] is True
                 assert meta["editable"] is False and meta["deletable"] is False
                 assert meta["nbgrader"]["locked"] is True
-                assert re.fullmatch(r'(from course\.notebook import open_module\n\nm = open_module\("[a-z0-9-]+"\)\n'
-                                    r'm\.intro\(\)|m\.\w+\(("[\w-]+")?\)(\n### BEGIN HIDDEN TESTS\nm\.score\("[\w-]+"\)'
+                assert re.fullmatch(r'(from course\.notebook import open_module\n\nm = open_module\("[a-z0-9-]+"\)'
+                                    r'|m\.\w+\(("[\w-]+")?\)(\n### BEGIN HIDDEN TESTS\nm\.score\("[\w-]+"\)'
                                     r'\n### END HIDDEN TESTS)?)', _src(cell)), _src(cell)
             elif not meta.get("nbgrader", {}).get("solution"):
                 assert meta["editable"] is False, (mid, cell["id"])
