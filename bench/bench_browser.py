@@ -30,6 +30,7 @@ add 0.15 s, 11 cells of `pass` 0.04 s. The module's own views add 1.16-1.41x on 
 
 from __future__ import annotations
 
+import re
 import statistics
 import subprocess
 import sys
@@ -47,6 +48,7 @@ _FLOOR_CELL = {
     "html": 'from IPython.display import HTML\nHTML("x")',  # m.intro(): a rich HTML display, no widget
     "text": 'print("x")',  # m.recorded(...): printed text
     "widget": 'w.HTML("x")',  # m.lens(), m.timeline(), m.decision(...), m.summary(): one widget view
+    "none": "",  # m = open_module(...): shows nothing
 }
 
 
@@ -57,13 +59,15 @@ def _cell_kind(source: str) -> str:
         return "text"
     if last.startswith(("m.intro(", "m.key_points(")):
         return "html"
-    return "widget"
+    if re.match(r"m\.\w+\(", last):
+        return "widget"
+    return "none"
 
 
 def floor_notebook(nb: dict) -> dict:
     """The module's notebook with every code cell replaced by a trivial one that shows the same kind of output
     (a one-model HTML widget where the module shows a view, printed text where it prints, an HTML display
-    where it shows HTML); markdown and cell metadata are kept. Run All on it is what a module of this shape
+    where it shows HTML, nothing where it shows nothing); markdown and cell metadata are kept. Run All on it is what a module of this shape
     costs in JupyterLab whatever its views are: the floor that no implementation of the views can go under."""
     import copy
 
@@ -74,7 +78,7 @@ def floor_notebook(nb: dict) -> dict:
             continue
         src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         body = _FLOOR_CELL[_cell_kind(src)]
-        cell["source"] = ("import ipywidgets as w\n" + body) if first else body
+        cell["source"] = "\n".join(filter(None, ["import ipywidgets as w" if first else "", body])) or "pass"
         cell["outputs"], cell["execution_count"] = [], None
         first = False
     return out
