@@ -22,10 +22,12 @@ What the time is made of (measured on the 2-core machine, 2026-11-26; m04 agains
 The floor (measured here since 2026-11-26, in every run): each module is also run as `floor.ipynb`, the same
 notebook (the same markdown, the same code cells) with every code cell replaced by a trivial output of the
 same kind (`floor_notebook`). That is what a notebook of the module's shape costs in JupyterLab whatever its
-views are: 1.24-1.54x the one-widget notebook in the first run (m01 and m03, the longest narratives, over
-1.5 on their own). Each cell that shows an output costs JupyterLab 15-25 ms of renderer time (laying out and
-painting the notebook again), and more the longer the notebook: 11 cells that print "x" after the one widget
-add 0.15 s, 11 cells of `pass` 0.04 s. The module's own views add 1.16-1.41x on top of the floor.
+views are. Over four full runs on 2026-11-26 the floors were 1.00-1.54x the one-widget notebook (the same
+floor moved by up to 0.1 s between runs), and the modules 1.21-1.45x their floor. Each cell that shows an
+output costs JupyterLab 10-25 ms of renderer time (laying out and painting the notebook again), more the
+longer the notebook: 11 cells that print "x" after the one widget added 0.15 s, 11 cells of `pass` 0.04 s.
+So the target holds only if a module's views cost almost nothing above trivial widgets. 'About this module'
+is markdown since that day (one output fewer: about 0.02-0.03 s).
 """
 
 from __future__ import annotations
