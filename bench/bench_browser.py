@@ -40,7 +40,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from course.core.paths import PROJECT
+
+ROOT = PROJECT
 sys.path.insert(0, str(ROOT))
 
 BASELINE = "baseline/one-widget.ipynb"
@@ -148,7 +150,7 @@ def run(quick: bool) -> list[dict]:
         for m in modules:  # beside the module, so that it opens with the same kernel and settings
             nb = json.loads((ws / m / f"{m}.ipynb").read_text(encoding="utf-8"))
             (ws / m / "floor.ipynb").write_text(json.dumps(floor_notebook(nb), indent=1), encoding="utf-8")
-        from course import workspace as ws_mod
+        from course.apps import lab as ws_mod
 
         extra = {"JUPYTER_CONFIG_PATH": ws_mod.lab_environment(ws)["JUPYTER_CONFIG_PATH"]}
         lab = h.start_lab(ws, tmp / "home", extra)

@@ -1,4 +1,4 @@
-"""Benchmark: loading and validating the real case pack (course.case.load_case on data/), against the same
+"""Benchmark: loading and validating the real case pack (course.core.pack.load_case on data/), against the same
 load with PyYAML's pure-Python safe loader and the source text re-normalised on every use (how the loader
 worked before it used libyaml and cached Source.text), interleaved in the same run.
 
@@ -10,16 +10,17 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from course.core.paths import PROJECT
+
+ROOT = PROJECT
 sys.path.insert(0, str(ROOT))
 
 TARGET = 0.5
 
 
 def _load_optimised() -> float:
-    from course.case import load_case
+    from course.core.pack import load_case
 
     start = time.perf_counter()
     load_case(ROOT / "data")
@@ -29,8 +30,9 @@ def _load_optimised() -> float:
 def _load_unoptimised() -> float:
     import yaml
 
-    from course import case as case_mod
-    from course import source as source_mod
+    from course.core import entries as case_mod
+    from course.core import source as source_mod
+    from course.core.pack import load_case as _load
 
     saved_loader = case_mod._YAML_LOADER
     saved_text = source_mod.Source.text
@@ -38,7 +40,7 @@ def _load_unoptimised() -> float:
     source_mod.Source.text = property(lambda self: source_mod.normalise(self.raw))
     try:
         start = time.perf_counter()
-        case_mod.load_case(ROOT / "data")
+        _load(ROOT / "data")
         return time.perf_counter() - start
     finally:
         case_mod._YAML_LOADER = saved_loader

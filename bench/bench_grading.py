@@ -18,18 +18,23 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from course.core.paths import PROJECT
+from course.grading.autograde import grade
+from course.grading.config import module_ids
+from course.grading.export import export
+from course.grading.release import release
 
-from course import grading  # noqa: E402
+ROOT = PROJECT
+sys.path.insert(0, str(ROOT))  # the tests' fictional course
+
 from tests import grading_support as gs  # noqa: E402
 
 
 def _cohort_course(base: Path, trainees: int) -> tuple[Path, list[str], str]:
     """Release the modules and submit a cohort with varied answers (aligned, none, partial, missing)."""
-    from course.case import load_case
+    from course.core.pack import load_case
 
-    real = grading.module_ids(ROOT / "notebooks")
+    real = module_ids(ROOT / "notebooks")
     if real:
         notebooks, which = ROOT / "notebooks", "the course's modules"
     else:
@@ -40,7 +45,7 @@ def _cohort_course(base: Path, trainees: int) -> tuple[Path, list[str], str]:
         which = "the fictional test course (notebooks/ has no module notebooks yet)"
     case = load_case()
     course = base / "grading"
-    modules = [r.module for r in grading.release(course, notebooks, validate=False, log=lambda *_: None)]
+    modules = [r.module for r in release(course, notebooks, validate=False, log=lambda *_: None)]
     for n in range(trainees):
         for mid in modules:
             choices = {}
@@ -104,8 +109,8 @@ def run(quick: bool) -> list[dict]:
         baseline = time.monotonic() - t0
 
         t0 = time.monotonic()
-        result = grading.grade(course, progress=False, log=lambda *_: None)
-        grading.export(course, log=lambda *_: None)
+        result = grade(course, progress=False, log=lambda *_: None)
+        export(course, log=lambda *_: None)
         ours = time.monotonic() - t0
         failed = len(result.failed)
         workers = min(os.cpu_count() or 1, trainees)

@@ -14,9 +14,10 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from course.core.paths import PROJECT
+
+ROOT = PROJECT
 sys.path.insert(0, str(ROOT))
 
 

@@ -28,14 +28,16 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+from course.core.paths import PROJECT
+
+ROOT = PROJECT
 sys.path.insert(0, str(ROOT))
 
 TARGET = 1.5
 
 
 def _module_ids() -> list[str]:
-    from course.case import load_case
+    from course.core.pack import load_case
 
     return [m.id for m in load_case(ROOT / "data").modules]
 
@@ -73,8 +75,8 @@ def run(quick: bool = False) -> list[dict]:
 
 def _warm(cache_dir: Path) -> str:
     """Fill a private cache the way a release does; returns what was done, for the notes."""
-    from course.case import load_case_cached
-    from course.widgets.timeline import warm_cache
+    from course.charts.warm import warm_cache
+    from course.core.cached import load_case_cached
 
     os.environ["COURSE_CACHE"] = str(cache_dir)
     start = time.perf_counter()

@@ -16,9 +16,10 @@ import sys
 import tempfile
 import textwrap
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from course.core.paths import PROJECT
+
+ROOT = PROJECT
 sys.path.insert(0, str(ROOT))
 
 RSS_BUDGET_MB = 250.0
@@ -109,9 +110,10 @@ KERNEL_CODE = textwrap.dedent("""
 
 def _choose_case() -> tuple[str, str, str]:
     """(pack folder, module id, description) for the heaviest module of a case that loads."""
-    from course.case import CaseError, load_case
-    from course.widgets.lens import slider_stops
-    from course.widgets.timeline import timeline_data
+    from course.core.entries import CaseError
+    from course.core.pack import load_case
+    from course.render.lens import slider_stops
+    from course.render.timeline import timeline_data
 
     try:
         case, which = load_case(), "the course's case pack"

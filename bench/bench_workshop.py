@@ -16,7 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from course.core.paths import PROJECT
+
+ROOT = PROJECT
 sys.path.insert(0, str(ROOT))
 
 TARGET_S = 30.0
@@ -43,8 +45,11 @@ def _submissions(case, folder: Path, trainees: int = TRAINEES) -> Path:
 
 
 def run(quick: bool = False) -> list[dict]:
-    from course.case import load_case
-    from course.workshop import build_report, collect, report_sections, run_report
+    from course.core.pack import load_case
+    from course.workshop.analysis import build_report
+    from course.workshop.collect import collect
+    from course.workshop.report_html import report_sections
+    from course.workshop.run import run_report
 
     case = load_case(ROOT / "data")
     repeats = 1 if quick else 3

@@ -11,12 +11,17 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from .answers import AnswersError, AnswerStore, read_answers
-from .case import Case, load_case_cached
-from .widgets.a11y import STYLE, esc
-from .widgets.decision import DecisionView, choice_texts, when_text
-from .widgets.lens import Lens, slider_stops
-from .widgets.summary import Summary, key_points_html
+from .core.answers import AnswersError, read_answers
+from .core.cached import load_case_cached
+from .core.records import Case
+from .render.decision import choice_texts, when_text
+from .render.lens import slider_stops
+from .render.module import intro_html
+from .render.summary import key_points_html
+from .store import AnswerStore
+from .widgets.decision import DecisionView
+from .widgets.lens import Lens
+from .widgets.summary import Summary
 from .widgets.timeline import Timeline
 
 
@@ -57,16 +62,9 @@ class ModuleSession:
 
     def intro(self) -> Html:
         m = self.module
-        objectives = "".join(f"<li>{esc(o)}</li>" for o in m.objectives)
-        decisions = self.case.decisions_in(m.id)
-        html = (f'{STYLE}<section class="course-view" aria-label="About this module"><h2>About this module</h2>'
-                f"<p>{esc(m.summary)}</p>"
-                f"<p><strong>Period:</strong> {esc(m.period_text)}. <strong>Time:</strong> about {m.minutes} minutes."
-                f" <strong>Decisions:</strong> {len(decisions)}.</p>"
-                f"<h3>By the end you will be able to</h3><ul>{objectives}</ul></section>")
         text = "\n".join([m.title, m.summary, f"Period: {m.period_text}. Time: about {m.minutes} minutes.",
                           "By the end you will be able to:", *(f"- {o}" for o in m.objectives)])
-        return Html(html, text)
+        return Html(intro_html(self.case, m), text)
 
     def key_points(self) -> Html:
         return Html(key_points_html(self.case, self.module.id),

@@ -32,21 +32,21 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
-    "course.feedback_preprocessor.DropAddedCode",
+    "course.grading.preprocessors.drop_added_code.DropAddedCode",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
-    "course.feedback_preprocessor.SharedKernelExecute",
+    "course.grading.preprocessors.shared_kernel.SharedKernelExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
-    "course.feedback_preprocessor.InsertMarkScheme",
+    "course.grading.preprocessors.mark_scheme.InsertMarkScheme",
 ]
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "course.feedback_preprocessor.CleanFeedback",
+    "course.grading.preprocessors.clean_feedback.CleanFeedback",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -1,34 +1,34 @@
-"""Shared fixtures: the fictional case pack for engine tests, and the project root."""
+"""Shared fixtures. Two case packs, two names everywhere: `fictional_case` is the tiny made-up pack in
+tests/fixtures/case (the engine's tests), `pelka_case` is the course's real pack in data/."""
 
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE_PACK = ROOT / "tests" / "fixtures" / "case"
+from tests.paths import DATA, FIXTURE_PACK
 
 
 @pytest.fixture(autouse=True)
 def private_course_cache(tmp_path_factory, monkeypatch):
-    """Every test starts with an empty course cache of its own (course/cache.py), never the user's
+    """Every test starts with an empty course cache of its own (course/core/cache.py), never the user's
     ~/.cache/course: what a test renders or loads must not depend on what ran before it."""
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path_factory.mktemp("course-cache")))
 
 
 @pytest.fixture(scope="session")
-def fixture_case():
-    from course.case import load_case
+def fictional_case():
+    from course.core.pack import load_case
 
     return load_case(FIXTURE_PACK)
 
 
 @pytest.fixture(scope="session")
-def case(fixture_case):
-    """The fictional pack under the name most engine tests use (files that test the real pack define their own)."""
-    return fixture_case
+def pelka_case():
+    from course.core.pack import load_case
+
+    return load_case(DATA)
 
 
 @pytest.fixture

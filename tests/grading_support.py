@@ -11,8 +11,8 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE_PACK = ROOT / "tests" / "fixtures" / "case"
+from tests.paths import FIXTURE_PACK, ROOT
+
 STANDIN_DIR = ROOT / "tests" / "fixtures" / "grading"
 
 

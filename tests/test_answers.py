@@ -15,17 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from course.answers import (
-    SCHEMA_VERSION,
-    AnswersError,
-    AnswerStore,
-    read_answers,
-    upgrade,
-)
-
-FIXTURE = Path(__file__).parent / "fixtures" / "case"
-REPO = Path(__file__).resolve().parent.parent
-
+from course.core.answers import SCHEMA_VERSION, AnswersError, read_answers, upgrade
+from course.store import AnswerStore
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.usefixtures("writable_run")  # conftest.py; `case` is the fictional pack, from there too
 
@@ -37,25 +29,25 @@ def _disk(folder: Path) -> dict:
 # ------------------------------------------------------------------ first answer, revisions, format
 
 
-def test_first_answer_is_locked_and_later_changes_are_revisions(tmp_path, case):
-    store = AnswerStore(tmp_path, case)
+def test_first_answer_is_locked_and_later_changes_are_revisions(tmp_path, fictional_case):
+    store = AnswerStore(tmp_path, fictional_case)
     r1 = store.record("hv-bruise", "record", "I would wait.", 2)
     r2 = store.record("hv-bruise", "refer", "On reflection, share it.", 4)
     assert (r1.kind, r1.saved, r1.graded) == ("first", True, True)
     assert (r2.kind, r2.saved, r2.graded) == ("revision", True, False)
     doc = _disk(tmp_path)
     assert doc["schema"] == SCHEMA_VERSION
-    assert doc["course"] == case.id and doc["course_version"] == case.version
+    assert doc["course"] == fictional_case.id and doc["course_version"] == fictional_case.version
     first = doc["decisions"]["hv-bruise"]["first"]
     assert first["choice"] == "record" and first["confidence"] == 2 and first["rationale"] == "I would wait."
     assert first["submitted_at"].endswith("Z") and first["revealed_at"] == first["submitted_at"]
     revs = doc["decisions"]["hv-bruise"]["revisions"]
     assert [r["choice"] for r in revs] == ["refer"] and "revealed_at" not in revs[0]
-    assert read_answers(tmp_path, case).first("hv-bruise")["choice"] == "record"
+    assert read_answers(tmp_path, fictional_case).first("hv-bruise")["choice"] == "record"
 
 
-def test_multiple_choice_answer_is_stored_as_a_list(tmp_path, case):
-    store = AnswerStore(tmp_path, case)
+def test_multiple_choice_answer_is_stored_as_a_list(tmp_path, fictional_case):
+    store = AnswerStore(tmp_path, fictional_case)
     store.record("social-assessment", ["history", "child"], "Both matter.", 5)
     assert read_answers(tmp_path).first("social-assessment")["choice"] == ["history", "child"]
 
@@ -65,14 +57,14 @@ def test_multiple_choice_answer_is_stored_as_a_list(tmp_path, case):
     [("hv-bruise", "nope", 3), ("hv-bruise", ["record", "refer"], 3), ("hv-bruise", "refer", 0),
      ("hv-bruise", "refer", 6), ("social-assessment", ["history", "zzz"], 3)],
 )
-def test_invalid_answers_are_refused_before_anything_is_written(tmp_path, case, decision, choice, confidence):
+def test_invalid_answers_are_refused_before_anything_is_written(tmp_path, fictional_case, decision, choice, confidence):
     with pytest.raises(ValueError):
-        AnswerStore(tmp_path, case).record(decision, choice, "why", confidence)
+        AnswerStore(tmp_path, fictional_case).record(decision, choice, "why", confidence)
     assert not (tmp_path / "answers.json").exists()
 
 
-def test_opening_a_module_alone_creates_no_file_but_is_recorded_with_the_first_answer(tmp_path, case):
-    store = AnswerStore(tmp_path, case)
+def test_opening_a_module_alone_creates_no_file_but_is_recorded_with_the_first_answer(tmp_path, fictional_case):
+    store = AnswerStore(tmp_path, fictional_case)
     assert store.touch_activity("f01-early") is None
     assert not (tmp_path / "answers.json").exists()
     store.record("hv-bruise", "refer", "", 3)
@@ -86,10 +78,10 @@ def test_opening_a_module_alone_creates_no_file_but_is_recorded_with_the_first_a
 
 
 @pytest.mark.parametrize("var, value", [("NBGRADER_EXECUTION", "autograde"), ("COURSE_READ_ONLY", "1")])
-def test_executing_a_notebook_writes_nothing_but_keeps_the_answer_in_the_session(tmp_path, case, monkeypatch,
+def test_executing_a_notebook_writes_nothing_but_keeps_the_answer_in_the_session(tmp_path, fictional_case, monkeypatch,
                                                                                  var, value):
     monkeypatch.setenv(var, value)
-    store = AnswerStore(tmp_path, case)
+    store = AnswerStore(tmp_path, fictional_case)
     store.touch_activity("f01-early")
     r = store.record("hv-bruise", "refer", "why", 3)
     assert not r.saved and r.kind == "first" and "not saved" in r.message
@@ -97,10 +89,10 @@ def test_executing_a_notebook_writes_nothing_but_keeps_the_answer_in_the_session
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_damaged_file_is_left_untouched_in_a_read_only_run(tmp_path, case, monkeypatch):
+def test_a_damaged_file_is_left_untouched_in_a_read_only_run(tmp_path, fictional_case, monkeypatch):
     monkeypatch.setenv("COURSE_READ_ONLY", "1")
     (tmp_path / "answers.json").write_text("{not json", encoding="utf-8")
-    store = AnswerStore(tmp_path, case)
+    store = AnswerStore(tmp_path, fictional_case)
     assert len(store.load()) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.json"]
     assert any("left as it is" in n for n in store.notices)
@@ -109,9 +101,9 @@ def test_a_damaged_file_is_left_untouched_in_a_read_only_run(tmp_path, case, mon
 # ------------------------------------------------------------------ damaged and foreign files
 
 
-def test_corrupt_json_is_moved_aside_with_a_timestamp_and_the_trainee_is_told(tmp_path, case):
+def test_corrupt_json_is_moved_aside_with_a_timestamp_and_the_trainee_is_told(tmp_path, fictional_case):
     (tmp_path / "answers.json").write_text('{"schema": 1, "decisions": {', encoding="utf-8")
-    store = AnswerStore(tmp_path, case)
+    store = AnswerStore(tmp_path, fictional_case)
     assert len(store.load()) == 0
     aside = [p for p in tmp_path.iterdir() if p.name.startswith("answers.json.corrupt-")]
     assert len(aside) == 1 and aside[0].read_text(encoding="utf-8") == '{"schema": 1, "decisions": {'
@@ -125,28 +117,28 @@ def test_corrupt_json_is_moved_aside_with_a_timestamp_and_the_trainee_is_told(tm
 
 @pytest.mark.parametrize("content", [b"\xff\xfe\x00garbage", b"[1, 2, 3]", b'{"hello": "world"}',
                                      b'{"schema": 1, "decisions": []}'])
-def test_unreadable_shapes_are_kept_aside_when_recording(tmp_path, case, content):
+def test_unreadable_shapes_are_kept_aside_when_recording(tmp_path, fictional_case, content):
     (tmp_path / "answers.json").write_bytes(content)
-    store = AnswerStore(tmp_path, case)
+    store = AnswerStore(tmp_path, fictional_case)
     assert store.record("hv-bruise", "visit", "", 1).saved
     aside = [p for p in tmp_path.iterdir() if ".corrupt-" in p.name]
     assert len(aside) == 1 and aside[0].read_bytes() == content
     assert store.notices
 
 
-def test_an_answers_file_from_another_course_is_kept_aside_not_merged(tmp_path, case):
+def test_an_answers_file_from_another_course_is_kept_aside_not_merged(tmp_path, fictional_case):
     other = {"schema": 1, "course": "another-course", "course_version": "3", "decisions": {}, "activity": {}}
     (tmp_path / "answers.json").write_text(json.dumps(other), encoding="utf-8")
-    store = AnswerStore(tmp_path, case)
+    store = AnswerStore(tmp_path, fictional_case)
     store.record("hv-bruise", "refer", "", 3)
-    assert _disk(tmp_path)["course"] == case.id
+    assert _disk(tmp_path)["course"] == fictional_case.id
     assert any("another course" in n for n in store.notices)
 
 
-def test_a_file_from_a_newer_course_version_is_never_overwritten(tmp_path, case):
-    newer = json.dumps({"schema": SCHEMA_VERSION + 1, "course": case.id, "decisions": {}})
+def test_a_file_from_a_newer_course_version_is_never_overwritten(tmp_path, fictional_case):
+    newer = json.dumps({"schema": SCHEMA_VERSION + 1, "course": fictional_case.id, "decisions": {}})
     (tmp_path / "answers.json").write_text(newer, encoding="utf-8")
-    r = AnswerStore(tmp_path, case).record("hv-bruise", "refer", "", 3)
+    r = AnswerStore(tmp_path, fictional_case).record("hv-bruise", "refer", "", 3)
     assert not r.saved and "newer version" in r.message
     assert (tmp_path / "answers.json").read_text(encoding="utf-8") == newer
 
@@ -154,7 +146,7 @@ def test_a_file_from_a_newer_course_version_is_never_overwritten(tmp_path, case)
 # ------------------------------------------------------------------ read_answers (graders, workshops)
 
 
-def test_read_answers_never_writes_and_explains_each_problem_in_plain_words(tmp_path, case):
+def test_read_answers_never_writes_and_explains_each_problem_in_plain_words(tmp_path, fictional_case):
     with pytest.raises(AnswersError, match="No answers file"):
         read_answers(tmp_path)
     (tmp_path / "answers.json").write_text("{oops", encoding="utf-8")
@@ -162,21 +154,21 @@ def test_read_answers_never_writes_and_explains_each_problem_in_plain_words(tmp_
         read_answers(tmp_path / "answers.json")
     (tmp_path / "answers.json").write_text(json.dumps({"schema": 1, "course": "x", "decisions": {}}), encoding="utf-8")
     with pytest.raises(AnswersError, match="another course"):
-        read_answers(tmp_path, case)
+        read_answers(tmp_path, fictional_case)
     (tmp_path / "answers.json").write_text(json.dumps({"schema": 99, "decisions": {}}), encoding="utf-8")
     with pytest.raises(AnswersError, match="newer version"):
         read_answers(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.json"]
 
 
-def test_read_answers_is_a_read_only_mapping_of_decisions(tmp_path, case):
-    AnswerStore(tmp_path, case).record("hv-bruise", "refer", "why", 3)
-    answers = read_answers(tmp_path, case)
+def test_read_answers_is_a_read_only_mapping_of_decisions(tmp_path, fictional_case):
+    AnswerStore(tmp_path, fictional_case).record("hv-bruise", "refer", "why", 3)
+    answers = read_answers(tmp_path, fictional_case)
     assert list(answers) == ["hv-bruise"] and "hv-bruise" in answers and len(answers) == 1
     answers["hv-bruise"]["first"]["choice"] = "tampered"
     assert answers.first("hv-bruise")["choice"] == "refer"
     assert answers.first("social-assessment") is None and answers.revisions("social-assessment") == []
-    assert answers.course == case.id and answers.schema == SCHEMA_VERSION
+    assert answers.course == fictional_case.id and answers.schema == SCHEMA_VERSION
 
 
 # ------------------------------------------------------------------ schema upgrade
@@ -190,9 +182,9 @@ SCHEMA_0 = {
 }
 
 
-def test_schema_0_is_upgraded_in_memory_by_readers(tmp_path, case):
+def test_schema_0_is_upgraded_in_memory_by_readers(tmp_path, fictional_case):
     (tmp_path / "answers.json").write_text(json.dumps(SCHEMA_0), encoding="utf-8")
-    answers = read_answers(tmp_path, case)
+    answers = read_answers(tmp_path, fictional_case)
     assert answers.schema == SCHEMA_VERSION
     assert answers.first("hv-bruise") == {"choice": "visit", "rationale": "See Sam.", "confidence": 4,
                                           "submitted_at": "2025-01-02T03:04:05Z",
@@ -200,9 +192,9 @@ def test_schema_0_is_upgraded_in_memory_by_readers(tmp_path, case):
     assert json.loads((tmp_path / "answers.json").read_text(encoding="utf-8")) == SCHEMA_0  # untouched
 
 
-def test_schema_0_file_is_upgraded_on_disk_at_the_next_write_keeping_the_old_answer_graded(tmp_path, case):
+def test_schema_0_file_is_upgraded_on_disk_at_the_next_write_keeping_the_old_answer_graded(tmp_path, fictional_case):
     (tmp_path / "answers.json").write_text(json.dumps(SCHEMA_0), encoding="utf-8")
-    r = AnswerStore(tmp_path, case).record("hv-bruise", "refer", "Changed my mind.", 5)
+    r = AnswerStore(tmp_path, fictional_case).record("hv-bruise", "refer", "Changed my mind.", 5)
     assert r.kind == "revision"
     doc = _disk(tmp_path)
     assert doc["schema"] == SCHEMA_VERSION
@@ -221,8 +213,8 @@ def test_upgrade_refuses_unknown_shapes():
 # ------------------------------------------------------------------ several writers
 
 
-def test_two_widgets_writing_in_turn_lose_nothing(tmp_path, case):
-    a, b = AnswerStore(tmp_path, case), AnswerStore(tmp_path, case)
+def test_two_widgets_writing_in_turn_lose_nothing(tmp_path, fictional_case):
+    a, b = AnswerStore(tmp_path, fictional_case), AnswerStore(tmp_path, fictional_case)
     a.load(), b.load()  # both "open" before either writes, like two browser tabs
     a.record("hv-bruise", "refer", "tab A", 3)
     b.record("social-assessment", ["history"], "tab B", 2)
@@ -235,7 +227,7 @@ def test_two_widgets_writing_in_turn_lose_nothing(tmp_path, case):
 
 _WRITER = textwrap.dedent("""
     import sys
-    from course.answers import AnswerStore
+    from course.store import AnswerStore
     folder, tag, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = AnswerStore(folder)
     for i in range(count):
@@ -251,7 +243,7 @@ def _env():
     env = dict(os.environ)
     env.pop("NBGRADER_EXECUTION", None)
     env.pop("COURSE_READ_ONLY", None)
-    env["PYTHONPATH"] = str(REPO)
+    env["PYTHONPATH"] = str(ROOT)
     return env
 
 
@@ -275,7 +267,7 @@ def test_concurrent_writer_processes_lose_no_answer(tmp_path):
 
 _LOOPING_WRITER = textwrap.dedent("""
     import sys
-    from course.answers import AnswerStore
+    from course.store import AnswerStore
     store = AnswerStore(sys.argv[1])
     big = "x" * 400_000  # a large rationale makes each write long enough to be interrupted
     i = 0
@@ -320,7 +312,7 @@ def test_writer_killed_mid_write_leaves_the_previous_answers_intact(tmp_path):
 
 _READ_ONLY_WRITER = textwrap.dedent("""
     import json, sys
-    from course.answers import AnswerStore
+    from course.store import AnswerStore
     store = AnswerStore(sys.argv[1])
     before = store.first("d-old")
     r = store.record("d-new", "a", "kept on screen", 3)
@@ -365,7 +357,7 @@ def test_a_read_only_folder_gives_a_clear_message_and_keeps_the_answer_in_the_se
 
 _UNREADABLE_WRITER = textwrap.dedent("""
     import json, sys
-    from course.answers import AnswerStore
+    from course.store import AnswerStore
     store = AnswerStore(sys.argv[1])
     r = store.record("d-new", "a", "after an unreadable file", 3)
     print(json.dumps({"saved": r.saved, "message": r.message, "notices": store.notices}))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from course.bench import discover, format_table, run_benchmarks
+from course.apps.bench import discover, format_table, run_benchmarks
+from tests.paths import NOTEBOOKS
 
 
 def _write(folder, name, body):
@@ -55,13 +56,12 @@ def test_format_table_with_no_rows_still_has_headers():
 
 def test_the_browser_benchmarks_floor_notebook_has_the_modules_shape_with_trivial_outputs():
     import json
-    from pathlib import Path
 
     import nbformat
 
     from bench.bench_browser import _cell_kind, floor_notebook
 
-    path = Path(__file__).resolve().parent.parent / "notebooks" / "m04-school" / "m04-school.ipynb"
+    path = NOTEBOOKS / "m04-school" / "m04-school.ipynb"
     nb = json.loads(path.read_text(encoding="utf-8"))
     floor = floor_notebook(nb)
     nbformat.validate(nbformat.from_dict(floor))

@@ -1,4 +1,4 @@
-"""The per-user cache (course/cache.py): chart images and the parsed case pack are reused only while what they
+"""The per-user cache (course/core/cache.py): chart images and the parsed case pack are reused only while what they
 were made from is unchanged, and a missing, unwritable or damaged cache never changes what is shown."""
 
 from __future__ import annotations
@@ -13,13 +13,17 @@ from pathlib import Path
 import matplotlib.dates as mdates
 import pytest
 
-from course import cache
-from course.case import CaseError, load_case, load_case_cached
-from course.widgets.lens import lens_agencies
-from course.widgets.summary import summary_chart_png, summary_rows
-from course.widgets.timeline import Timeline, TimelineFigure, _datenum, warm_cache
-
-REPO = Path(__file__).resolve().parent.parent
+from course.charts.summary import summary_chart_png
+from course.charts.timeline import TimelineFigure, _datenum
+from course.charts.warm import warm_cache
+from course.core import cache
+from course.core.cached import load_case_cached
+from course.core.entries import CaseError
+from course.core.pack import load_case
+from course.render.lens import lens_agencies
+from course.render.summary import summary_rows
+from course.widgets.timeline import Timeline
+from tests.paths import ROOT
 
 
 def _entries(kind: str) -> list[Path]:
@@ -27,23 +31,23 @@ def _entries(kind: str) -> list[Path]:
     return sorted(base.glob(f"{kind}-*")) if base else []
 
 
-def test_a_cache_hit_gives_the_same_png_as_a_fresh_render_and_makes_no_figure(fixture_case, monkeypatch):
-    module = fixture_case.module("f01-early")
-    cold = TimelineFigure(fixture_case, module)
+def test_a_cache_hit_gives_the_same_png_as_a_fresh_render_and_makes_no_figure(fictional_case, monkeypatch):
+    module = fictional_case.module("f01-early")
+    cold = TimelineFigure(fictional_case, module)
     png = cold.background_png()
     assert cold.background_renders == 1 and cold.background_cache_hits == 0 and cold.built
-    warm = TimelineFigure(fixture_case, module)
+    warm = TimelineFigure(fictional_case, module)
     assert warm.background_png() == png
     assert warm.background_renders == 0 and warm.background_cache_hits == 1 and not warm.built
     monkeypatch.setenv("COURSE_CACHE", "off")
-    fresh = TimelineFigure(fixture_case, module)
+    fresh = TimelineFigure(fictional_case, module)
     assert fresh.background_png() == png and fresh.background_renders == 1
 
 
-def test_a_warm_timeline_shows_exactly_what_a_drawn_one_shows(fixture_case):
-    module = fixture_case.module("f01-early")
-    cold = Timeline(fixture_case, module, highlight="hv")
-    warm = Timeline(fixture_case, module, highlight="hv")
+def test_a_warm_timeline_shows_exactly_what_a_drawn_one_shows(fictional_case):
+    module = fictional_case.module("f01-early")
+    cold = Timeline(fictional_case, module, highlight="hv")
+    warm = Timeline(fictional_case, module, highlight="hv")
     assert not warm.chart.built
     for stop in cold.stops:
         cold.slider.value = warm.slider.value = stop.day
@@ -59,10 +63,10 @@ def test_a_warm_timeline_shows_exactly_what_a_drawn_one_shows(fixture_case):
     assert warm.chart._highlight_band.get_visible()
 
 
-def test_hindsight_and_highlight_made_before_the_figure_are_applied_when_it_is_made(fixture_case):
-    module = fixture_case.module("f02-later")
-    Timeline(fixture_case, module)  # fills the cache for the default state
-    tl = Timeline(fixture_case, module)
+def test_hindsight_and_highlight_made_before_the_figure_are_applied_when_it_is_made(fictional_case):
+    module = fictional_case.module("f02-later")
+    Timeline(fictional_case, module)  # fills the cache for the default state
+    tl = Timeline(fictional_case, module)
     assert not tl.chart.built
     tl.hindsight.value = True  # not cached yet: draws, so the figure is made with the state chosen
     assert tl.chart.built and all(a.get_visible() for a in tl.chart._hind_artists)
@@ -97,7 +101,7 @@ def test_the_plain_loader_used_by_course_check_never_uses_the_cache(pack_copy):
 
 
 @pytest.mark.parametrize("where", ["under-a-file", "group-writable", "off"])
-def test_without_a_usable_cache_folder_everything_still_works(fixture_case, tmp_path, monkeypatch, where):
+def test_without_a_usable_cache_folder_everything_still_works(fictional_case, tmp_path, monkeypatch, where):
     if where == "under-a-file":
         (tmp_path / "a-file").write_text("not a folder")
         monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "a-file" / "cache"))
@@ -109,8 +113,8 @@ def test_without_a_usable_cache_folder_everything_still_works(fixture_case, tmp_
     else:
         monkeypatch.setenv("COURSE_CACHE", "off")
     assert cache.cache_dir() is None and cache.put("x", b"y") is False and cache.get("x") is None
-    case = load_case_cached(REPO / "tests" / "fixtures" / "case")
-    assert case == fixture_case
+    case = load_case_cached(ROOT / "tests" / "fixtures" / "case")
+    assert case == fictional_case
     tl = Timeline(case, case.module("f01-early"))
     assert tl.chart.background_renders == 1 and "data:image/png;base64," in tl.image.value
     assert summary_chart_png(summary_rows(case, "f01-early", None)).startswith(b"\x89PNG")
@@ -120,11 +124,11 @@ def test_without_a_usable_cache_folder_everything_still_works(fixture_case, tmp_
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "valid checksum, not JSON"])
-def test_a_corrupt_cache_entry_is_ignored_and_rewritten(fixture_case, pack_copy, damage):
-    module = fixture_case.module("f01-early")
-    good = TimelineFigure(fixture_case, module).background_png()
+def test_a_corrupt_cache_entry_is_ignored_and_rewritten(fictional_case, pack_copy, damage):
+    module = fictional_case.module("f01-early")
+    good = TimelineFigure(fictional_case, module).background_png()
     first = load_case_cached(pack_copy)
-    summary = summary_chart_png(summary_rows(fixture_case, "f01-early", None))
+    summary = summary_chart_png(summary_rows(fictional_case, "f01-early", None))
     entries = _entries("timeline") + _entries("case") + _entries("summary")
     assert len(entries) == 3
     for path in entries:
@@ -137,49 +141,49 @@ def test_a_corrupt_cache_entry_is_ignored_and_rewritten(fixture_case, pack_copy,
             path.write_bytes(b"")
         else:  # a well-formed entry whose payload is nonsense for its reader
             cache.put(path.name, b"{not json, not a pickle, not a png")
-    chart = TimelineFigure(fixture_case, module)
+    chart = TimelineFigure(fictional_case, module)
     assert chart.background_png() == good and chart.background_renders == 1
-    import course.case as case_module
+    import course.core.cached as case_module
 
     case_module._LOADED.clear()  # the per-process copy would otherwise be used
     assert load_case_cached(pack_copy) == first
-    assert summary_chart_png(summary_rows(fixture_case, "f01-early", None)) == summary
+    assert summary_chart_png(summary_rows(fictional_case, "f01-early", None)) == summary
     for path in entries:  # rewritten, and good again
         assert cache.get(path.name) is not None
-    again = TimelineFigure(fixture_case, module)
+    again = TimelineFigure(fictional_case, module)
     assert again.background_png() == good and again.background_cache_hits == 1
 
 
-def test_warm_cache_covers_the_states_a_module_notebook_opens_with(fixture_case, tmp_path):
-    counts = warm_cache(fixture_case)
-    assert counts["timeline_drawn"] == 2 * len(fixture_case.modules) and counts["summary"] == len(fixture_case.modules)
-    for module in fixture_case.modules:
-        lens_agency = lens_agencies(fixture_case, module)[0]
+def test_warm_cache_covers_the_states_a_module_notebook_opens_with(fictional_case, tmp_path):
+    counts = warm_cache(fictional_case)
+    assert counts["timeline_drawn"] == 2 * len(fictional_case.modules) and counts["summary"] == len(fictional_case.modules)
+    for module in fictional_case.modules:
+        lens_agency = lens_agencies(fictional_case, module)[0]
         for highlight in (None, lens_agency):
-            chart = TimelineFigure(fixture_case, module)
+            chart = TimelineFigure(fictional_case, module)
             chart.set_static(highlight=highlight)
             chart.background_png()
             assert chart.background_renders == 0 and chart.background_cache_hits == 1 and not chart.built
 
 
-def test_warm_cache_every_state_covers_every_agency_and_the_hindsight_lane(fixture_case):
-    counts = warm_cache(fixture_case, every_state=True)
-    assert counts["timeline_drawn"] > 2 * len(fixture_case.modules)
-    for module in fixture_case.modules:
-        chart = TimelineFigure(fixture_case, module)
+def test_warm_cache_every_state_covers_every_agency_and_the_hindsight_lane(fictional_case):
+    counts = warm_cache(fictional_case, every_state=True)
+    assert counts["timeline_drawn"] > 2 * len(fictional_case.modules)
+    for module in fictional_case.modules:
+        chart = TimelineFigure(fictional_case, module)
         for show_hindsight in (False, True):
             for highlight in (None, *chart.data.lanes):
                 chart.set_static(highlight=highlight, show_hindsight=show_hindsight)
                 chart.background_png()
         assert chart.background_renders == 0 and not chart.built
-    assert warm_cache(fixture_case, every_state=True)["timeline_drawn"] == 0
+    assert warm_cache(fictional_case, every_state=True)["timeline_drawn"] == 0
 
 
 def test_with_a_warm_cache_a_module_runs_without_importing_matplotlib_or_yaml(tmp_path):
     code = textwrap.dedent(f"""
         import sys
         from course.notebook import open_module
-        m = open_module("f01-early", case={str(REPO / "tests" / "fixtures" / "case")!r}, answers_dir={str(tmp_path)!r})
+        m = open_module("f01-early", case={str(ROOT / "tests" / "fixtures" / "case")!r}, answers_dir={str(tmp_path)!r})
         m.intro(); m.lens(); m.timeline(); m.summary()
         for d in m.case.decisions_in("f01-early"):
             m.decision(d.id); m.score(d.id)
@@ -198,8 +202,8 @@ def test_with_a_warm_cache_a_module_runs_without_importing_matplotlib_or_yaml(tm
 
 
 def test_building_a_workspace_prepares_the_charts_of_the_modules_it_adds():
-    from course import workspace
-    from course.case import default_pack_dir
+    from course.apps import lab as workspace
+    from course.core.paths import default_pack_dir
 
     workspace._warm_chart_cache(["m02-fracture"])
     case = load_case_cached(default_pack_dir())
@@ -232,14 +236,14 @@ def test_prune_keeps_the_cache_under_its_cap_oldest_first_and_removes_stale_temp
     assert cache.clear() == 3 and cache.size() == (0, 0)
 
 
-def test_course_cache_command_reports_the_cache_and_clears_it(fixture_case):
-    warm_cache(fixture_case)
+def test_course_cache_command_reports_the_cache_and_clears_it(fictional_case):
+    warm_cache(fictional_case)
     env = dict(os.environ)
-    shown = subprocess.run([sys.executable, "-m", "course.cli", "cache"], capture_output=True, text=True, env=env,
+    shown = subprocess.run([sys.executable, "-m", "course.apps.cli", "cache"], capture_output=True, text=True, env=env,
                            timeout=120)
     n = len(cache.entries())
     assert shown.returncode == 0 and f"{n} cached file(s)" in shown.stdout and n > 0, shown.stdout + shown.stderr
-    cleared = subprocess.run([sys.executable, "-m", "course.cli", "cache", "--clear"], capture_output=True,
+    cleared = subprocess.run([sys.executable, "-m", "course.apps.cli", "cache", "--clear"], capture_output=True,
                              text=True, env=env, timeout=120)
     assert cleared.returncode == 0 and f"Removed {n} cached file(s)" in cleared.stdout
     assert cache.entries() == []

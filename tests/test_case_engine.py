@@ -8,9 +8,10 @@ import dataclasses
 import pytest
 import yaml
 
-from course import dates
-from course.case import CaseError, load_case
-from course.source import normalise
+from course.core import dates
+from course.core.entries import CaseError
+from course.core.pack import load_case
+from course.core.source import normalise
 
 
 def _edit(pack, name, fn):
@@ -26,16 +27,16 @@ def _problems(pack):
     return info.value.problems
 
 
-def test_fixture_pack_loads_into_frozen_records(fixture_case):
-    assert {a.id for a in fixture_case.agencies} == {"nursery", "hv", "police", "social", "gp"}
-    event = fixture_case.event("bruise")
+def test_fixture_pack_loads_into_frozen_records(fictional_case):
+    assert {a.id for a in fictional_case.agencies} == {"nursery", "hv", "police", "social", "gp"}
+    event = fictional_case.event("bruise")
     with pytest.raises(dataclasses.FrozenInstanceError):
         event.title = "changed"  # type: ignore[misc]
     assert event.date == "2019-06-03" and event.known_to[1].agency == "hv"
 
 
-def test_events_are_sorted_by_date(fixture_case):
-    keys = [dates.start(e.date) for e in fixture_case.events]
+def test_events_are_sorted_by_date(fictional_case):
+    keys = [dates.start(e.date) for e in fictional_case.events]
     assert keys == sorted(keys)
 
 
@@ -154,7 +155,7 @@ def test_normalise_forgives_only_whitespace_line_hyphens_and_quote_marks():
     assert normalise("a-b") == "a-b"
 
 
-def test_ellipsis_joins_verbatim_parts_in_order(fixture_case):
-    src = fixture_case.source
+def test_ellipsis_joins_verbatim_parts_in_order(fictional_case):
+    src = fictional_case.source
     assert src.find("Each agency held one piece … nobody put the pieces together.", "Analysis")
     assert not src.find("nobody put the pieces together … Each agency held one piece", "Analysis")

@@ -10,19 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from course.workshop import (
-    WorkshopError,
+from course.workshop.certificate import (
     certificate_html,
-    collect_trainee,
     completed_modules,
-    external_references,
     find_reflections,
     reflective_log_markdown,
     trainee_record,
 )
+from course.workshop.collect import WorkshopError, collect_trainee
+from course.workshop.run import external_references
+from tests.paths import FIXTURE_PACK
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT / "tests" / "fixtures" / "case"
 ON = dt.date(2026, 3, 2)
 
 
@@ -81,10 +79,10 @@ def listed_modules(page: str) -> list[str]:
     return p.modules
 
 
-def test_certificate_lists_exactly_the_completed_modules(fixture_case, workspace):
-    rec = trainee_record(fixture_case, collect_trainee(workspace, fixture_case))
+def test_certificate_lists_exactly_the_completed_modules(fictional_case, workspace):
+    rec = trainee_record(fictional_case, collect_trainee(workspace, fictional_case))
     assert [m.id for m in rec.completed] == ["f01-early"]
-    page = certificate_html(fixture_case, rec, name="Jo Example", on=ON)
+    page = certificate_html(fictional_case, rec, name="Jo Example", on=ON)
     assert listed_modules(page) == ["f01-early"]
     assert "The assessment" not in page  # f02-later's title
     assert 'data-total-minutes="20"' in page
@@ -93,44 +91,44 @@ def test_certificate_lists_exactly_the_completed_modules(fixture_case, workspace
     assert external_references(page) == [] and "http" not in page
 
 
-def test_a_module_with_some_decisions_answered_is_started_not_completed(fixture_case, tmp_path):
+def test_a_module_with_some_decisions_answered_is_started_not_completed(fictional_case, tmp_path):
     f = tmp_path / "answers.json"
     f.write_text(json.dumps(answers_doc({"hv-bruise": ("refer", 5, "")})), encoding="utf-8")
-    sub = collect_trainee(f, fixture_case)
-    done, started = completed_modules(fixture_case, sub)
+    sub = collect_trainee(f, fictional_case)
+    done, started = completed_modules(fictional_case, sub)
     assert done == () and [m.id for m in started] == ["f01-early"]
-    page = certificate_html(fixture_case, trainee_record(fixture_case, sub), on=ON)
+    page = certificate_html(fictional_case, trainee_record(fictional_case, sub), on=ON)
     assert listed_modules(page) == []
     assert "No module has been completed yet" in page
 
 
-def test_every_module_completed_lists_both_and_adds_their_minutes(fixture_case, tmp_path):
+def test_every_module_completed_lists_both_and_adds_their_minutes(fictional_case, tmp_path):
     f = tmp_path / "answers.json"
     f.write_text(json.dumps(answers_doc({"practice": ("b", 1, ""), "hv-bruise": ("refer", 5, ""),
                                           "social-assessment": (["history"], 2, "")})), encoding="utf-8")
-    rec = trainee_record(fixture_case, collect_trainee(f, fixture_case))
-    page = certificate_html(fixture_case, rec, on=ON)
+    rec = trainee_record(fictional_case, collect_trainee(f, fictional_case))
+    page = certificate_html(fictional_case, rec, on=ON)
     assert listed_modules(page) == ["f01-early", "f02-later"]
     assert rec.minutes == 40 and 'data-total-minutes="40"' in page
 
 
-def test_reflections_are_read_from_the_graded_cell_without_the_placeholder(fixture_case, workspace):
-    found = find_reflections(fixture_case, sorted(workspace.rglob("*.ipynb")))
+def test_reflections_are_read_from_the_graded_cell_without_the_placeholder(fictional_case, workspace):
+    found = find_reflections(fictional_case, sorted(workspace.rglob("*.ipynb")))
     assert found == {"f01-early": "I would link the bruise to the wider picture."}
 
 
-def test_a_reflection_in_a_module_without_saved_answers_is_found_in_the_workspace(fixture_case, workspace):
+def test_a_reflection_in_a_module_without_saved_answers_is_found_in_the_workspace(fictional_case, workspace):
     (workspace / "f02-later" / "f02-later.ipynb").write_text(
         json.dumps(reflection_notebook("f02-later", "Read the history first.")), encoding="utf-8")
-    rec = trainee_record(fixture_case, collect_trainee(workspace, fixture_case))
+    rec = trainee_record(fictional_case, collect_trainee(workspace, fictional_case))
     assert rec.reflections["f02-later"] == "Read the history first."
     assert [m.id for m in rec.completed] == ["f01-early"]  # a reflection alone does not complete a module
-    assert "Read the history first." in reflective_log_markdown(fixture_case, rec, on=ON)
+    assert "Read the history first." in reflective_log_markdown(fictional_case, rec, on=ON)
 
 
-def test_reflective_log_has_choices_confidence_reasons_changes_and_reflection(fixture_case, workspace):
-    rec = trainee_record(fixture_case, collect_trainee(workspace, fixture_case))
-    log = reflective_log_markdown(fixture_case, rec, name="Jo Example", on=ON)
+def test_reflective_log_has_choices_confidence_reasons_changes_and_reflection(fictional_case, workspace):
+    rec = trainee_record(fictional_case, collect_trainee(workspace, fictional_case))
+    log = reflective_log_markdown(fictional_case, rec, name="Jo Example", on=ON)
     assert log.startswith("# Reflective log: Jo Example")
     assert "## The early months (completed)" in log
     assert "- **Your first answer** (10 February 2026): Visit and see Sam" in log
@@ -144,24 +142,24 @@ def test_reflective_log_has_choices_confidence_reasons_changes_and_reflection(fi
     assert "The assessment" not in log  # nothing answered in f02-later
 
 
-def test_answers_from_another_version_are_refused_for_a_certificate(fixture_case, tmp_path):
+def test_answers_from_another_version_are_refused_for_a_certificate(fictional_case, tmp_path):
     f = tmp_path / "answers.json"
     f.write_text(json.dumps(answers_doc({"hv-bruise": ("refer", 5, "")}, version="0")), encoding="utf-8")
     with pytest.raises(WorkshopError, match="answers from version '0' of the course"):
-        collect_trainee(f, fixture_case)
+        collect_trainee(f, fictional_case)
 
 
-def test_no_answers_yet_fails_with_a_clear_message(fixture_case, tmp_path):
+def test_no_answers_yet_fails_with_a_clear_message(fictional_case, tmp_path):
     with pytest.raises(WorkshopError, match="No answers files found"):
-        collect_trainee(tmp_path, fixture_case)
+        collect_trainee(tmp_path, fictional_case)
 
 
 def test_certificate_command_writes_certificate_and_log(workspace, tmp_path, capsys):
-    from course.cli import main
+    from course.apps.cli import main
 
     out = tmp_path / "out" / "certificate.html"
     rc = main(["certificate", "--answers", str(workspace), "--name", "Jo Example", "--out", str(out),
-               "--data", str(FIXTURE), "--date", "2026-03-02"])
+               "--data", str(FIXTURE_PACK), "--date", "2026-03-02"])
     assert rc == 0
     log = out.with_name("reflective-log.md")
     assert out.exists() and log.exists()
@@ -170,7 +168,7 @@ def test_certificate_command_writes_certificate_and_log(workspace, tmp_path, cap
 
 
 def test_certificate_command_for_a_submissions_folder_writes_one_per_trainee(workspace, tmp_path):
-    from course.cli import main
+    from course.apps.cli import main
 
     subs = tmp_path / "submitted"
     shutil.copytree(workspace, subs / "trainee-a")
@@ -178,7 +176,7 @@ def test_certificate_command_for_a_submissions_folder_writes_one_per_trainee(wor
     (subs / "trainee-b" / "f02-later" / "answers.json").write_text(
         json.dumps(answers_doc({"social-assessment": (["child"], 3, "")})), encoding="utf-8")
     out_dir = tmp_path / "certs"
-    assert main(["certificate", "--submissions", str(subs), "--out-dir", str(out_dir), "--data", str(FIXTURE)]) == 0
+    assert main(["certificate", "--submissions", str(subs), "--out-dir", str(out_dir), "--data", str(FIXTURE_PACK)]) == 0
     assert listed_modules((out_dir / "trainee-a-certificate.html").read_text(encoding="utf-8")) == ["f01-early"]
     assert listed_modules((out_dir / "trainee-b-certificate.html").read_text(encoding="utf-8")) == ["f02-later"]
     assert (out_dir / "trainee-b-reflective-log.md").exists()
@@ -186,13 +184,13 @@ def test_certificate_command_for_a_submissions_folder_writes_one_per_trainee(wor
 
 @pytest.mark.slow
 def test_certificate_as_pdf_with_chromium(workspace, tmp_path):
-    from course.workshop import CHROMIUM
+    from course.workshop.run import CHROMIUM
 
     if not (shutil.which("chromium") or Path(CHROMIUM).exists()):
         pytest.skip("Chromium (Debian package 'chromium') is not installed; PDF output needs it")
-    from course.cli import main
+    from course.apps.cli import main
 
     out = tmp_path / "certificate.pdf"
     assert main(["certificate", "--answers", str(workspace), "--format", "pdf", "--out", str(out),
-                 "--data", str(FIXTURE)]) == 0
+                 "--data", str(FIXTURE_PACK)]) == 0
     assert out.read_bytes()[:5] == b"%PDF-"

@@ -10,9 +10,8 @@ import tomllib
 
 import yaml
 
-from course.checks import notebook_problems
-
-from .conftest import ROOT
+from course.apps.check import notebook_problems
+from tests.paths import ROOT
 
 
 def _name(spec: str) -> str:
@@ -44,11 +43,11 @@ def test_client_packages_are_all_declared():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     names = {_name(d) for d in project["dependencies"]}
     assert {"jupyterlab", "ipywidgets", "matplotlib", "nbgrader", "papermill", "pytest"} <= names
-    assert project["scripts"]["course"] == "course.cli:main"
+    assert project["scripts"]["course"] == "course.apps.cli:main"
 
 
 def test_course_check_passes_on_the_fictional_pack():
-    out = subprocess.run([sys.executable, "-m", "course.cli", "check", "--data", "tests/fixtures/case", "--data-only"],
+    out = subprocess.run([sys.executable, "-m", "course.apps.cli", "check", "--data", "tests/fixtures/case", "--data-only"],
                          cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "15 quotations verified verbatim" in out.stdout
@@ -57,7 +56,7 @@ def test_course_check_passes_on_the_fictional_pack():
 def test_course_check_fails_with_an_actionable_message_on_a_broken_pack(pack_copy):
     events = pack_copy / "events.yaml"
     events.write_text(events.read_text(encoding="utf-8").replace('date: "2019-07"', 'date: "2019-7"'), encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "course.cli", "check", "--data", str(pack_copy), "--data-only"],
+    out = subprocess.run([sys.executable, "-m", "course.apps.cli", "check", "--data", str(pack_copy), "--data-only"],
                          cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 1
     assert "case/events.yaml: event 'argument': date: '2019-7' is not a date" in out.stdout

@@ -15,16 +15,17 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import grading
-from course.feedback_preprocessor import (
-    MARK_SCHEME_TAG,
-    CleanFeedback,
-    InsertMarkScheme,
-    mark_scheme_markdown,
-)
+from course.core.contract import MARK_SCHEME_TAG
+from course.grading.autograde import STATE_DIR, Submission, grade, partition
+from course.grading.config import GradingError, load_config, module_ids
+from course.grading.export import export, gradebook_rows
+from course.grading.feedback import feedback
+from course.grading.preprocessors.clean_feedback import CleanFeedback
+from course.grading.preprocessors.mark_scheme import InsertMarkScheme
+from course.grading.release import leaks_in_folder, release, validate_notebook
+from course.render.module import mark_scheme_markdown
 from tests import grading_support as gs
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
 
 # choices per decision and the exact scores the contract gives them (fixture case: practice max 1,
 # hv-bruise max 2 (refer 2, visit 1, record 0), social-assessment max 4, multiple, skip -2)
@@ -59,13 +60,6 @@ GOLDEN = {  # trainee: (answers.json content, notebook edit, expected {grade_id:
 
 
 @pytest.fixture(scope="module")
-def case():
-    from course.case import load_case
-
-    return load_case(gs.FIXTURE_PACK)
-
-
-@pytest.fixture(scope="module")
 def fixture_env():
     with pytest.MonkeyPatch.context() as mp:
         gs.use_fixture_case(mp)
@@ -73,13 +67,13 @@ def fixture_env():
 
 
 @pytest.fixture(scope="module")
-def released(tmp_path_factory, case, fixture_env):
+def released(tmp_path_factory, fictional_case, fixture_env):
     """The fictional course's source notebooks, released once into an nbgrader course folder."""
     base = tmp_path_factory.mktemp("course")
     notebooks = base / "notebooks"
-    gs.write_source_course(case, notebooks)
+    gs.write_source_course(fictional_case, notebooks)
     (notebooks / "f01-early" / "answers.json").write_text("{}")  # an author's leftover must not travel
-    results = grading.release(base / "grading", notebooks, log=lambda *_: None)
+    results = release(base / "grading", notebooks, log=lambda *_: None)
     return base, results
 
 
@@ -88,12 +82,12 @@ def _fresh_course(released, name: str) -> Path:
     base, _ = released
     dest = base.parent / f"{base.name}-{name}"
     shutil.copytree(base / "grading", dest, ignore=shutil.ignore_patterns("submitted", "autograded", "feedback",
-                                                                         grading.STATE_DIR))
+                                                                         STATE_DIR))
     return dest
 
 
 def _scores(course_dir: Path) -> dict[tuple[str, str, str], float]:
-    return {(r["trainee"], r["module"], r["item"]): r["score"] for r in grading.gradebook_rows(course_dir)}
+    return {(r["trainee"], r["module"], r["item"]): r["score"] for r in gradebook_rows(course_dir)}
 
 
 def _submit_golden(course_dir: Path, case, trainees=GOLDEN):
@@ -109,12 +103,12 @@ def test_nbgrader_config_protects_answers_json_for_every_assignment(tmp_path):
     course = tmp_path / "grading"
     (course / "source" / "m01-early-years").mkdir(parents=True)
     shutil.copy(ROOT / "grading" / "nbgrader_config.py", course)
-    cfg = grading.load_config(course)
+    cfg = load_config(course)
     assert cfg.Autograde.exclude_overwriting == {"m01-early-years": ["answers.json"]}
     assert cfg.CourseDirectory.course_id == "safeguarding-case-review"
     assert cfg.Execute.timeout > 0
-    assert "course.feedback_preprocessor.InsertMarkScheme" in cfg.Autograde.autograde_preprocessors
-    assert "course.feedback_preprocessor.CleanFeedback" in cfg.GenerateFeedback.preprocessors
+    assert "course.grading.preprocessors.mark_scheme.InsertMarkScheme" in cfg.Autograde.autograde_preprocessors
+    assert "course.grading.preprocessors.clean_feedback.CleanFeedback" in cfg.GenerateFeedback.preprocessors
 
 
 def test_nbgrader_takes_a_numeric_result_of_a_grade_cell_as_partial_credit():
@@ -133,8 +127,8 @@ def test_nbgrader_takes_a_numeric_result_of_a_grade_cell_as_partial_credit():
 
 
 def test_partition_gives_each_trainee_to_exactly_one_worker():
-    subs = [grading.Submission(t, m, Path(".")) for t in "abcde" for m in ("m1", "m2", "m3")][:-1]
-    groups = grading.partition(subs, 2)
+    subs = [Submission(t, m, Path(".")) for t in "abcde" for m in ("m1", "m2", "m3")][:-1]
+    groups = partition(subs, 2)
     assert len(groups) == 2
     owners = {}
     for n, group in enumerate(groups):
@@ -144,8 +138,8 @@ def test_partition_gives_each_trainee_to_exactly_one_worker():
     assert abs(len(groups[0]) - len(groups[1])) <= 3
 
 
-def test_mark_scheme_goes_just_above_the_reflection_answer_once(case, fixture_env):
-    nb = gs.module_notebook(case, "f01-early", facade="x")
+def test_mark_scheme_goes_just_above_the_reflection_answer_once(fictional_case, fixture_env):
+    nb = gs.module_notebook(fictional_case, "f01-early", facade="x")
     nb, _ = InsertMarkScheme()(nb, {})
     nb, _ = InsertMarkScheme()(nb, {})  # autograding twice must not stack two copies
     tags = [c.metadata.get("tags", []) for c in nb.cells]
@@ -156,8 +150,8 @@ def test_mark_scheme_goes_just_above_the_reflection_answer_once(case, fixture_en
     assert nb.cells[ms[0]].metadata["editable"] is False
 
 
-def test_clean_feedback_removes_mark_scheme_hidden_tests_and_tracebacks(case, fixture_env, tmp_path):
-    nb = gs.module_notebook(case, "f01-early", facade="x")
+def test_clean_feedback_removes_mark_scheme_hidden_tests_and_tracebacks(fictional_case, fixture_env, tmp_path):
+    nb = gs.module_notebook(fictional_case, "f01-early", facade="x")
     nb, _ = InsertMarkScheme()(nb, {})
     graded = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "score-hv-bruise")
     graded.outputs = [
@@ -165,7 +159,7 @@ def test_clean_feedback_removes_mark_scheme_hidden_tests_and_tracebacks(case, fi
         nbformat.v4.new_output("error", ename="AssertionError", evalue="expected 2",
                                traceback=["Traceback (most recent call last)", "assert m.score('hv-bruise') == 2"]),
     ]
-    (tmp_path / "answers.json").write_text(json.dumps(gs.answers_doc(case, {"hv-bruise": "refer"})))
+    (tmp_path / "answers.json").write_text(json.dumps(gs.answers_doc(fictional_case, {"hv-bruise": "refer"})))
     nb, _ = CleanFeedback()(nb, {"metadata": {"path": str(tmp_path)}})
     text = json.dumps(nb)
     for leaked in ("HIDDEN TESTS", "m.score(", "Traceback", "AssertionError", "Mark scheme",
@@ -181,13 +175,13 @@ def test_leak_check_names_the_file_and_what_leaked(tmp_path):
     (tmp_path / "m1").mkdir()
     (tmp_path / "m1" / "m1.ipynb").write_text('{"source": "### BEGIN HIDDEN TESTS"}')
     (tmp_path / "m1" / "answers.json").write_text("{}")
-    problems = grading.leaks_in_folder(tmp_path)
+    problems = leaks_in_folder(tmp_path)
     assert any("m1.ipynb" in p and "BEGIN HIDDEN TESTS" in p for p in problems)
     assert any("answers.json" in p for p in problems)
 
 
-def test_mark_scheme_lists_every_rubric_level(case):
-    text = mark_scheme_markdown(case.module("f01-early"))
+def test_mark_scheme_lists_every_rubric_level(fictional_case):
+    text = mark_scheme_markdown(fictional_case.module("f01-early"))
     assert "| 0 | No reflection. |" in text and "| 3 | Links the bruise to the wider picture. |" in text
 
 
@@ -200,7 +194,7 @@ def test_release_has_no_hidden_test_solution_mark_scheme_or_answers_file(release
     assert [r.module for r in results] == ["f01-early", "f02-later"]
     assert all(r.problems == [] for r in results), [r.problems for r in results]
     release_dir = base / "grading" / "release"
-    assert grading.leaks_in_folder(release_dir) == []
+    assert leaks_in_folder(release_dir) == []
     text = (release_dir / "f01-early" / "f01-early.ipynb").read_text()
     assert "A model answer only graders see." not in text and "m.score(" not in text
     assert not list(release_dir.rglob("answers.json"))
@@ -208,36 +202,36 @@ def test_release_has_no_hidden_test_solution_mark_scheme_or_answers_file(release
 
 
 @pytest.mark.slow
-def test_release_refuses_a_module_that_shows_the_scoring_call(tmp_path, case, fixture_env):
+def test_release_refuses_a_module_that_shows_the_scoring_call(tmp_path, fictional_case, fixture_env):
     notebooks = tmp_path / "notebooks"
-    gs.write_source_course(case, notebooks, ["f02-later"])
+    gs.write_source_course(fictional_case, notebooks, ["f02-later"])
     nb_path = notebooks / "f02-later" / "f02-later.ipynb"
     nb = nbformat.read(nb_path, as_version=4)
     nb.cells.append(nbformat.v4.new_markdown_cell('Tip for authors: `m.score("social-assessment")`'))
     nbformat.write(nb, nb_path)
-    [result] = grading.release(tmp_path / "grading", notebooks, validate=False, log=lambda *_: None)
+    [result] = release(tmp_path / "grading", notebooks, validate=False, log=lambda *_: None)
     assert any("'.score('" in p and "f02-later.ipynb" in p for p in result.problems)
 
 
 @pytest.mark.slow
-def test_validator_reports_a_release_notebook_that_fails_to_run(tmp_path, case, fixture_env):
-    nb = gs.module_notebook(case, "f02-later")
+def test_validator_reports_a_release_notebook_that_fails_to_run(tmp_path, fictional_case, fixture_env):
+    nb = gs.module_notebook(fictional_case, "f02-later")
     nb.cells.insert(2, gs._code("raise RuntimeError('the lens could not be drawn')"))
     nb.cells[2].metadata["nbgrader"] = {"schema_version": 3, "grade": True, "solution": False, "task": False,
                                         "locked": True, "grade_id": "broken", "points": 1}
     path = tmp_path / "broken.ipynb"
     nbformat.write(nb, path)
-    problems = grading.validate_notebook(path)
+    problems = validate_notebook(path)
     assert problems and "the lens could not be drawn" in " ".join(problems)
 
 
 @pytest.mark.slow
-def test_golden_submissions_get_exactly_the_expected_scores(released, case):
+def test_golden_submissions_get_exactly_the_expected_scores(released, fictional_case):
     course = _fresh_course(released, "golden")
-    _submit_golden(course, case)
-    gs.submit(course, "aligned", "f02-later", gs.answers_doc(case, {"social-assessment": ["history", "child"]}))
-    gs.submit(course, "partly", "f02-later", gs.answers_doc(case, {"social-assessment": ["history", "child", "skip"]}))
-    run = grading.grade(course, workers=2, progress=False, log=lambda *_: None)
+    _submit_golden(course, fictional_case)
+    gs.submit(course, "aligned", "f02-later", gs.answers_doc(fictional_case, {"social-assessment": ["history", "child"]}))
+    gs.submit(course, "partly", "f02-later", gs.answers_doc(fictional_case, {"social-assessment": ["history", "child", "skip"]}))
+    run = grade(course, workers=2, progress=False, log=lambda *_: None)
     assert run.failed == {}
     scores = _scores(course)
     for trainee, (_, _, expected) in GOLDEN.items():
@@ -268,14 +262,14 @@ def test_golden_submissions_get_exactly_the_expected_scores(released, case):
 
 
 @pytest.mark.slow
-def test_formgrader_shows_the_grader_the_mark_scheme_beside_the_reflection(released, case):
+def test_formgrader_shows_the_grader_the_mark_scheme_beside_the_reflection(released, fictional_case):
     from nbconvert import HTMLExporter
     from nbgrader.server_extensions.formgrader import handlers
     from traitlets.config import Config
 
     course = _fresh_course(released, "formgrader")
-    _submit_golden(course, case, {"aligned": GOLDEN["aligned"]})
-    grading.grade(course, workers=1, progress=False, log=lambda *_: None)
+    _submit_golden(course, fictional_case, {"aligned": GOLDEN["aligned"]})
+    grade(course, workers=1, progress=False, log=lambda *_: None)
     # exactly what formgrader's SubmissionHandler does: the formgrade template over the autograded notebook
     cfg = Config()
     cfg.HTMLExporter.template_name = "formgrade"
@@ -291,20 +285,20 @@ def test_formgrader_shows_the_grader_the_mark_scheme_beside_the_reflection(relea
 
 
 @pytest.mark.slow
-def test_feedback_has_answers_review_and_comments_but_no_hidden_test(released, case):
+def test_feedback_has_answers_review_and_comments_but_no_hidden_test(released, fictional_case):
     from nbgrader.api import Gradebook
 
     course = _fresh_course(released, "feedback")
-    _submit_golden(course, case, {k: GOLDEN[k] for k in ("aligned", "corrupt", "tampered")})
-    grading.grade(course, workers=2, progress=False, log=lambda *_: None)
-    cfg = grading.load_config(course)
+    _submit_golden(course, fictional_case, {k: GOLDEN[k] for k in ("aligned", "corrupt", "tampered")})
+    grade(course, workers=2, progress=False, log=lambda *_: None)
+    cfg = load_config(course)
     with Gradebook(cfg.CourseDirectory.db_url, cfg.CourseDirectory.course_id) as gb:
         comment = gb.find_comment("reflection-f01-early", "f01-early", "f01-early", "aligned")
         comment.manual_comment = "Good link between the bruise and the history."
-        grade = gb.find_grade("reflection-f01-early", "f01-early", "f01-early", "aligned")
-        grade.manual_score = 2
+        row = gb.find_grade("reflection-f01-early", "f01-early", "f01-early", "aligned")
+        row.manual_score = 2
         gb.db.commit()
-    made, problems = grading.feedback(course, log=lambda *_: None)
+    made, problems = feedback(course, log=lambda *_: None)
     assert problems == []
     assert len(made) == 3
     for page in made:
@@ -321,36 +315,36 @@ def test_feedback_has_answers_review_and_comments_but_no_hidden_test(released, c
 
 
 @pytest.mark.slow
-def test_parallel_grading_produces_the_same_gradebook_as_serial(released, case):
+def test_parallel_grading_produces_the_same_gradebook_as_serial(released, fictional_case):
     """Serial here is the real `nbgrader autograde` command run in the course folder (fresh kernel per
     notebook, our nbgrader_config.py); parallel is `course grade` with two workers and reused kernels."""
     serial, parallel = _fresh_course(released, "serial"), _fresh_course(released, "parallel")
     cohort = {k: GOLDEN[k] for k in ("aligned", "none", "partly", "corrupt", "injected")}
     for course in (serial, parallel):
-        _submit_golden(course, case, cohort)
+        _submit_golden(course, fictional_case, cohort)
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     cli = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", "f01-early"], cwd=serial, env=env,
                          capture_output=True, text=True, timeout=600)
     assert cli.returncode == 0, cli.stderr[-2000:]
-    run = grading.grade(parallel, workers=2, progress=False, log=lambda *_: None)
+    run = grade(parallel, workers=2, progress=False, log=lambda *_: None)
     assert run.failed == {}
-    assert grading.gradebook_rows(serial) == grading.gradebook_rows(parallel)
-    assert len(grading.gradebook_rows(serial)) == len(cohort) * 3
+    assert gradebook_rows(serial) == gradebook_rows(parallel)
+    assert len(gradebook_rows(serial)) == len(cohort) * 3
     for trainee, (_, _, expected) in cohort.items():
         for item, points in expected.items():
             assert _scores(serial)[(trainee, "f01-early", item)] == points
 
 
 @pytest.mark.slow
-def test_interrupted_grade_resumes_without_grading_anything_twice(released, case):
+def test_interrupted_grade_resumes_without_grading_anything_twice(released, fictional_case):
     course = _fresh_course(released, "resume")
     cohort = {f"t{n}": GOLDEN["partly"] for n in range(4)}
-    _submit_golden(course, case, cohort)
+    _submit_golden(course, fictional_case, cohort)
     for n in range(4):
-        gs.submit(course, f"t{n}", "f02-later", gs.answers_doc(case, {"social-assessment": ["history"]}))
-    cmd = [sys.executable, "-m", "course.cli", "grade", "--course-dir", str(course), "--workers", "2"]
+        gs.submit(course, f"t{n}", "f02-later", gs.answers_doc(fictional_case, {"social-assessment": ["history"]}))
+    cmd = [sys.executable, "-m", "course.apps.cli", "grade", "--course-dir", str(course), "--workers", "2"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    state = course / grading.STATE_DIR
+    state = course / STATE_DIR
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(state.glob("*/*.json"))) < 2:
         time.sleep(0.2)
@@ -368,29 +362,29 @@ def test_interrupted_grade_resumes_without_grading_anything_twice(released, case
     assert sorted(set(keys)) == sorted(f"t{n}/{m}" for n in range(4) for m in ("f01-early", "f02-later"))
     assert not [k for k in done_first if keys.count(k) > 1], "a finished submission was graded again"
     assert len(keys) == 8
-    rows = grading.gradebook_rows(course)
+    rows = gradebook_rows(course)
     assert {(r["trainee"], r["module"]) for r in rows} == {(f"t{n}", m) for n in range(4) for m in ("f01-early", "f02-later")}
     assert (course / "grades.csv").exists() and (course / "summaries" / "t0.md").exists()
 
 
 @pytest.mark.slow
-def test_a_resubmission_is_graded_again(released, case):
+def test_a_resubmission_is_graded_again(released, fictional_case):
     course = _fresh_course(released, "resubmit")
-    _submit_golden(course, case, {"t": GOLDEN["none"]})
-    grading.grade(course, workers=1, progress=False, log=lambda *_: None)
-    assert grading.grade(course, workers=1, progress=False, log=lambda *_: None).skipped == ["t/f01-early"]
-    _submit_golden(course, case, {"t": GOLDEN["aligned"]})
-    run = grading.grade(course, workers=1, progress=False, log=lambda *_: None)
+    _submit_golden(course, fictional_case, {"t": GOLDEN["none"]})
+    grade(course, workers=1, progress=False, log=lambda *_: None)
+    assert grade(course, workers=1, progress=False, log=lambda *_: None).skipped == ["t/f01-early"]
+    _submit_golden(course, fictional_case, {"t": GOLDEN["aligned"]})
+    run = grade(course, workers=1, progress=False, log=lambda *_: None)
     assert run.graded == ["t/f01-early"]
     assert _scores(course)[("t", "f01-early", "score-hv-bruise")] == 2.0
 
 
 @pytest.mark.slow
-def test_export_writes_csv_and_a_summary_per_trainee(released, case):
+def test_export_writes_csv_and_a_summary_per_trainee(released, fictional_case):
     course = _fresh_course(released, "export")
-    _submit_golden(course, case, {k: GOLDEN[k] for k in ("aligned", "none")})
-    grading.grade(course, workers=2, progress=False, log=lambda *_: None)
-    csv_path, summaries = grading.export(course, log=lambda *_: None)
+    _submit_golden(course, fictional_case, {k: GOLDEN[k] for k in ("aligned", "none")})
+    grade(course, workers=2, progress=False, log=lambda *_: None)
+    csv_path, summaries = export(course, log=lambda *_: None)
     lines = csv_path.read_text().splitlines()
     assert lines[0].startswith("trainee,module,item,kind,score,max_score")
     assert "aligned,f01-early,score-hv-bruise,decision,2.0,2.0" in csv_path.read_text()
@@ -401,28 +395,28 @@ def test_export_writes_csv_and_a_summary_per_trainee(released, case):
 
 @pytest.mark.slow
 def test_grade_before_release_says_what_to_do(tmp_path):
-    with pytest.raises(grading.GradingError, match="Run `course release` first"):
-        grading.grade(tmp_path, progress=False)
+    with pytest.raises(GradingError, match="Run `course release` first"):
+        grade(tmp_path, progress=False)
 
 
 # --------------------------------------------------------------------------- the course's own modules
 
 
 def _real_modules():
-    return grading.module_ids(ROOT / "notebooks")
+    return module_ids(ROOT / "notebooks")
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not _real_modules(), reason="notebooks/ holds no module notebooks (<id>/<id>.ipynb) yet")
 def test_course_release_of_the_real_modules_is_clean_and_scores_golden_answers(tmp_path, monkeypatch):
-    from course.case import load_case
+    from course.core.pack import load_case
 
     monkeypatch.delenv("COURSE_DATA", raising=False)
     case = load_case()
     modules = _real_modules()
-    results = grading.release(tmp_path / "grading", ROOT / "notebooks", modules, log=lambda *_: None)
+    results = release(tmp_path / "grading", ROOT / "notebooks", modules, log=lambda *_: None)
     assert [r.problems for r in results if r.problems] == []
-    assert grading.leaks_in_folder(tmp_path / "grading" / "release") == []
+    assert leaks_in_folder(tmp_path / "grading" / "release") == []
     course = tmp_path / "grading"
     expected = {}
     for module in modules:
@@ -435,7 +429,7 @@ def test_course_release_of_the_real_modules_is_clean_and_scores_golden_answers(t
         for d in decisions:
             expected[("aligned", module, f"score-{d.id}")] = d.score(best[d.id])
             expected[("none", module, f"score-{d.id}")] = d.score(worst[d.id])
-    run = grading.grade(course, progress=False, log=lambda *_: None)
+    run = grade(course, progress=False, log=lambda *_: None)
     assert run.failed == {}
     scores = _scores(course)
     assert {k: scores.get(k) for k in expected} == expected
@@ -446,15 +440,15 @@ def test_course_release_of_the_real_modules_is_clean_and_scores_golden_answers(t
         ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
         at = ids.index(f"reflection-{module}")
         assert MARK_SCHEME_TAG in nb.cells[at - 1].metadata.get("tags", []), module
-    made, problems = grading.feedback(course, log=lambda *_: None)
+    made, problems = feedback(course, log=lambda *_: None)
     assert problems == [] and len(made) == 2 * len(modules)
 
 
 @pytest.mark.slow
-def test_course_release_command_exits_1_and_names_the_file_when_something_leaks(tmp_path, case, fixture_env):
+def test_course_release_command_exits_1_and_names_the_file_when_something_leaks(tmp_path, fictional_case, fixture_env):
     notebooks = tmp_path / "notebooks"
-    gs.write_source_course(case, notebooks, ["f02-later"])
-    cmd = [sys.executable, "-m", "course.cli", "release", "--notebooks", str(notebooks),
+    gs.write_source_course(fictional_case, notebooks, ["f02-later"])
+    cmd = [sys.executable, "-m", "course.apps.cli", "release", "--notebooks", str(notebooks),
            "--course-dir", str(tmp_path / "grading")]
     ok = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert ok.returncode == 0, ok.stderr[-2000:]

@@ -10,9 +10,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course import dates, knowledge
-from course.case import Agency, Case, Event, KnownTo, Quote
-from course.source import Source
+from course.core import dates, knowledge
+from course.core.records import Agency, Case, Event, KnownTo, Quote
+from course.core.source import Source
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -37,50 +37,50 @@ def _days_to_check(case: Case):
     return sorted(days)
 
 
-def test_invariant_holds_for_every_agency_on_every_day_of_the_fixture(fixture_case):
-    for agency in fixture_case.agencies:
-        for day in _days_to_check(fixture_case):
-            _check_invariant(fixture_case, agency.id, day)
+def test_invariant_holds_for_every_agency_on_every_day_of_the_fixture(fictional_case):
+    for agency in fictional_case.agencies:
+        for day in _days_to_check(fictional_case):
+            _check_invariant(fictional_case, agency.id, day)
 
 
-def test_hv_view_on_2019_06_29_hides_bruise_known_only_by_end_of_june(fixture_case):
+def test_hv_view_on_2019_06_29_hides_bruise_known_only_by_end_of_june(fictional_case):
     # the health visitor's knowledge is dated 'June 2019': it counts only once June is over
-    assert knowledge.held_by(fixture_case, "hv", "2019-06-29") == ()
-    assert [e.id for e in knowledge.held_by(fixture_case, "hv", "2019-06-30")] == ["bruise"]
+    assert knowledge.held_by(fictional_case, "hv", "2019-06-29") == ()
+    assert [e.id for e in knowledge.held_by(fictional_case, "hv", "2019-06-30")] == ["bruise"]
 
 
-def test_nursery_view_on_the_day_of_the_bruise_shows_it(fixture_case):
-    assert [e.id for e in knowledge.held_by(fixture_case, "nursery", "2019-06-03")] == ["bruise"]
-    assert knowledge.held_by(fixture_case, "nursery", "2019-06-02") == ()
+def test_nursery_view_on_the_day_of_the_bruise_shows_it(fictional_case):
+    assert [e.id for e in knowledge.held_by(fictional_case, "nursery", "2019-06-03")] == ["bruise"]
+    assert knowledge.held_by(fictional_case, "nursery", "2019-06-02") == ()
 
 
-def test_hindsight_fact_never_appears_in_an_at_the_time_view(fixture_case):
-    for day in _days_to_check(fixture_case) + [dt.date(2030, 1, 1)]:
-        assert "diary" not in {e.id for e in knowledge.whole_picture(fixture_case, day)}
-        for a in fixture_case.agencies:
-            assert "diary" not in {e.id for e in knowledge.held_by(fixture_case, a.id, day)}
-    assert [e.id for e in knowledge.hindsight(fixture_case)] == ["diary"]
+def test_hindsight_fact_never_appears_in_an_at_the_time_view(fictional_case):
+    for day in _days_to_check(fictional_case) + [dt.date(2030, 1, 1)]:
+        assert "diary" not in {e.id for e in knowledge.whole_picture(fictional_case, day)}
+        for a in fictional_case.agencies:
+            assert "diary" not in {e.id for e in knowledge.held_by(fictional_case, a.id, day)}
+    assert [e.id for e in knowledge.hindsight(fictional_case)] == ["diary"]
 
 
-def test_whole_picture_is_the_union_of_agency_views(fixture_case):
-    for day in _days_to_check(fixture_case):
+def test_whole_picture_is_the_union_of_agency_views(fictional_case):
+    for day in _days_to_check(fictional_case):
         union = set()
-        for a in fixture_case.agencies:
-            union |= {e.id for e in knowledge.held_by(fixture_case, a.id, day)}
-        assert {e.id for e in knowledge.whole_picture(fixture_case, day)} == union
+        for a in fictional_case.agencies:
+            union |= {e.id for e in knowledge.held_by(fictional_case, a.id, day)}
+        assert {e.id for e in knowledge.whole_picture(fictional_case, day)} == union
 
 
-def test_flows_into_and_out_of_an_agency(fixture_case):
-    assert [f.id for f in knowledge.flows_into(fixture_case, "hv")] == ["bruise-to-hv"]
-    assert [f.id for f in knowledge.flows_out_of(fixture_case, "police")] == ["argument-not-notified"]
-    assert [f.id for f in knowledge.stopped_flows(fixture_case)] == ["argument-not-notified"]
-    assert knowledge.flows_into(fixture_case, "social", "2019-07-30") == ()
+def test_flows_into_and_out_of_an_agency(fictional_case):
+    assert [f.id for f in knowledge.flows_into(fictional_case, "hv")] == ["bruise-to-hv"]
+    assert [f.id for f in knowledge.flows_out_of(fictional_case, "police")] == ["argument-not-notified"]
+    assert [f.id for f in knowledge.stopped_flows(fictional_case)] == ["argument-not-notified"]
+    assert knowledge.flows_into(fictional_case, "social", "2019-07-30") == ()
 
 
-def test_holders_lists_who_held_an_event_on_a_day(fixture_case):
-    bruise = fixture_case.event("bruise")
-    assert knowledge.holders(fixture_case, bruise, "2019-06-03") == ("nursery",)
-    assert set(knowledge.holders(fixture_case, bruise, "2019-07")) == {"nursery", "hv"}
+def test_holders_lists_who_held_an_event_on_a_day(fictional_case):
+    bruise = fictional_case.event("bruise")
+    assert knowledge.holders(fictional_case, bruise, "2019-06-03") == ("nursery",)
+    assert set(knowledge.holders(fictional_case, bruise, "2019-07")) == {"nursery", "hv"}
 
 
 # ----------------------------------------------------------------- generated cases
@@ -125,25 +125,25 @@ def cases(draw):
 
 
 @settings(max_examples=200, deadline=None)
-@given(case=cases(), day=st.dates(dt.date(2004, 1, 1), dt.date(2011, 12, 31)))
-def test_generated_cases_satisfy_the_invariant(case, day):
+@given(generated=cases(), day=st.dates(dt.date(2004, 1, 1), dt.date(2011, 12, 31)))
+def test_generated_cases_satisfy_the_invariant(generated, day):
     for a in AGENCIES:
-        _check_invariant(case, a, day)
-    assert not any(e.hindsight for e in knowledge.whole_picture(case, day))
+        _check_invariant(generated, a, day)
+    assert not any(e.hindsight for e in knowledge.whole_picture(generated, day))
 
 
 @settings(max_examples=100, deadline=None)
-@given(case=cases(), d1=st.dates(dt.date(2004, 1, 1), dt.date(2011, 12, 31)), gap=st.integers(0, 2000))
-def test_knowledge_only_grows_with_time(case, d1, gap):
+@given(generated=cases(), d1=st.dates(dt.date(2004, 1, 1), dt.date(2011, 12, 31)), gap=st.integers(0, 2000))
+def test_knowledge_only_grows_with_time(generated, d1, gap):
     d2 = d1 + dt.timedelta(days=gap)
     for a in AGENCIES:
-        assert set(knowledge.held_by(case, a, d1)) <= set(knowledge.held_by(case, a, d2))
+        assert set(knowledge.held_by(generated, a, d1)) <= set(knowledge.held_by(generated, a, d2))
 
 
 @settings(max_examples=100, deadline=None)
-@given(case=cases())
-def test_nothing_is_held_before_its_period_has_ended(case):
-    for e in case.events:
+@given(generated=cases())
+def test_nothing_is_held_before_its_period_has_ended(generated):
+    for e in generated.events:
         before = dates.end(e.date) - ONE_DAY
         for a in AGENCIES:
-            assert e not in knowledge.held_by(case, a, before)
+            assert e not in knowledge.held_by(generated, a, before)

@@ -5,32 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
 
-from course import knowledge
-from course.case import CaseError, load_case
+from course.core import knowledge
 from course.notebook import ModuleSession, open_module
-from course.widgets.lens import lens_html
-
-FIXTURE = Path(__file__).parent / "fixtures" / "case"
-REPO = Path(__file__).resolve().parent.parent
-
+from course.render.lens import lens_html
+from tests.paths import FIXTURE_PACK, ROOT
 
 pytestmark = pytest.mark.usefixtures("writable_run")  # conftest.py; `case` is the fictional pack, from there too
 
 
-def test_open_module_finds_answers_in_the_notebooks_folder(case, tmp_path, monkeypatch):
+def test_open_module_finds_answers_in_the_notebooks_folder(fictional_case, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    m = open_module("f01-early", case=FIXTURE)
+    m = open_module("f01-early", case=FIXTURE_PACK)
     assert isinstance(m, ModuleSession) and m.store.path == tmp_path / "answers.json"
-    assert m.module.id == "f01-early" and m.case.id == case.id
+    assert m.module.id == "f01-early" and m.case.id == fictional_case.id
 
 
-def test_intro_and_key_points_render_as_html_and_plain_text(case, tmp_path):
-    m = open_module("f01-early", case=case, answers_dir=tmp_path)
+def test_intro_and_key_points_render_as_html_and_plain_text(fictional_case, tmp_path):
+    m = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
     intro = m.intro()
     # the notebook's own heading carries the title; the intro does not repeat it
     assert "<h2>About this module</h2>" in intro._repr_html_() and "The early months" not in intro._repr_html_()
@@ -40,24 +35,24 @@ def test_intro_and_key_points_render_as_html_and_plain_text(case, tmp_path):
     assert repr(m.key_points()).startswith("Key points:")
 
 
-def test_unknown_module_or_decision_is_a_plain_error(case, tmp_path):
+def test_unknown_module_or_decision_is_a_plain_error(fictional_case, tmp_path):
     with pytest.raises(ValueError, match="no module 'm99'"):
-        open_module("m99", case=case, answers_dir=tmp_path)
-    m = open_module("f01-early", case=case, answers_dir=tmp_path)
+        open_module("m99", case=fictional_case, answers_dir=tmp_path)
+    m = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
     with pytest.raises(ValueError, match="no decision 'social-assessment' in module f01-early"):
         m.decision("social-assessment")
 
 
-def test_recorded_and_score_before_any_answer(case, tmp_path, capsys):
-    m = open_module("f01-early", case=case, answers_dir=tmp_path)
+def test_recorded_and_score_before_any_answer(fictional_case, tmp_path, capsys):
+    m = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
     m.recorded("hv-bruise")
     assert "No answer recorded for this decision yet" in capsys.readouterr().out
     assert m.score("hv-bruise") == 0.0
     assert "scores 0" in capsys.readouterr().out
 
 
-def test_grading_reads_the_locked_first_answer_not_later_changes(case, tmp_path, capsys):
-    m = open_module("f01-early", case=case, answers_dir=tmp_path)
+def test_grading_reads_the_locked_first_answer_not_later_changes(fictional_case, tmp_path, capsys):
+    m = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
     view = m.decision("hv-bruise")
     view.choice.value = "visit"
     view.confidence.value = 2
@@ -73,15 +68,15 @@ def test_grading_reads_the_locked_first_answer_not_later_changes(case, tmp_path,
     assert "Confidence: 2 out of 5" in out and "See Sam first." in out
     assert "changed your answer 1 time afterwards" in out and "Talk to social care" not in out
     # A fresh session (the notebook reopened, or autograde's fresh kernel) reads the same.
-    again = open_module("f01-early", case=case, answers_dir=tmp_path)
+    again = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
     assert again.score("hv-bruise") == 1.0 and again.decision("hv-bruise").revealed
 
 
-def test_score_of_a_damaged_answers_file_is_zero_with_a_plain_message_and_the_file_untouched(case, tmp_path,
+def test_score_of_a_damaged_answers_file_is_zero_with_a_plain_message_and_the_file_untouched(fictional_case, tmp_path,
                                                                                           capsys, monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     (tmp_path / "answers.json").write_text("{broken", encoding="utf-8")
-    m = open_module("f01-early", case=case, answers_dir=tmp_path)
+    m = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
     assert m.score("hv-bruise") == 0.0
     out = capsys.readouterr().out
     assert "damaged" in out and "Traceback" not in out
@@ -90,9 +85,9 @@ def test_score_of_a_damaged_answers_file_is_zero_with_a_plain_message_and_the_fi
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.json"]
 
 
-def test_nothing_is_written_while_nbgrader_executes_the_notebook(case, tmp_path, monkeypatch):
+def test_nothing_is_written_while_nbgrader_executes_the_notebook(fictional_case, tmp_path, monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    m = open_module("f01-early", case=case, answers_dir=tmp_path)
+    m = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
     m.lens(), m.timeline(), m.summary()
     view = m.decision("hv-bruise")
     view.choice.value = "refer"
@@ -101,8 +96,8 @@ def test_nothing_is_written_while_nbgrader_executes_the_notebook(case, tmp_path,
     assert list(tmp_path.iterdir()) == []
 
 
-def test_lens_and_timeline_share_one_date_and_the_lens_agency_is_highlighted(case, tmp_path):
-    m = open_module("f01-early", case=case, answers_dir=tmp_path)
+def test_lens_and_timeline_share_one_date_and_the_lens_agency_is_highlighted(fictional_case, tmp_path):
+    m = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
     lens = m.lens(agency="hv")
     tl = m.timeline()
     assert tl.chart.highlight == "hv"
@@ -114,8 +109,8 @@ def test_lens_and_timeline_share_one_date_and_the_lens_agency_is_highlighted(cas
     assert tl.chart.highlight == "police"
 
 
-def test_summary_reflects_answers_given_in_the_same_session(case, tmp_path):
-    m = open_module("f01-early", case=case, answers_dir=tmp_path)
+def test_summary_reflects_answers_given_in_the_same_session(fictional_case, tmp_path):
+    m = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
     summary = m.summary()
     assert "0 of 3" in summary.table.value
     view = m.decision("practice")
@@ -125,13 +120,13 @@ def test_summary_reflects_answers_given_in_the_same_session(case, tmp_path):
     assert "1 of 3" in summary.table.value and "The right one" in summary.table.value
 
 
-def test_opening_a_module_records_activity_once_answers_exist(case, tmp_path):
-    m = open_module("f01-early", case=case, answers_dir=tmp_path)
+def test_opening_a_module_records_activity_once_answers_exist(fictional_case, tmp_path):
+    m = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
     assert not (tmp_path / "answers.json").exists()
     view = m.decision("hv-bruise")
     view.choice.value = "refer"
     view.submit.click()
-    open_module("f02-later", case=case, answers_dir=tmp_path)
+    open_module("f02-later", case=fictional_case, answers_dir=tmp_path)
     activity = json.loads((tmp_path / "answers.json").read_text(encoding="utf-8"))["activity"]
     assert set(activity) == {"f01-early", "f02-later"}
 
@@ -140,22 +135,22 @@ def test_opening_a_module_records_activity_once_answers_exist(case, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_module_notebook_executes_under_nbgrader_without_writing_and_shows_the_score(case, tmp_path):
+def test_a_module_notebook_executes_under_nbgrader_without_writing_and_shows_the_score(fictional_case, tmp_path):
     import nbformat
     from nbclient import NotebookClient
 
     store = tmp_path / "answers.json"
-    from course.answers import AnswerStore
+    from course.store import AnswerStore
 
-    AnswerStore(tmp_path, case).record("hv-bruise", "refer", "Share it.", 4)
+    AnswerStore(tmp_path, fictional_case).record("hv-bruise", "refer", "Share it.", 4)
     before = store.read_bytes()
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(s) for s in (
-        f"from course.notebook import open_module\nm = open_module('f01-early', case={str(FIXTURE)!r})\nm.intro()",
+        f"from course.notebook import open_module\nm = open_module('f01-early', case={str(FIXTURE_PACK)!r})\nm.intro()",
         "m.lens()", "m.timeline()", "m.decision('hv-bruise')",
         "m.recorded('hv-bruise')\nm.score('hv-bruise')", "m.summary()", "m.key_points()",
     )]
-    env = dict(os.environ, NBGRADER_EXECUTION="autograde", PYTHONPATH=str(REPO))
+    env = dict(os.environ, NBGRADER_EXECUTION="autograde", PYTHONPATH=str(ROOT))
     old = dict(os.environ)
     os.environ.update(env)
     try:
@@ -187,11 +182,8 @@ def _text(widget) -> str:
     return "\n".join(out)
 
 
-def test_views_work_on_the_real_case_pack(tmp_path):
-    try:
-        real = load_case()
-    except CaseError as e:
-        pytest.skip(f"data/ does not load yet (the case pack is still being written): {e.problems[0]}")
+def test_views_work_on_the_real_case_pack(tmp_path, pelka_case):
+    real = pelka_case
     before = plt.get_fignums()
     hidden = [t for e in knowledge.hindsight(real) for t in (e.title, e.summary)]
     for module in real.modules:

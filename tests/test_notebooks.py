@@ -12,26 +12,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import authoring
-from course.authoring import AuthoringError, build_notebook, notebook_text
-from course.case import load_case
-from course.notebook_checks import module_notebook_problems, notebook_decisions
+from course.authoring.build import build_notebook, notebook_text, stale_notebooks
+from course.authoring.checks import module_notebook_problems, notebook_decisions
+from course.authoring.narrative import AuthoringError
+from tests.paths import FIXTURE_PACK, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 SRC = NOTEBOOKS / "src"
-FIXTURE_PACK = ROOT / "tests" / "fixtures" / "case"
 MODULES = ("m00-welcome", "m01-early-years", "m02-fracture", "m03-pregnancy", "m04-school", "m05-whole-picture")
-
-
-@pytest.fixture(scope="module")
-def case():
-    return load_case(ROOT / "data")
-
-
-@pytest.fixture(scope="module")
-def fixture_case():
-    return load_case(FIXTURE_PACK)
 
 
 def _nb(module_id: str) -> dict:
@@ -54,15 +42,15 @@ def _write_fixture_course(fixture_case, root: Path) -> Path:
 # --------------------------------------------------------------------------- the committed modules
 
 
-def test_every_module_in_the_data_has_a_notebook_and_a_narrative(case):
-    assert tuple(m.id for m in case.modules) == MODULES
+def test_every_module_in_the_data_has_a_notebook_and_a_narrative(pelka_case):
+    assert tuple(m.id for m in pelka_case.modules) == MODULES
     for mid in MODULES:
         assert (NOTEBOOKS / mid / f"{mid}.ipynb").is_file()
         assert (SRC / f"{mid}.md").is_file()
 
 
-def test_committed_notebooks_are_exactly_what_the_builder_makes(case):
-    assert authoring.stale_notebooks(case, SRC, NOTEBOOKS) == []
+def test_committed_notebooks_are_exactly_what_the_builder_makes(pelka_case):
+    assert stale_notebooks(pelka_case, SRC, NOTEBOOKS) == []
 
 
 def test_committed_notebooks_are_stored_without_outputs_or_execution_counts():
@@ -72,24 +60,22 @@ def test_committed_notebooks_are_stored_without_outputs_or_execution_counts():
                 assert cell["outputs"] == [] and cell["execution_count"] is None, (mid, cell["id"])
 
 
-def test_module_notebooks_pass_every_notebook_check(case):
-    assert module_notebook_problems(case, NOTEBOOKS) == []
+def test_module_notebooks_pass_every_notebook_check(pelka_case):
+    assert module_notebook_problems(pelka_case, NOTEBOOKS) == []
 
 
-def test_every_decision_in_the_data_is_in_exactly_one_module_notebook_and_no_other(case):
+def test_every_decision_in_the_data_is_in_exactly_one_module_notebook_and_no_other(pelka_case):
     shown = {mid: notebook_decisions(_nb(mid)) for mid in MODULES}
     placed = [d for ids in shown.values() for d in ids]
-    assert sorted(placed) == sorted(d.id for d in case.decisions)
+    assert sorted(placed) == sorted(d.id for d in pelka_case.decisions)
     for mid, ids in shown.items():
-        assert sorted(ids) == sorted(d.id for d in case.decisions_in(mid)), mid
+        assert sorted(ids) == sorted(d.id for d in pelka_case.decisions_in(mid)), mid
 
 
-def test_each_story_module_has_two_to_four_decisions_and_the_welcome_a_practice_one(case):
-    if not case.decisions:
-        pytest.skip("data/decisions.yaml holds no decisions yet (the case-pack helper is writing them)")
+def test_each_story_module_has_two_to_four_decisions_and_the_welcome_a_practice_one(pelka_case):
     for mid in MODULES[1:]:
-        assert 2 <= len([d for d in case.decisions_in(mid) if not d.practice]) <= 4, mid
-    assert [d.practice for d in case.decisions_in("m00-welcome")] == [True]
+        assert 2 <= len([d for d in pelka_case.decisions_in(mid) if not d.practice]) <= 4, mid
+    assert [d.practice for d in pelka_case.decisions_in("m00-welcome")] == [True]
 
 
 def test_every_module_has_its_parts_in_order():
@@ -101,9 +87,9 @@ def test_every_module_has_its_parts_in_order():
         assert ids.index("timeline") < min((ids.index(i) for i in ids if i.startswith("score-")), default=10**6)
 
 
-def test_about_this_module_is_written_in_the_notebook_before_the_cell_that_opens_it(case):
+def test_about_this_module_is_written_in_the_notebook_before_the_cell_that_opens_it(pelka_case):
     """Readable before anything runs; the opening cell then shows nothing (one output fewer to lay out)."""
-    for m in case.modules:
+    for m in pelka_case.modules:
         cells = _nb(m.id)["cells"]
         ids = [c["id"] for c in cells]
         about, opener = cells[ids.index("about")], cells[ids.index("about") + 1]
@@ -111,7 +97,7 @@ def test_about_this_module_is_written_in_the_notebook_before_the_cell_that_opens
         assert _src(opener).splitlines()[-1] == f'm = open_module("{m.id}")'
         text = _src(about)
         assert about["cell_type"] == "markdown" and text.startswith("## About this module\n")
-        n = len(case.decisions_in(m.id))
+        n = len(pelka_case.decisions_in(m.id))
         for fact in (m.summary, f"**Period:** {m.period_text}.", f"about {m.minutes} minutes", f"**Decisions:** {n}.",
                      *(f"- {o}" for o in m.objectives)):
             assert fact in text, (m.id, fact)
@@ -132,8 +118,8 @@ def test_no_code_is_visible_or_editable_in_any_module():
                 assert meta["editable"] is False, (mid, cell["id"])
 
 
-def test_reflection_cell_is_a_markdown_answer_worth_the_points_in_modules_yaml(case):
-    for m in case.modules:
+def test_reflection_cell_is_a_markdown_answer_worth_the_points_in_modules_yaml(pelka_case):
+    for m in pelka_case.modules:
         cells = _nb(m.id)["cells"]
         answer = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id") == f"reflection-{m.id}"]
         assert len(answer) == 1
@@ -146,22 +132,22 @@ def test_reflection_cell_is_a_markdown_answer_worth_the_points_in_modules_yaml(c
         assert m.reflection.prompt in _src(prompt) and prompt["metadata"]["nbgrader"]["locked"] is True
 
 
-def test_no_mark_scheme_or_hidden_solution_is_in_a_trainee_notebook(case):
-    for m in case.modules:
+def test_no_mark_scheme_or_hidden_solution_is_in_a_trainee_notebook(pelka_case):
+    for m in pelka_case.modules:
         text = json.dumps(_nb(m.id))
         for level in m.reflection.rubric:
             assert level.descriptor not in text or len(level.descriptor) < 25, level.descriptor
         assert "BEGIN SOLUTION" not in text and "MARK SCHEME" not in text
 
 
-def test_narrative_quotations_are_verbatim_in_the_source(case):
+def test_narrative_quotations_are_verbatim_in_the_source(pelka_case):
     quotes = []
     for mid in MODULES:
         text = (SRC / f"{mid}.md").read_text(encoding="utf-8")
         text = re.sub(r"\n>[ \t]?", "\n", text)  # a quotation may run over several blockquote lines
         quotes += [(mid, q) for q in re.findall(r"“([^”]+)”", text)]
     assert quotes, "the narratives quote the review"
-    missing = [(mid, q) for mid, q in quotes if not case.source.find(q)]
+    missing = [(mid, q) for mid, q in quotes if not pelka_case.source.find(q)]
     assert missing == []
 
 
@@ -181,30 +167,30 @@ def test_no_answers_file_is_kept_in_the_notebooks_folder():
 # --------------------------------------------------------------------------- the builder, on the fictional case
 
 
-def test_builder_gives_byte_identical_notebooks_on_every_run(fixture_case):
-    for m in fixture_case.modules:
-        assert notebook_text(build_notebook(fixture_case, m.id)) == notebook_text(build_notebook(fixture_case, m.id))
+def test_builder_gives_byte_identical_notebooks_on_every_run(fictional_case):
+    for m in fictional_case.modules:
+        assert notebook_text(build_notebook(fictional_case, m.id)) == notebook_text(build_notebook(fictional_case, m.id))
 
 
-def test_graded_cell_has_the_contract_shape_and_the_decisions_points(fixture_case):
-    nb = build_notebook(fixture_case, "f01-early")
+def test_graded_cell_has_the_contract_shape_and_the_decisions_points(fictional_case):
+    nb = build_notebook(fictional_case, "f01-early")
     cell = next(c for c in nb.cells if c.id == "score-hv-bruise")
     assert cell.source == ('m.recorded("hv-bruise")\n### BEGIN HIDDEN TESTS\nm.score("hv-bruise")\n'
                            "### END HIDDEN TESTS")
     assert cell.metadata["nbgrader"] == {"grade": True, "grade_id": "score-hv-bruise", "locked": True, "points": 2,
                                          "schema_version": 3, "solution": False, "task": False}
-    multi = next(c for c in build_notebook(fixture_case, "f02-later").cells if c.id == "score-social-assessment")
+    multi = next(c for c in build_notebook(fictional_case, "f02-later").cells if c.id == "score-social-assessment")
     assert multi.metadata["nbgrader"]["points"] == 4  # multiple choice: the sum of the positive options
 
 
-def test_module_without_reflection_gets_no_answer_cell(fixture_case):
-    nb = build_notebook(fixture_case, "f02-later")
+def test_module_without_reflection_gets_no_answer_cell(fictional_case):
+    nb = build_notebook(fictional_case, "f02-later")
     assert not [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
 
 
-def test_named_decisions_are_placed_where_the_narrative_says(fixture_case):
+def test_named_decisions_are_placed_where_the_narrative_says(fictional_case):
     text = "{{intro}}\nFirst the practice.\n{{decision practice}}\n+++\nThen the real one.\n{{decision hv-bruise}}\n{{reflection}}"
-    cells = build_notebook(fixture_case, "f01-early", text).cells
+    cells = build_notebook(fictional_case, "f01-early", text).cells
     ids = [c.id for c in cells]
     assert ids.index("score-practice") < ids.index("decision-hv-bruise-heading") < ids.index("decision-hv-bruise")
     # the narrative's lead-in and the generated heading make one cell, heading first
@@ -223,24 +209,24 @@ def test_named_decisions_are_placed_where_the_narrative_says(fixture_case):
     ("{{intro}}\n{{decisions}}\n{{reflection}}\n{{chart}}", "unknown marker {{chart}}"),
     ("{{intro}}\n{{decisions}}\n{{reflection}}\nSee {{lens}} here", "must stand alone"),
 ])
-def test_builder_refuses_a_narrative_that_does_not_fit_the_pack(fixture_case, narrative, message):
+def test_builder_refuses_a_narrative_that_does_not_fit_the_pack(fictional_case, narrative, message):
     with pytest.raises(AuthoringError, match=re.escape(message)):
-        build_notebook(fixture_case, "f01-early", narrative, "f01-early.md")
+        build_notebook(fictional_case, "f01-early", narrative, "f01-early.md")
 
 
-def test_inline_values_and_author_notes(fixture_case):
+def test_inline_values_and_author_notes(fictional_case):
     text = ("%% a note for authors only\n{{intro}}\nAbout {{minutes}} minutes, {{decision_count}}.\n"
             "Set in {{when hv-bruise}}.\n{{decisions}}\n{{reflection}}")
-    nb = build_notebook(fixture_case, "f01-early", text)
+    nb = build_notebook(fictional_case, "f01-early", text)
     body = "\n".join(c.source for c in nb.cells)
     assert "About 20 minutes, 1 decision point.\nSet in June 2019." in body and "note for authors" not in body
     with pytest.raises(AuthoringError, match="names no decision of module 'f01-early'"):
-        build_notebook(fixture_case, "f01-early", text.replace("when hv-bruise", "when social-assessment"))
+        build_notebook(fictional_case, "f01-early", text.replace("when hv-bruise", "when social-assessment"))
 
 
-def test_checks_pass_on_built_notebooks_and_name_each_breakage(fixture_case, tmp_path):
-    root = _write_fixture_course(fixture_case, tmp_path / "notebooks")
-    assert module_notebook_problems(fixture_case, root) == []
+def test_checks_pass_on_built_notebooks_and_name_each_breakage(fictional_case, tmp_path):
+    root = _write_fixture_course(fictional_case, tmp_path / "notebooks")
+    assert module_notebook_problems(fictional_case, root) == []
     path = root / "f01-early" / "f01-early.ipynb"
     clean = path.read_text()
 
@@ -248,7 +234,7 @@ def test_checks_pass_on_built_notebooks_and_name_each_breakage(fixture_case, tmp
         nb = nbformat.reads(clean, as_version=4)
         edit(nb)
         path.write_text(nbformat.writes(nb))
-        return module_notebook_problems(fixture_case, root)
+        return module_notebook_problems(fictional_case, root)
 
     def cell(nb, cid):
         return next(c for c in nb.cells if c.id == cid)
@@ -269,7 +255,7 @@ def test_checks_pass_on_built_notebooks_and_name_each_breakage(fixture_case, tmp
         lambda nb: nb.cells.append(nbformat.v4.new_markdown_cell("### BEGIN MARK SCHEME\nx\n### END MARK SCHEME"))))
     path.write_text(clean)
     (root / "f01-early" / "answers.json").write_text("{}")
-    assert any("answers file must never be kept" in p for p in module_notebook_problems(fixture_case, root))
+    assert any("answers file must never be kept" in p for p in module_notebook_problems(fictional_case, root))
 
 
 # --------------------------------------------------------------------------- executed and released (slow)
@@ -308,11 +294,11 @@ def test_module_runs_top_to_bottom_headless_and_writes_no_answers(module_id, tmp
 
 
 @pytest.mark.slow
-def test_fictional_course_built_by_the_builder_runs_headless(fixture_case, tmp_path, monkeypatch):
+def test_fictional_course_built_by_the_builder_runs_headless(fictional_case, tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_READ_ONLY", "1")
     monkeypatch.setenv("COURSE_DATA", str(FIXTURE_PACK))
-    root = _write_fixture_course(fixture_case, tmp_path / "notebooks")
-    for m in fixture_case.modules:
+    root = _write_fixture_course(fictional_case, tmp_path / "notebooks")
+    for m in fictional_case.modules:
         _execute(root / m.id, m.id, tmp_path / f"{m.id}.out.ipynb")
     assert list(tmp_path.rglob("answers.json*")) == []
 
@@ -321,14 +307,14 @@ def test_fictional_course_built_by_the_builder_runs_headless(fixture_case, tmp_p
 def test_nbgrader_release_of_every_module_hides_tests_and_passes_the_validator(tmp_path, monkeypatch):
     from nbgrader.validator import Validator
 
-    from course import grading
+    from course.grading.release import release
 
     monkeypatch.delenv("COURSE_DATA", raising=False)
     # (no folder called "course" beside a notebook: the kernel would import it instead of the course package)
     notebooks = tmp_path / "notebooks"
     for mid in MODULES:
         shutil.copytree(NOTEBOOKS / mid, notebooks / mid)
-    results = grading.release(tmp_path / "nbgrader", notebooks, list(MODULES), log=lambda *_: None)
+    results = release(tmp_path / "nbgrader", notebooks, list(MODULES), log=lambda *_: None)
     assert [(r.module, r.problems) for r in results] == [(mid, []) for mid in MODULES]
     for r in results:
         text = r.notebook.read_text(encoding="utf-8")
@@ -364,7 +350,7 @@ def test_running_a_module_without_the_read_only_switch_still_writes_no_answers(t
 
 
 @pytest.mark.slow
-def test_graded_cells_score_a_trainees_first_answers_from_the_answers_file(case, tmp_path, monkeypatch):
+def test_graded_cells_score_a_trainees_first_answers_from_the_answers_file(pelka_case, tmp_path, monkeypatch):
     """A trainee who chose the review's position everywhere in m02: each graded cell shows the answer and
     returns the decision's full points; the answers file is read, never rewritten."""
     monkeypatch.setenv("COURSE_READ_ONLY", "1")
@@ -373,18 +359,18 @@ def test_graded_cells_score_a_trainees_first_answers_from_the_answers_file(case,
     folder = tmp_path / mid
     shutil.copytree(NOTEBOOKS / mid, folder)
     decisions = {}
-    for d in case.decisions_in(mid):
+    for d in pelka_case.decisions_in(mid):
         best = [o.id for o in d.options if o.points > 0] if d.multiple else [max(d.options, key=lambda o: o.points).id]
         record = {"choice": best if d.multiple else best[0], "rationale": "Because the history matters.",
                   "confidence": 4, "submitted_at": "2026-01-10T09:00:00Z"}
         decisions[d.id] = {"first": {**record, "revealed_at": "2026-01-10T09:00:00Z"}, "revisions": []}
-    doc = {"schema": 1, "course": case.id, "course_version": case.version, "decisions": decisions, "activity": {}}
+    doc = {"schema": 1, "course": pelka_case.id, "course_version": pelka_case.version, "decisions": decisions, "activity": {}}
     answers = folder / "answers.json"
     answers.write_text(json.dumps(doc), encoding="utf-8")
     before = answers.read_bytes()
     _execute(folder, mid, tmp_path / "out.ipynb")
     nb = nbformat.read(tmp_path / "out.ipynb", as_version=4)
-    for d in case.decisions_in(mid):
+    for d in pelka_case.decisions_in(mid):
         cell = next(c for c in nb.cells if c.id == f"score-{d.id}")
         shown = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
         assert "Your graded answer (your first)" in shown and "Because the history matters." in shown

@@ -8,10 +8,9 @@ import re
 
 import pytest
 
-from course.case import load_case
-from course.source import normalise
-
-from .conftest import ROOT
+from course.core.pack import load_case
+from course.core.source import normalise
+from tests.paths import ROOT
 
 RUN = 10
 # Curly or straight double-quoted passages are quotations, checked verbatim elsewhere.

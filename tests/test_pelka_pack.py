@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course import dates, knowledge
-from course.case import load_case
+from course.core import dates, knowledge
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PACK = ROOT / "data"
 SOURCE_FILE = PACK / "source" / "pelka-scr-briefing.txt"
 SHARED_SOURCE = Path("/work/shared/source/pelka-scr-briefing.txt")
@@ -29,11 +28,6 @@ THEME_IDS = {"rule-of-optimism", "start-again", "think-the-unthinkable", "daniel
 MODULES = {"m00-welcome": 0, "m01-early-years": 1, "m02-fracture": 2, "m03-pregnancy": 3,
            "m04-school": 4, "m05-whole-picture": 5}
 PACK_FILES = ("agencies", "people", "events", "flows", "themes", "decisions", "modules")
-
-
-@pytest.fixture(scope="module")
-def case():
-    return load_case(PACK)
 
 
 @pytest.fixture(scope="module")
@@ -124,10 +118,10 @@ def _raw_quotes(raw):
 # --------------------------------------------------------------------------- loading and quotations
 
 
-def test_pack_loads_with_every_part(case):
-    assert case.id == "pelka-scr-2013"
-    assert case.agencies and case.people and case.events and case.flows and case.themes
-    assert case.decisions and case.modules
+def test_pack_loads_with_every_part(pelka_case):
+    assert pelka_case.id == "pelka-scr-2013"
+    assert pelka_case.agencies and pelka_case.people and pelka_case.events and pelka_case.flows and pelka_case.themes
+    assert pelka_case.decisions and pelka_case.modules
 
 
 def test_every_quotation_in_the_yaml_is_verbatim_in_its_section(raw):
@@ -138,8 +132,8 @@ def test_every_quotation_in_the_yaml_is_verbatim_in_its_section(raw):
     assert not bad, "quotations not verbatim:\n" + "\n".join(bad)
 
 
-def test_loader_sees_as_many_quotations_as_the_yaml_holds(case, raw):
-    assert len(case.quotes()) == len(list(_raw_quotes(raw)))
+def test_loader_sees_as_many_quotations_as_the_yaml_holds(pelka_case, raw):
+    assert len(pelka_case.quotes()) == len(list(_raw_quotes(raw)))
 
 
 def test_every_quotation_says_whose_words_it_is(raw):
@@ -255,35 +249,35 @@ def test_every_date_lies_within_2005_to_2013(raw):
         assert 2005 <= dates.parse(value)[0] <= 2013, f"{where}: {value}"
 
 
-def test_derived_dates_say_how_they_follow_from_the_source(case):
-    for e in case.events:
+def test_derived_dates_say_how_they_follow_from_the_source(pelka_case):
+    for e in pelka_case.events:
         assert e.date_text.strip(), e.id
         if e.date_basis == "derived":
             assert len(e.date_note) > 30, e.id
 
 
-def test_years_implied_by_context_are_explained(case):
+def test_years_implied_by_context_are_explained(pelka_case):
     # The source gives these days without a year; each event says where the year comes from.
     for eid in ("daniel-starts-school", "school-nurse-referral", "deputy-head-calls-gp", "text-message-box-room",
                 "text-message-salt", "computer-searches", "post-mortem", "charged-with-murder", "ewo-home-visit"):
-        e = case.event(eid)
+        e = pelka_case.event(eid)
         assert re.search(r"\b20(11|12)\b", e.date_note), eid
         assert str(dates.parse(e.date)[0]) not in e.date_text, eid
 
 
-def test_aggregates_keep_the_sources_precision(case):
-    da = case.event("domestic-abuse-incidents")
+def test_aggregates_keep_the_sources_precision(pelka_case):
+    da = pelka_case.event("domestic-abuse-incidents")
     assert (da.kind, da.date, da.date_end) == ("aggregate", "2006-11", "2010-12")
     assert "26" in da.title and "26 incidents" in da.source.quote
-    jsm = case.event("joint-screening-meetings")
+    jsm = pelka_case.event("joint-screening-meetings")
     assert jsm.kind == "aggregate" and "five" in jsm.source.quote and jsm.date_basis == "derived"
-    att = case.event("attendance-letter")
+    att = pelka_case.event("attendance-letter")
     assert att.kind == "aggregate" and "64%" in att.source.quote and "64%" in att.title
-    hv = case.event("health-visitor-caseloads")
+    hv = pelka_case.event("health-visitor-caseloads")
     assert hv.kind == "aggregate" and "600" in hv.source.quote and "400" in hv.source.quote
-    four = case.event("clyp-four-assessments")
+    four = pelka_case.event("clyp-four-assessments")
     assert (four.kind, four.date, four.date_end) == ("aggregate", "2008", "2011")
-    injuries = case.event("facial-injuries")
+    injuries = pelka_case.event("facial-injuries")
     assert (injuries.date, injuries.date_end) == ("2011-12", "2012-02")
 
 
@@ -299,42 +293,42 @@ def _days(case):
     return sorted(days)
 
 
-def test_knowledge_invariant_for_every_agency_on_every_timeline_day(case):
-    days = _days(case)
+def test_knowledge_invariant_for_every_agency_on_every_timeline_day(pelka_case):
+    days = _days(pelka_case)
     assert len(days) > 40
-    for agency in case.agencies:
+    for agency in pelka_case.agencies:
         for day in days:
-            view = knowledge.held_by(case, agency.id, day)
+            view = knowledge.held_by(pelka_case, agency.id, day)
             ids = {e.id for e in view}
-            allowed = {e.id for e in case.events if not e.hindsight
+            allowed = {e.id for e in pelka_case.events if not e.hindsight
                        and any(k.agency == agency.id and dates.end(k.from_) <= day for k in e.known_to)}
             assert ids <= allowed, f"{agency.id} on {day}: {sorted(ids - allowed)}"
             assert not any(e.hindsight for e in view), f"{agency.id} on {day}"
             assert ids == allowed
 
 
-def test_hindsight_facts_exist_and_appear_in_no_view_on_any_day(case):
+def test_hindsight_facts_exist_and_appear_in_no_view_on_any_day(pelka_case):
     wanted = {"text-message-box-room": "2011-10-07", "text-message-salt": "2011-10-21",
               "computer-searches": "2012-03-02"}
     for eid, day in wanted.items():
-        e = case.event(eid)
+        e = pelka_case.event(eid)
         assert e.hindsight and e.date == day and e.known_to == () and e.emerged_text
-    hindsight_ids = {e.id for e in knowledge.hindsight(case)}
+    hindsight_ids = {e.id for e in knowledge.hindsight(pelka_case)}
     assert set(wanted) | {"planned-punishments", "anna-told-to-say-nothing",
                           "violence-to-ms-luczak-alleged"} <= hindsight_ids
-    for day in _days(case) + [dt.date(2030, 1, 1)]:
-        assert not hindsight_ids & {e.id for e in knowledge.whole_picture(case, day)}
-        for a in case.agencies:
-            assert not hindsight_ids & {e.id for e in knowledge.held_by(case, a.id, day)}
+    for day in _days(pelka_case) + [dt.date(2030, 1, 1)]:
+        assert not hindsight_ids & {e.id for e in knowledge.whole_picture(pelka_case, day)}
+        for a in pelka_case.agencies:
+            assert not hindsight_ids & {e.id for e in knowledge.held_by(pelka_case, a.id, day)}
 
 
-def test_every_hindsight_fact_says_how_it_emerged_and_no_agency_held_it(case):
-    for e in knowledge.hindsight(case):
+def test_every_hindsight_fact_says_how_it_emerged_and_no_agency_held_it(pelka_case):
+    for e in knowledge.hindsight(pelka_case):
         assert e.emerged_text and e.known_to == () and e.agencies == (), e.id
 
 
-def test_known_to_never_starts_before_the_event(case):
-    for e in case.events:
+def test_known_to_never_starts_before_the_event(pelka_case):
+    for e in pelka_case.events:
         for k in e.known_to:
             assert dates.end(k.from_) >= dates.end(e.date), (e.id, k.agency)
 
@@ -342,24 +336,24 @@ def test_known_to_never_starts_before_the_event(case):
 # --------------------------------------------------------------------------- decisions
 
 
-def test_every_decision_context_is_held_by_its_role_on_its_date(case):
-    for d in case.decisions:
-        held = {e.id for e in knowledge.held_by(case, d.role, d.date)}
+def test_every_decision_context_is_held_by_its_role_on_its_date(pelka_case):
+    for d in pelka_case.decisions:
+        held = {e.id for e in knowledge.held_by(pelka_case, d.role, d.date)}
         assert set(d.context) <= held, (d.id, sorted(set(d.context) - held))
-        assert not any(case.event(c).hindsight for c in d.context), d.id
+        assert not any(pelka_case.event(c).hindsight for c in d.context), d.id
 
 
-def test_enough_real_decisions_two_to_four_per_case_module(case):
-    real = [d for d in case.decisions if not d.practice]
+def test_enough_real_decisions_two_to_four_per_case_module(pelka_case):
+    real = [d for d in pelka_case.decisions if not d.practice]
     assert len(real) >= 12
     for m in ("m01-early-years", "m02-fracture", "m03-pregnancy", "m04-school", "m05-whole-picture"):
-        n = len([d for d in case.decisions_in(m) if not d.practice])
+        n = len([d for d in pelka_case.decisions_in(m) if not d.practice])
         assert 2 <= n <= 4, (m, n)
-    assert all(d.id.startswith("d-") for d in case.decisions)
+    assert all(d.id.startswith("d-") for d in pelka_case.decisions)
 
 
-def test_practice_decision_is_fictional_and_in_the_welcome_module(case):
-    practice = [d for d in case.decisions if d.practice]
+def test_practice_decision_is_fictional_and_in_the_welcome_module(pelka_case):
+    practice = [d for d in pelka_case.decisions if d.practice]
     assert len(practice) == 1
     p = practice[0]
     assert p.module == "m00-welcome" and p.context == () and not p.review.quotes
@@ -368,8 +362,8 @@ def test_practice_decision_is_fictional_and_in_the_welcome_module(case):
         assert name not in " ".join([p.question] + [o.text for o in p.options])
 
 
-def test_decision_scoring_follows_the_review(case):
-    for d in case.decisions:
+def test_decision_scoring_follows_the_review(pelka_case):
+    for d in pelka_case.decisions:
         assert 3 <= len(d.options) <= 5 or d.practice, d.id
         assert d.max_points > 0
         if not d.multiple:
@@ -385,8 +379,8 @@ def test_decision_scoring_follows_the_review(case):
             assert d.rationale_prompt and d.scenario and d.question
 
 
-def test_went_well_is_always_backed_by_a_quotation(case):
-    for d in case.decisions:
+def test_went_well_is_always_backed_by_a_quotation(pelka_case):
+    for d in pelka_case.decisions:
         for w in d.went_well:
             assert w.quote is not None and w.quote.quote, d.id
 
@@ -394,74 +388,74 @@ def test_went_well_is_always_backed_by_a_quotation(case):
 # --------------------------------------------------------------------------- shape other parts rely on
 
 
-def test_required_agencies_present_with_short_names(case):
-    ids = {a.id for a in case.agencies}
+def test_required_agencies_present_with_short_names(pelka_case):
+    ids = {a.id for a in pelka_case.agencies}
     assert AGENCY_IDS <= ids
-    for a in case.agencies:
+    for a in pelka_case.agencies:
         assert a.short and a.short == a.short.lower() or a.short in ("GP",), a.id
-    assert case.agency("school-nursing").short == "school nurse"
+    assert pelka_case.agency("school-nursing").short == "school nurse"
 
 
-def test_required_themes_present(case):
-    assert THEME_IDS <= {t.id for t in case.themes}
-    for t in case.themes:
+def test_required_themes_present(pelka_case):
+    assert THEME_IDS <= {t.id for t in pelka_case.themes}
+    for t in pelka_case.themes:
         assert t.quotes, t.id
 
 
-def test_named_people_and_their_periods(case):
-    names = {p.name for p in case.people}
+def test_named_people_and_their_periods(pelka_case):
+    names = {p.name for p in pelka_case.people}
     assert {"Daniel", "Anna", "Adam", "Ms Luczak", "Mr Pelka", "Mr A", "Mr Krezolek"} <= names
-    by_id = {p.id: p for p in case.people}
+    by_id = {p.id: p for p in pelka_case.people}
     assert [(p.date, p.date_end) for p in by_id["mr-pelka"].periods] == [("2005", "2008")]
     assert [(p.date, p.date_end) for p in by_id["mr-a"].periods] == [("2008", "2010")]
     assert by_id["mr-a"].periods[0].date_text == "late 2008 until mid-2010"
     assert by_id["mr-krezolek"].periods[0].date_end == "2012-03-03"
     assert [p.date for p in by_id["adam"].periods] == ["2011-08"]
-    for p in case.people:
+    for p in pelka_case.people:
         assert p.sources, p.id
 
 
-def test_modules_are_the_six_fixed_ones(case):
-    assert {m.id: m.order for m in case.modules} == MODULES
-    for m in case.modules:
+def test_modules_are_the_six_fixed_ones(pelka_case):
+    assert {m.id: m.order for m in pelka_case.modules} == MODULES
+    for m in pelka_case.modules:
         assert 20 <= m.minutes <= 40, m.id
         assert m.objectives and m.key_points and m.agencies and m.learning_together, m.id
-        assert case.events_in(m.id) or m.id == "m00-welcome", m.id
+        assert pelka_case.events_in(m.id) or m.id == "m00-welcome", m.id
         if m.id != "m00-welcome":
             assert m.period_from and m.period_to and m.reflection, m.id
             levels = [lv.points for lv in m.reflection.rubric]
             assert levels == list(range(m.reflection.points + 1)), m.id
-    assert case.module("m00-welcome").period_from is None
+    assert pelka_case.module("m00-welcome").period_from is None
 
 
-def test_post_death_facts_belong_to_the_whole_picture_and_their_agencies(case):
-    died = case.event("daniel-dies")
+def test_post_death_facts_belong_to_the_whole_picture_and_their_agencies(pelka_case):
+    died = pelka_case.event("daniel-dies")
     assert died.module == "m05-whole-picture" and not died.hindsight
     assert {k.agency for k in died.known_to} >= {"hospital", "ambulance"}
-    assert case.event("ambulance-called").known_to[0].agency == "ambulance"
-    assert case.event("post-mortem").date == "2012-03-06"
-    assert case.event("charged-with-murder").date == "2012-03-09"
-    trial = case.event("trial")
+    assert pelka_case.event("ambulance-called").known_to[0].agency == "ambulance"
+    assert pelka_case.event("post-mortem").date == "2012-03-06"
+    assert pelka_case.event("charged-with-murder").date == "2012-03-09"
+    trial = pelka_case.event("trial")
     assert (trial.date, trial.date_end) == ("2013-06", "2013-07")
     for eid in ("ambulance-called", "daniel-dies", "referral-after-death", "post-mortem", "charged-with-murder",
                 "trial", "guilty-and-sentenced"):
-        assert case.event(eid).module == "m05-whole-picture", eid
+        assert pelka_case.event(eid).module == "m05-whole-picture", eid
 
 
-def test_own_words_use_the_reviews_spelling_of_ms_luczak(case):
+def test_own_words_use_the_reviews_spelling_of_ms_luczak(pelka_case):
     wrong = re.compile(r"Lucza?c\b|Lucsak|Mc Lucsak")
     fields = []
-    for e in case.events:
+    for e in pelka_case.events:
         fields += [(e.id, e.title), (e.id, e.summary), (e.id, e.date_note), (e.id, e.emerged_text)]
-    for f in case.flows:
+    for f in pelka_case.flows:
         fields.append((f.id, f.how))
-    for d in case.decisions:
+    for d in pelka_case.decisions:
         fields += [(d.id, d.scenario), (d.id, d.question), (d.id, d.review.summary)]
         fields += [(d.id, o.text) for o in d.options] + [(d.id, o.feedback) for o in d.options]
         fields += [(d.id, w.text) for w in d.went_well]
-    for t in case.themes:
+    for t in pelka_case.themes:
         fields.append((t.id, t.summary))
-    for m in case.modules:
+    for m in pelka_case.modules:
         fields += [(m.id, m.summary)] + [(m.id, k) for k in m.key_points]
     for ident, text in fields:
         assert not wrong.search(text), f"{ident}: {text[:80]!r}"
@@ -470,47 +464,47 @@ def test_own_words_use_the_reviews_spelling_of_ms_luczak(case):
 # --------------------------------------------------------------------------- spot checks
 
 
-def test_school_nurse_referral_on_12_october_2011(case):
-    e = case.event("school-nurse-referral")
+def test_school_nurse_referral_on_12_october_2011(pelka_case):
+    e = pelka_case.event("school-nurse-referral")
     assert e.date == "2011-10-12"
     assert {k.agency for k in e.known_to} == {"school-nursing", "community-paediatrics"}
-    assert e.id in {x.id for x in knowledge.held_by(case, "school-nursing", "2011-10-12")}
-    assert e.id not in {x.id for x in knowledge.held_by(case, "school-nursing", "2011-10-11")}
+    assert e.id in {x.id for x in knowledge.held_by(pelka_case, "school-nursing", "2011-10-12")}
+    assert e.id not in {x.id for x in knowledge.held_by(pelka_case, "school-nursing", "2011-10-11")}
 
 
-def test_school_view_never_shows_the_school_nurse_referral(case):
+def test_school_view_never_shows_the_school_nurse_referral(pelka_case):
     for day in ("2011-10-11", "2011-10-12", "2012-03-02"):
-        assert "school-nurse-referral" not in {x.id for x in knowledge.held_by(case, "school", day)}
+        assert "school-nurse-referral" not in {x.id for x in knowledge.held_by(pelka_case, "school", day)}
 
 
-def test_deputy_head_call_on_25_january_2012(case):
-    e = case.event("deputy-head-calls-gp")
+def test_deputy_head_call_on_25_january_2012(pelka_case):
+    e = pelka_case.event("deputy-head-calls-gp")
     assert e.date == "2012-01-25" and "25 January" in e.date_text
     assert {k.agency for k in e.known_to} == {"school", "gp"}
-    assert e.id not in {x.id for x in knowledge.held_by(case, "gp", "2012-01-24")}
-    assert e.id in {x.id for x in knowledge.held_by(case, "gp", "2012-01-25")}
+    assert e.id not in {x.id for x in knowledge.held_by(pelka_case, "gp", "2012-01-24")}
+    assert e.id in {x.id for x in knowledge.held_by(pelka_case, "gp", "2012-01-25")}
 
 
-def test_mid_december_ewo_visit_keeps_month_precision(case):
-    e = case.event("ewo-home-visit")
+def test_mid_december_ewo_visit_keeps_month_precision(pelka_case):
+    e = pelka_case.event("ewo-home-visit")
     assert e.date == "2011-12" and "mid-December" in e.date_text
     # a December date counts only once December is over
-    assert e.id not in {x.id for x in knowledge.held_by(case, "education-welfare", "2011-12-30")}
-    assert e.id in {x.id for x in knowledge.held_by(case, "education-welfare", "2011-12-31")}
+    assert e.id not in {x.id for x in knowledge.held_by(pelka_case, "education-welfare", "2011-12-30")}
+    assert e.id in {x.id for x in knowledge.held_by(pelka_case, "education-welfare", "2011-12-31")}
 
 
-def test_facial_injuries_are_not_shown_before_the_end_of_february_2012(case):
-    assert "facial-injuries" not in {x.id for x in knowledge.held_by(case, "school", "2012-02-28")}
-    assert "facial-injuries" in {x.id for x in knowledge.held_by(case, "school", "2012-02-29")}
+def test_facial_injuries_are_not_shown_before_the_end_of_february_2012(pelka_case):
+    assert "facial-injuries" not in {x.id for x in knowledge.held_by(pelka_case, "school", "2012-02-28")}
+    assert "facial-injuries" in {x.id for x in knowledge.held_by(pelka_case, "school", "2012-02-29")}
 
 
-def test_the_overdose_referral_flow_stopped_with_no_named_referrer(case):
-    f = next(f for f in case.flows if f.event == "overdose-referral")
+def test_the_overdose_referral_flow_stopped_with_no_named_referrer(pelka_case):
+    f = next(f for f in pelka_case.flows if f.event == "overdose-referral")
     assert f.from_agency is None and f.to_agency == "clyp" and f.status == "stopped" and f.date == "2008-09"
 
 
-def test_key_flows_are_present(case):
-    flows = {f.id: f for f in case.flows}
+def test_key_flows_are_present(pelka_case):
+    flows = {f.id: f for f in pelka_case.flows}
     injuries = flows["facial-injuries-not-reported"]
     assert (injuries.from_agency, injuries.to_agency, injuries.status) == ("school", None, "stopped")
     assert flows["midwife-call-recorded-on-adam-only"].status == "stopped"
@@ -523,14 +517,14 @@ def test_key_flows_are_present(case):
     assert {flows["no-formal-medical-report"].status, flows["strategy-meeting-no-minutes"].status} == {"stopped"}
 
 
-def test_health_visitor_learns_of_closure_only_in_june_2011(case):
-    e = case.event("health-visitor-learns-closure")
+def test_health_visitor_learns_of_closure_only_in_june_2011(pelka_case):
+    e = pelka_case.event("health-visitor-learns-closure")
     assert e.date == "2011-06"
-    assert "case-closed-2011" not in {x.id for x in knowledge.held_by(case, "health-visiting", "2011-12-31")}
-    assert e.id in {x.id for x in knowledge.held_by(case, "health-visiting", "2011-06-30")}
+    assert "case-closed-2011" not in {x.id for x in knowledge.held_by(pelka_case, "health-visiting", "2011-12-31")}
+    assert e.id in {x.id for x in knowledge.held_by(pelka_case, "health-visiting", "2011-06-30")}
 
 
-def test_the_whole_picture_on_1_march_2012_is_more_than_any_one_agency_held(case):
-    whole = {e.id for e in knowledge.whole_picture(case, "2012-03-01")}
-    for a in case.agencies:
-        assert {e.id for e in knowledge.held_by(case, a.id, "2012-03-01")} < whole
+def test_the_whole_picture_on_1_march_2012_is_more_than_any_one_agency_held(pelka_case):
+    whole = {e.id for e in knowledge.whole_picture(pelka_case, "2012-03-01")}
+    for a in pelka_case.agencies:
+        assert {e.id for e in knowledge.held_by(pelka_case, a.id, "2012-03-01")} < whole

@@ -23,18 +23,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from course import dates, knowledge
-from course.answers import AnswerStore, read_answers
-from course.case import load_case
-from course.widgets.a11y import OKABE_ITO
-from course.widgets.decision import SUBMIT_CHANGE, SUBMIT_FIRST, DecisionView, scenario_html
-from course.widgets.lens import HINDSIGHT_HEADING, Lens, hindsight_items, lens_html, lens_items, slider_stops
-from course.widgets.summary import Summary, summary_rows
-from course.widgets.timeline import HINDSIGHT_LANE, Timeline, timeline_alt_text, timeline_data
+from course.core import dates, knowledge
+from course.core.answers import read_answers
+from course.core.pack import load_case
+from course.render.decision import scenario_html
+from course.render.lens import HINDSIGHT_HEADING, hindsight_items, lens_html, lens_items, slider_stops
+from course.render.style import OKABE_ITO
+from course.render.summary import summary_rows
+from course.render.timeline import HINDSIGHT_LANE, timeline_alt_text, timeline_data
+from course.store import AnswerStore
+from course.widgets.decision import SUBMIT_CHANGE, SUBMIT_FIRST, DecisionView
+from course.widgets.lens import Lens
+from course.widgets.summary import Summary
+from course.widgets.timeline import Timeline
+from tests.paths import FIXTURE_PACK, ROOT
 
-FIXTURE = Path(__file__).parent / "fixtures" / "case"
-REPO = Path(__file__).resolve().parent.parent
-_FIXTURE_CASE = load_case(FIXTURE)  # for property-based tests (hypothesis does not mix with function fixtures)
+_FIXTURE_CASE = load_case(FIXTURE_PACK)  # for property-based tests (hypothesis does not mix with function fixtures)
 
 
 pytestmark = pytest.mark.usefixtures("writable_run")  # conftest.py; `case` is the fictional pack, from there too
@@ -69,8 +73,8 @@ def _order(html: str, *titles: str) -> list[int]:
 # ------------------------------------------------------------------ lens: pure functions
 
 
-def test_slider_stops_are_labelled_at_the_precision_the_source_gives(case):
-    stops = slider_stops(case, case.module("f01-early"))
+def test_slider_stops_are_labelled_at_the_precision_the_source_gives(fictional_case):
+    stops = slider_stops(fictional_case, fictional_case.module("f01-early"))
     assert [s.label for s in stops] == ["3 June 2019", "June 2019", "July 2019", "2019"]
     assert [s.day for s in stops] == [dt.date(2019, 6, 3), dt.date(2019, 6, 30), dt.date(2019, 7, 31),
                                       dt.date(2019, 12, 31)]
@@ -78,61 +82,61 @@ def test_slider_stops_are_labelled_at_the_precision_the_source_gives(case):
                                          "by the end of 2019"]
 
 
-def test_no_slider_label_names_a_day_the_source_does_not_give(case):
-    for m in case.modules:
-        for s in slider_stops(case, m):
+def test_no_slider_label_names_a_day_the_source_does_not_give(fictional_case):
+    for m in fictional_case.modules:
+        for s in slider_stops(fictional_case, m):
             if re.match(r"^\d", s.label):
-                assert case.source.find(s.label.rsplit(" ", 1)[0]), s.label
+                assert fictional_case.source.find(s.label.rsplit(" ", 1)[0]), s.label
 
 
-def test_nursery_view_on_3_june_2019_holds_the_bruise(case):
-    items = lens_items(case, "nursery", dt.date(2019, 6, 3))
+def test_nursery_view_on_3_june_2019_holds_the_bruise(fictional_case):
+    items = lens_items(fictional_case, "nursery", dt.date(2019, 6, 3))
     assert [i.event_id for i in items] == ["bruise"]
     assert (items[0].date_text, items[0].section, items[0].source_text) == ("3 June 2019", "Chronology",
                                                                             "Source: Chronology")
 
 
-def test_health_visitor_view_on_3_june_2019_hides_the_bruise_known_only_to_the_month(case):
-    assert lens_items(case, "hv", dt.date(2019, 6, 3)) == []
-    assert [i.event_id for i in lens_items(case, "hv", dt.date(2019, 6, 30))] == ["bruise"]
+def test_health_visitor_view_on_3_june_2019_hides_the_bruise_known_only_to_the_month(fictional_case):
+    assert lens_items(fictional_case, "hv", dt.date(2019, 6, 3)) == []
+    assert [i.event_id for i in lens_items(fictional_case, "hv", dt.date(2019, 6, 30))] == ["bruise"]
 
 
-def test_gp_view_in_2020_lists_newest_first(case):
-    assert [i.event_id for i in lens_items(case, "gp", "2019-12-31")] == ["arrival"]
-    assert [i.event_id for i in lens_items(case, "gp", dt.date(2020, 3, 12))] == ["cough", "arrival"]
+def test_gp_view_in_2020_lists_newest_first(fictional_case):
+    assert [i.event_id for i in lens_items(fictional_case, "gp", "2019-12-31")] == ["arrival"]
+    assert [i.event_id for i in lens_items(fictional_case, "gp", dt.date(2020, 3, 12))] == ["cough", "arrival"]
 
 
-def test_social_care_view_in_2019_is_empty_because_the_police_notification_stopped(case):
-    assert lens_items(case, "social", "2019-12-31") == []
+def test_social_care_view_in_2019_is_empty_because_the_police_notification_stopped(fictional_case):
+    assert lens_items(fictional_case, "social", "2019-12-31") == []
 
 
-def test_whole_picture_at_end_of_2019_lists_every_agency_with_holders(case):
-    items = lens_items(case, "police", "2019-12-31", whole=True)
+def test_whole_picture_at_end_of_2019_lists_every_agency_with_holders(fictional_case):
+    items = lens_items(fictional_case, "police", "2019-12-31", whole=True)
     assert [i.event_id for i in items] == ["argument", "bruise", "arrival"]
     bruise = items[1]
     assert bruise.holders == ("nursery", "hv") and bruise.held_by_agency is False
     assert items[0].held_by_agency is True
 
 
-def test_hindsight_items_are_limited_to_the_chosen_date(case):
-    assert hindsight_items(case, "2019-12-31") == []
-    assert [h.event_id for h in hindsight_items(case, "2020-12-31")] == ["diary"]
-    assert hindsight_items(case)[0].emerged_text == "evidence given at a later trial"
+def test_hindsight_items_are_limited_to_the_chosen_date(fictional_case):
+    assert hindsight_items(fictional_case, "2019-12-31") == []
+    assert [h.event_id for h in hindsight_items(fictional_case, "2020-12-31")] == ["diary"]
+    assert hindsight_items(fictional_case)[0].emerged_text == "evidence given at a later trial"
 
 
-def test_no_hindsight_item_appears_in_any_at_the_time_lens_view(case):
-    hidden = _hindsight_texts(case)
-    hindsight_ids = {e.id for e in knowledge.hindsight(case)}
-    for m in case.modules:
-        for stop in slider_stops(case, m):
-            for agency in case.agencies:
+def test_no_hindsight_item_appears_in_any_at_the_time_lens_view(fictional_case):
+    hidden = _hindsight_texts(fictional_case)
+    hindsight_ids = {e.id for e in knowledge.hindsight(fictional_case)}
+    for m in fictional_case.modules:
+        for stop in slider_stops(fictional_case, m):
+            for agency in fictional_case.agencies:
                 for whole in (False, True):
-                    items = lens_items(case, agency.id, stop.day, whole)
+                    items = lens_items(fictional_case, agency.id, stop.day, whole)
                     assert not {i.event_id for i in items} & hindsight_ids
-                    expected = knowledge.whole_picture(case, stop.day) if whole else \
-                        knowledge.held_by(case, agency.id, stop.day)
+                    expected = knowledge.whole_picture(fictional_case, stop.day) if whole else \
+                        knowledge.held_by(fictional_case, agency.id, stop.day)
                     assert {i.event_id for i in items} == {e.id for e in expected}
-                    html = lens_html(case, agency.id, stop, whole)
+                    html = lens_html(fictional_case, agency.id, stop, whole)
                     assert not [t for t in hidden if t in html]
 
 
@@ -152,8 +156,8 @@ def test_lens_on_any_day_is_exactly_what_was_held_newest_first_and_never_hindsig
 # ------------------------------------------------------------------ lens: widget
 
 
-def test_lens_widget_shows_the_police_view_at_july_2019_as_a_semantic_list(case):
-    lens = Lens(case, case.module("f01-early"), agency="police")
+def test_lens_widget_shows_the_police_view_at_july_2019_as_a_semantic_list(fictional_case):
+    lens = Lens(fictional_case, fictional_case.module("f01-early"), agency="police")
     assert lens.agency.description == "View as"
     lens.slider.value = dt.date(2019, 7, 31)
     html = lens.view.value
@@ -164,8 +168,8 @@ def test_lens_widget_shows_the_police_view_at_july_2019_as_a_semantic_list(case)
     assert "Nursery notes a bruise" in lens.view.value and "Police attend" not in lens.view.value
 
 
-def test_lens_whole_picture_toggle_is_labelled_and_marks_what_the_agency_did_not_hold(case):
-    lens = Lens(case, case.module("f01-early"), agency="police")
+def test_lens_whole_picture_toggle_is_labelled_and_marks_what_the_agency_did_not_hold(fictional_case):
+    lens = Lens(fictional_case, fictional_case.module("f01-early"), agency="police")
     lens.slider.value = dt.date(2019, 12, 31)
     lens.whole.value = True
     html = lens.view.value
@@ -176,9 +180,9 @@ def test_lens_whole_picture_toggle_is_labelled_and_marks_what_the_agency_did_not
     assert "not held by the police" in html and "Held by: nursery, health visitor" in html
 
 
-def test_lens_hindsight_appears_only_in_its_own_labelled_panel_when_asked_for(case):
-    lens = Lens(case, case.module("f02-later"), agency="gp")
-    hidden = _hindsight_texts(case)
+def test_lens_hindsight_appears_only_in_its_own_labelled_panel_when_asked_for(fictional_case):
+    lens = Lens(fictional_case, fictional_case.module("f02-later"), agency="gp")
+    hidden = _hindsight_texts(fictional_case)
     lens.slider.value = lens.stops[-1].day
     assert "not known at the time" in lens.hindsight.description
     assert not [t for t in hidden if t in _text(lens)]
@@ -197,8 +201,8 @@ def test_lens_hindsight_appears_only_in_its_own_labelled_panel_when_asked_for(ca
     assert not [t for t in hidden if t in _text(lens)]
 
 
-def test_lens_earlier_and_later_buttons_step_the_date_for_keyboard_users(case):
-    lens = Lens(case, case.module("f01-early"), agency="nursery")
+def test_lens_earlier_and_later_buttons_step_the_date_for_keyboard_users(fictional_case):
+    lens = Lens(fictional_case, fictional_case.module("f01-early"), agency="nursery")
     assert lens.earlier.disabled and not lens.later.disabled
     lens.later.click()
     assert lens.slider.value == dt.date(2019, 6, 30) and lens.slider.label == "June 2019"
@@ -212,8 +216,8 @@ def test_lens_earlier_and_later_buttons_step_the_date_for_keyboard_users(case):
 # ------------------------------------------------------------------ timeline
 
 
-def test_timeline_data_has_lanes_marks_at_the_sources_precision_and_flows(case):
-    data = timeline_data(case, case.module("f01-early"))
+def test_timeline_data_has_lanes_marks_at_the_sources_precision_and_flows(fictional_case):
+    data = timeline_data(fictional_case, fictional_case.module("f01-early"))
     assert data.lanes == ("nursery", "hv", "police", "social", "gp")
     marks = {(m.event_id, m.agency): m.precision for m in data.marks}
     assert marks == {("bruise", "nursery"): "day", ("bruise", "hv"): "month", ("argument", "police"): "month",
@@ -224,11 +228,11 @@ def test_timeline_data_has_lanes_marks_at_the_sources_precision_and_flows(case):
     assert data.hindsight_marks == ()
 
 
-def test_timeline_keeps_hindsight_in_a_separate_lane_that_is_hidden_by_default(case):
-    data = timeline_data(case, case.module("f02-later"))
+def test_timeline_keeps_hindsight_in_a_separate_lane_that_is_hidden_by_default(fictional_case):
+    data = timeline_data(fictional_case, fictional_case.module("f02-later"))
     assert "diary" not in {m.event_id for m in data.marks}
     assert [m.event_id for m in data.hindsight_marks] == ["diary"]
-    tl = Timeline(case, case.module("f02-later"))
+    tl = Timeline(fictional_case, fictional_case.module("f02-later"))
     assert all(not a.get_visible() for a in tl.chart._hind_artists)
     assert HINDSIGHT_LANE.split(" (")[0] not in " ".join(t.get_text() for t in tl.chart.ax.get_yticklabels())
     assert "emerged only afterwards" not in tl.alt_text()
@@ -238,9 +242,9 @@ def test_timeline_keeps_hindsight_in_a_separate_lane_that_is_hidden_by_default(c
     assert "emerged only afterwards" in tl.alt_text()
 
 
-def test_timeline_slider_updates_the_same_figure_and_opens_no_new_ones(case):
+def test_timeline_slider_updates_the_same_figure_and_opens_no_new_ones(fictional_case):
     before = plt.get_fignums()
-    tl = Timeline(case, case.module("f01-early"))
+    tl = Timeline(fictional_case, fictional_case.module("f01-early"))
     fig = tl.figure
     artists = len(tl.chart.ax.get_children())
     images = set()
@@ -256,8 +260,8 @@ def test_timeline_slider_updates_the_same_figure_and_opens_no_new_ones(case):
     assert plt.get_fignums() == before
 
 
-def test_a_date_step_reencodes_no_image_but_a_static_change_does(case):
-    tl = Timeline(case, case.module("f01-early"))
+def test_a_date_step_reencodes_no_image_but_a_static_change_does(fictional_case):
+    tl = Timeline(fictional_case, fictional_case.module("f01-early"))
     renders = tl.chart.background_renders
     for stop in tl.stops:
         tl.slider.value = stop.day
@@ -273,8 +277,8 @@ def test_a_date_step_reencodes_no_image_but_a_static_change_does(case):
     assert tl.figure is tl.chart.figure
 
 
-def test_the_date_layer_is_drawn_from_the_date_artists_in_figure_pixels(case):
-    tl = Timeline(case, case.module("f01-early"))
+def test_the_date_layer_is_drawn_from_the_date_artists_in_figure_pixels(fictional_case):
+    tl = Timeline(fictional_case, fictional_case.module("f01-early"))
     tl.slider.value = dt.date(2019, 7, 31)
     x = tl.chart.ax.transData.transform((mdates.date2num(dt.date(2019, 7, 31)), 0))[0]
     svg = tl.chart.date_layer_svg()
@@ -284,11 +288,11 @@ def test_the_date_layer_is_drawn_from_the_date_artists_in_figure_pixels(case):
     assert svg in tl.image.value
 
 
-def test_timeline_image_is_a_png_with_alt_text_generated_from_the_data(case):
-    tl = Timeline(case, case.module("f01-early"), highlight="hv")
+def test_timeline_image_is_a_png_with_alt_text_generated_from_the_data(fictional_case):
+    tl = Timeline(fictional_case, fictional_case.module("f01-early"), highlight="hv")
     tl.slider.value = dt.date(2019, 6, 30)
     alt = tl.alt_text()
-    assert alt == timeline_alt_text(case, case.module("f01-early"), tl.stop, False, "hv")
+    assert alt == timeline_alt_text(fictional_case, fictional_case.module("f01-early"), tl.stop, False, "hv")
     assert "one lane per agency (5)" in alt and "3 events known to agencies" in alt
     assert "Information passed between agencies 1 time (arrows)." in alt
     assert "Information stopped 1 time" in alt and "police to social care, mid-July 2019" in alt
@@ -307,8 +311,8 @@ def test_timeline_image_is_a_png_with_alt_text_generated_from_the_data(case):
     assert html_escape(full) in tl.description.value and "<details" in tl.description.value
 
 
-def test_timeline_draws_stopped_flows_distinctly_with_the_okabe_ito_palette(case):
-    tl = Timeline(case, case.module("f01-early"))
+def test_timeline_draws_stopped_flows_distinctly_with_the_okabe_ito_palette(fictional_case):
+    tl = Timeline(fictional_case, fictional_case.module("f01-early"))
     lines = tl.chart.ax.get_lines()
     stopped = [ln for ln in lines if ln.get_color() == OKABE_ITO["vermillion"]]
     assert any(ln.get_linestyle() in ("--", (0, (4, 2))) or ln.get_dashes() for ln in stopped if
@@ -324,8 +328,8 @@ def test_timeline_draws_stopped_flows_distinctly_with_the_okabe_ito_palette(case
         assert (c.lower() if isinstance(c, str) else c) in allowed
 
 
-def test_timeline_highlights_the_lens_agency_lane(case):
-    tl = Timeline(case, case.module("f01-early"))
+def test_timeline_highlights_the_lens_agency_lane(fictional_case):
+    tl = Timeline(fictional_case, fictional_case.module("f01-early"))
     tl.set_highlight("police")
     labels = tl.chart.ax.get_yticklabels()
     bold = [t.get_text() for t in labels if t.get_fontweight() == "bold"]
@@ -345,17 +349,17 @@ def _review_texts(case, decision_id):
     return texts
 
 
-def test_before_submit_no_review_content_is_anywhere_in_the_widget_tree(case, tmp_path):
+def test_before_submit_no_review_content_is_anywhere_in_the_widget_tree(fictional_case, tmp_path):
     for did in ("hv-bruise", "social-assessment"):
-        view = DecisionView(case, did, AnswerStore(tmp_path, case))
+        view = DecisionView(fictional_case, did, AnswerStore(tmp_path, fictional_case))
         text = _text(view)
-        assert not [t for t in _review_texts(case, did) if t in text]
+        assert not [t for t in _review_texts(fictional_case, did) if t in text]
         assert view.reveal.children == () and not view.revealed
         assert view.submit.description == SUBMIT_FIRST and view.submit.tooltip
 
 
-def test_decision_shows_the_scenario_as_the_role_held_it(case, tmp_path):
-    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+def test_decision_shows_the_scenario_as_the_role_held_it(fictional_case, tmp_path):
+    view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
     html = view.scenario.value
     assert "you are the health visitor, June 2019" in html
     assert "Nursery notes a bruise" in html and "3 June 2019" in html and "Source: Chronology" in html
@@ -368,26 +372,26 @@ def test_decision_shows_the_scenario_as_the_role_held_it(case, tmp_path):
     assert view.rationale.description == "Your reasons" and view.rationale.placeholder
 
 
-def test_no_decision_scenario_contains_hindsight(case):
-    hidden = _hindsight_texts(case)
-    for d in case.decisions:
-        assert not [t for t in hidden if t in scenario_html(case, d)]
+def test_no_decision_scenario_contains_hindsight(fictional_case):
+    hidden = _hindsight_texts(fictional_case)
+    for d in fictional_case.decisions:
+        assert not [t for t in hidden if t in scenario_html(fictional_case, d)]
 
 
-def test_submit_without_a_choice_asks_for_one_and_records_nothing(case, tmp_path):
-    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+def test_submit_without_a_choice_asks_for_one_and_records_nothing(fictional_case, tmp_path):
+    view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
     view.submit.click()
     assert "Choose an option" in view.status.value
     assert not view.revealed and not (tmp_path / "answers.json").exists()
 
 
-def test_submit_records_the_answer_then_reveals_the_review_beside_it(case, tmp_path):
-    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+def test_submit_records_the_answer_then_reveals_the_review_beside_it(fictional_case, tmp_path):
+    view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
     view.choice.value = "visit"
     view.confidence.value = 4
     view.rationale.value = "I want to see Sam myself."
     view.submit.click()
-    first = read_answers(tmp_path, case).first("hv-bruise")
+    first = read_answers(tmp_path, fictional_case).first("hv-bruise")
     assert (first["choice"], first["confidence"], first["rationale"]) == ("visit", 4, "I want to see Sam myself.")
     assert view.revealed
     side_by_side = view.reveal.children[0]
@@ -405,48 +409,48 @@ def test_submit_records_the_answer_then_reveals_the_review_beside_it(case, tmp_p
     assert "recorded" in view.status.value and view.submit.description == SUBMIT_CHANGE
 
 
-def test_a_practice_answer_is_recorded_and_revealed_but_never_called_graded(case, tmp_path):
-    view = DecisionView(case, "practice", AnswerStore(tmp_path, case))
+def test_a_practice_answer_is_recorded_and_revealed_but_never_called_graded(fictional_case, tmp_path):
+    view = DecisionView(fictional_case, "practice", AnswerStore(tmp_path, fictional_case))
     assert "Practice decision: you are a nursery worker" in _text(view)
     view.choice.value = "a"
     view.submit.click()
-    assert read_answers(tmp_path, case).first("practice")["choice"] == "a"
+    assert read_answers(tmp_path, fictional_case).first("practice")["choice"] == "a"
     yours = view.reveal.children[0].children[0].value
     assert "carries no marks" in yours and "(practice)" in yours
     assert "is the one that is graded" not in yours and "It is the one that is graded" not in view.status.value
     assert "carries no marks" in view.status.value
 
 
-def test_changing_an_answer_after_the_reveal_is_kept_as_a_revision_and_not_graded(case, tmp_path):
-    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+def test_changing_an_answer_after_the_reveal_is_kept_as_a_revision_and_not_graded(fictional_case, tmp_path):
+    view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
     view.choice.value = "record"
     view.submit.click()
     view.choice.value = "refer"
     view.rationale.value = "Changed my mind"
     view.submit.click()
-    answers = read_answers(tmp_path, case)
+    answers = read_answers(tmp_path, fictional_case)
     assert answers.first("hv-bruise")["choice"] == "record"
     assert [r["choice"] for r in answers.revisions("hv-bruise")] == ["refer"]
-    assert case.decision("hv-bruise").score(answers.first("hv-bruise")["choice"]) == 0.0
+    assert fictional_case.decision("hv-bruise").score(answers.first("hv-bruise")["choice"]) == 0.0
     assert "revision" in view.status.value and "still the one that is graded" in view.status.value
     yours = view.reveal.children[0].children[0].value
     assert "Record it and wait" in yours and "later change" in yours and "Talk to social care" in yours
 
 
-def test_reopening_shows_the_recorded_decision_with_its_reveal(case, tmp_path):
-    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+def test_reopening_shows_the_recorded_decision_with_its_reveal(fictional_case, tmp_path):
+    view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
     view.choice.value = "refer"
     view.confidence.value = 5
     view.rationale.value = "Share it."
     view.submit.click()
-    again = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+    again = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
     assert again.revealed
     assert (again.choice.value, again.confidence.value, again.rationale.value) == ("refer", 5, "Share it.")
     assert "What the review found" in _text(again) and again.submit.description == SUBMIT_CHANGE
 
 
-def test_multiple_choice_decision_uses_labelled_checkboxes_and_stores_a_list(case, tmp_path):
-    view = DecisionView(case, "social-assessment", AnswerStore(tmp_path, case))
+def test_multiple_choice_decision_uses_labelled_checkboxes_and_stores_a_list(fictional_case, tmp_path):
+    view = DecisionView(fictional_case, "social-assessment", AnswerStore(tmp_path, fictional_case))
     assert [cb.description for cb in view.checkboxes] == ["What the parent says", "Earlier records",
                                                           "Talk with Sam", "Close without a visit"]
     view.submit.click()
@@ -458,9 +462,9 @@ def test_multiple_choice_decision_uses_labelled_checkboxes_and_stores_a_list(cas
     assert "relied on what the parent said" in review and "The child&#x27;s voice" in review
 
 
-def test_in_a_read_only_run_the_answer_is_revealed_but_not_saved(case, tmp_path, monkeypatch):
+def test_in_a_read_only_run_the_answer_is_revealed_but_not_saved(fictional_case, tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_READ_ONLY", "1")
-    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+    view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
     assert "not saved in this run" in view.notices.value
     view.choice.value = "refer"
     view.submit.click()
@@ -469,8 +473,8 @@ def test_in_a_read_only_run_the_answer_is_revealed_but_not_saved(case, tmp_path,
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_unanswered_decision_builds_only_its_form_and_appends_the_analysis_without_rebuilding_it(case, tmp_path):
-    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+def test_an_unanswered_decision_builds_only_its_form_and_appends_the_analysis_without_rebuilding_it(fictional_case, tmp_path):
+    view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
     assert view.notices is None and view._reveal is None  # no empty notice area, no analysis model yet
     form = list(view.children)
     assert form[-2:] == [view.submit, view.status]  # the live region is there from the start
@@ -479,8 +483,8 @@ def test_an_unanswered_decision_builds_only_its_form_and_appends_the_analysis_wi
     assert list(view.children) == [*form, view.reveal]  # appended: the views above (and the focus) are kept
 
 
-def test_a_problem_that_arises_after_the_decision_is_shown_is_reported_with_the_status(case, tmp_path):
-    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+def test_a_problem_that_arises_after_the_decision_is_shown_is_reported_with_the_status(fictional_case, tmp_path):
+    view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
     form = list(view.children)
     (tmp_path / "answers.json").write_text("{{{", encoding="utf-8")
     view.choice.value = "refer"
@@ -490,17 +494,17 @@ def test_a_problem_that_arises_after_the_decision_is_shown_is_reported_with_the_
     assert "Your answer has been recorded" in view.status.value
 
 
-def test_a_damaged_answers_file_is_reported_in_plain_words_when_the_decision_opens(case, tmp_path):
+def test_a_damaged_answers_file_is_reported_in_plain_words_when_the_decision_opens(fictional_case, tmp_path):
     (tmp_path / "answers.json").write_text("{{{", encoding="utf-8")
-    view = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case))
+    view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
     assert "problem with your answers file" in view.notices.value and "answers.json.corrupt-" in view.notices.value
     assert 'role="alert"' in view.notices.value and not view.revealed
 
 
 _READ_ONLY_WIDGET = textwrap.dedent("""
     import json, sys
-    from course.answers import AnswerStore
-    from course.case import load_case
+    from course.store import AnswerStore
+    from course.core.pack import load_case
     from course.widgets.decision import DecisionView
     case = load_case(sys.argv[2])
     view = DecisionView(case, "hv-bruise", AnswerStore(sys.argv[1], case))
@@ -512,16 +516,16 @@ _READ_ONLY_WIDGET = textwrap.dedent("""
 """)
 
 
-def test_a_read_only_folder_keeps_the_answer_on_screen_with_a_clear_message(case):
+def test_a_read_only_folder_keeps_the_answer_on_screen_with_a_clear_message(fictional_case):
     folder = Path(tempfile.mkdtemp(prefix="widget-ro-"))
     try:
         folder.chmod(0o555)
         kwargs = {"user": "nobody", "group": "nogroup", "cwd": "/"} if os.geteuid() == 0 else {}
         env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", "COURSE_READ_ONLY")}
-        env["PYTHONPATH"] = str(REPO)
+        env["PYTHONPATH"] = str(ROOT)
         env["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="mpl-")
         os.chmod(env["MPLCONFIGDIR"], 0o777)
-        out = subprocess.run([sys.executable, "-c", _READ_ONLY_WIDGET, str(folder), str(FIXTURE)], env=env,
+        out = subprocess.run([sys.executable, "-c", _READ_ONLY_WIDGET, str(folder), str(FIXTURE_PACK)], env=env,
                              capture_output=True, text=True, timeout=120, **kwargs)
         assert out.returncode == 0, out.stderr
         result = json.loads(out.stdout)
@@ -538,23 +542,23 @@ def test_a_read_only_folder_keeps_the_answer_on_screen_with_a_clear_message(case
 # ------------------------------------------------------------------ module summary
 
 
-def test_summary_rows_compare_first_answers_with_the_reviews_position(case, tmp_path):
-    store = AnswerStore(tmp_path, case)
+def test_summary_rows_compare_first_answers_with_the_reviews_position(fictional_case, tmp_path):
+    store = AnswerStore(tmp_path, fictional_case)
     store.record("hv-bruise", "visit", "", 2)
     store.record("hv-bruise", "refer", "", 5)
-    rows = summary_rows(case, "f01-early", read_answers(tmp_path, case))
+    rows = summary_rows(fictional_case, "f01-early", read_answers(tmp_path, fictional_case))
     assert [r.decision_id for r in rows] == ["practice", "hv-bruise"]
     practice, bruise = rows
     assert not practice.answered and practice.points == 0.0 and practice.practice
     assert bruise.your_choice == ("Visit and see Sam",) and bruise.points == 1.0 and bruise.max_points == 2
     assert bruise.review_position == ("Talk to social care",) and bruise.changes == 1 and bruise.confidence == 2
-    multi = summary_rows(case, "f02-later", None)[0]
+    multi = summary_rows(fictional_case, "f02-later", None)[0]
     assert multi.review_position == ("Earlier records", "Talk with Sam")
 
 
-def test_summary_widget_shows_table_chart_and_key_points(case, tmp_path):
-    store = AnswerStore(tmp_path, case)
-    summary = Summary(case, "f01-early", lambda: (store.load(), None))
+def test_summary_widget_shows_table_chart_and_key_points(fictional_case, tmp_path):
+    store = AnswerStore(tmp_path, fictional_case)
+    summary = Summary(fictional_case, "f01-early", lambda: (store.load(), None))
     assert "Not answered yet" in summary.table.value and "0 of 3" in summary.table.value
     assert summary.message not in summary.children  # no empty problem area in the page
     store.record("hv-bruise", "refer", "", 4)
@@ -567,34 +571,34 @@ def test_summary_widget_shows_table_chart_and_key_points(case, tmp_path):
     assert plt.get_fignums() == []
 
 
-def test_summary_explains_a_damaged_answers_file_without_a_traceback(case):
-    summary = Summary(case, "f01-early", lambda: (None, "The answers file cannot be used: it is damaged."))
+def test_summary_explains_a_damaged_answers_file_without_a_traceback(fictional_case):
+    summary = Summary(fictional_case, "f01-early", lambda: (None, "The answers file cannot be used: it is damaged."))
     assert "cannot be used" in summary.message.value and "Traceback" not in _text(summary)
     assert summary.children.index(summary.message) == summary.children.index(summary.refresh_button) + 1
     assert "Not answered yet" in summary.table.value
 
 
-def test_widgets_share_layout_and_style_models(case, tmp_path):
-    a, b = Lens(case), Lens(case)
+def test_widgets_share_layout_and_style_models(fictional_case, tmp_path):
+    a, b = Lens(fictional_case), Lens(fictional_case)
     assert a.whole.layout is b.whole.layout and a.whole.style is b.whole.style
     assert a.earlier.layout is a.later.layout and a.earlier.layout is not a.whole.layout  # same look, same model
     a.hindsight.value = True
     assert a.hindsight_shown and not b.hindsight_shown  # shown by being in the children, not by a shared layout
     a.whole.layout.close()  # a closed shared model is never handed out again
-    c = Lens(case)
+    c = Lens(fictional_case)
     assert c.whole.layout is not a.whole.layout and c.whole.layout.comm is not None
-    d1, d2 = DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case)), DecisionView(
-        case, "practice", AnswerStore(tmp_path, case))
+    d1, d2 = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case)), DecisionView(
+        fictional_case, "practice", AnswerStore(tmp_path, fictional_case))
     assert d1.submit.layout is d2.submit.layout and d1.status.style is d2.status.style
 
 
-def test_the_stylesheet_travels_once_in_a_hidden_shared_carrier_not_in_every_html_value(case, tmp_path):
-    from course.widgets.a11y import STYLE
+def test_the_stylesheet_travels_once_in_a_hidden_shared_carrier_not_in_every_html_value(fictional_case, tmp_path):
+    from course.render.style import STYLE
     from course.widgets.summary import Summary
     from course.widgets.timeline import Timeline
 
-    views = [Lens(case), Timeline(case), DecisionView(case, "hv-bruise", AnswerStore(tmp_path, case)),
-             Summary(case, "f01-early", lambda: (AnswerStore(tmp_path, case).load(), None))]
+    views = [Lens(fictional_case), Timeline(fictional_case), DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case)),
+             Summary(fictional_case, "f01-early", lambda: (AnswerStore(tmp_path, fictional_case).load(), None))]
     views[2].choice.value = "visit"
     views[2].submit.click()  # the reveal's HTML too
     views[0].hindsight.value = True
@@ -614,11 +618,11 @@ def test_the_stylesheet_travels_once_in_a_hidden_shared_carrier_not_in_every_htm
 
 
 def test_views_hold_no_case_facts_of_their_own():
-    source = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "course" / "widgets").glob("*.py"))
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "course" / "widgets").glob("*.py"))
     for fact in ("Daniel", "Pelka", "Coventry", "Luczak", "Krezolek", "Sam", "nursery", "bruise"):
         assert fact not in source, fact
 
 
-def test_stop_labels_use_dates_label(case):
-    for s in slider_stops(case, None):
+def test_stop_labels_use_dates_label(fictional_case):
+    for s in slider_stops(fictional_case, None):
         assert s.label == dates.label(s.date) and dates.end(s.date) == s.day

@@ -12,21 +12,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course.workshop import (
-    WorkshopError,
-    aligned_options,
-    build_report,
-    collect,
-    divergence_html,
-    excluded_html,
-    external_references,
-    option_chart_alt,
-    report_sections,
-    run_report,
-)
-
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT / "tests" / "fixtures" / "case"
+from course.workshop.analysis import build_report
+from course.workshop.collect import WorkshopError, collect
+from course.workshop.report_html import divergence_html, excluded_html, option_chart_alt, report_sections
+from course.workshop.run import external_references, run_report
+from tests.paths import FIXTURE_PACK, ROOT
 
 # Who answered what (first answers): decision -> (choice, confidence). Fictional trainees.
 ROOM = {
@@ -66,11 +56,6 @@ def make_flat(root: Path, room=ROOM) -> Path:
     return root
 
 
-@pytest.fixture
-def case(fixture_case):
-    return fixture_case
-
-
 def expected_counts(room=ROOM):
     counts: dict[str, dict[str, int]] = {}
     for answers in room.values():
@@ -84,17 +69,17 @@ def expected_counts(room=ROOM):
 # --------------------------------------------------------------------------- reading
 
 
-def test_nbgrader_tree_and_flat_folder_give_the_same_counts(case, tmp_path):
-    tree = build_report(case, collect(make_nbgrader_tree(tmp_path / "tree"), case))
-    flat = build_report(case, collect(make_flat(tmp_path / "flat"), case))
+def test_nbgrader_tree_and_flat_folder_give_the_same_counts(fictional_case, tmp_path):
+    tree = build_report(fictional_case, collect(make_nbgrader_tree(tmp_path / "tree"), fictional_case))
+    flat = build_report(fictional_case, collect(make_flat(tmp_path / "flat"), fictional_case))
     for a, b in zip(tree.decisions, flat.decisions, strict=True):
         assert [o.count for o in a.options] == [o.count for o in b.options]
         assert (a.answered, a.aligned, a.confidence) == (b.answered, b.aligned, b.confidence)
     assert tree.participants == flat.participants == len(ROOM)
 
 
-def test_counts_per_option_match_the_generated_answers_exactly(case, tmp_path):
-    report = build_report(case, collect(make_nbgrader_tree(tmp_path / "s"), case))
+def test_counts_per_option_match_the_generated_answers_exactly(fictional_case, tmp_path):
+    report = build_report(fictional_case, collect(make_nbgrader_tree(tmp_path / "s"), fictional_case))
     want = expected_counts()
     for s in report.decisions:
         got = {o.id: o.count for o in s.options if o.count}
@@ -103,115 +88,115 @@ def test_counts_per_option_match_the_generated_answers_exactly(case, tmp_path):
         assert s.participants == len(ROOM)
 
 
-def test_alignment_confidence_and_confident_divergence_follow_the_scores(case, tmp_path):
-    report = build_report(case, collect(make_flat(tmp_path / "s"), case))
+def test_alignment_confidence_and_confident_divergence_follow_the_scores(fictional_case, tmp_path):
+    report = build_report(fictional_case, collect(make_flat(tmp_path / "s"), fictional_case))
     by = {s.decision.id: s for s in report.decisions}
     hv = by["hv-bruise"]
-    assert aligned_options(hv.decision) == ("refer",)
+    assert hv.decision.aligned_options() == ("refer",)
     assert hv.aligned == 1  # only ash chose 'refer'
     assert hv.confidence == (0, 1, 0, 2, 1)
     assert hv.confident_divergent == 2  # bea (record, 5) and dee (record, 4) scored 0
     assert hv.mean_fraction == pytest.approx((1 + 0 + 0.5 + 0) / 4)
     sa = by["social-assessment"]  # multiple choice: history+child = 4 = max; parent = 0; history+skip = 0
-    assert aligned_options(sa.decision) == ("history", "child")
+    assert sa.decision.aligned_options() == ("history", "child")
     assert sa.aligned == 1 and sa.answered == 3
     assert sa.confident_divergent == 2  # bea (4) and dee (5)
 
 
-def test_the_room_diverged_most_where_fewest_matched_the_review(case, tmp_path):
-    report = build_report(case, collect(make_flat(tmp_path / "s"), case))
+def test_the_room_diverged_most_where_fewest_matched_the_review(fictional_case, tmp_path):
+    report = build_report(fictional_case, collect(make_flat(tmp_path / "s"), fictional_case))
     order = [s.decision.id for s in report.diverged_most()]
     # hv-bruise 1/4 aligned (25%), social-assessment 1/3 (33%), practice 3/4 (75%)
     assert order == ["hv-bruise", "social-assessment", "practice"]
     assert "Where the room diverged most" in divergence_html(report)
 
 
-def test_participants_are_anonymised_in_a_stable_order_unless_names_are_asked_for(case, tmp_path):
+def test_participants_are_anonymised_in_a_stable_order_unless_names_are_asked_for(fictional_case, tmp_path):
     folder = make_flat(tmp_path / "s")
-    report = build_report(case, collect(folder, case))
+    report = build_report(fictional_case, collect(folder, fictional_case))
     page = "".join(report_sections(report))
     assert {"Participant 1", "Participant 2", "Participant 3", "Participant 4"} <= set(
         re.findall(r"Participant \d", page))
     for trainee in ROOM:
         assert trainee not in page
-    assert collect(folder, case).labels() == collect(folder, case).labels()
-    named = "".join(report_sections(build_report(case, collect(folder, case), names=True)))
+    assert collect(folder, fictional_case).labels() == collect(folder, fictional_case).labels()
+    named = "".join(report_sections(build_report(fictional_case, collect(folder, fictional_case), names=True)))
     assert all(t in named for t in ROOM)
 
 
-def test_rationales_are_not_shown_in_the_group_report(case, tmp_path):
-    page = "".join(report_sections(build_report(case, collect(make_flat(tmp_path / "s"), case))))
+def test_rationales_are_not_shown_in_the_group_report(fictional_case, tmp_path):
+    page = "".join(report_sections(build_report(fictional_case, collect(make_flat(tmp_path / "s"), fictional_case))))
     assert "because hv-bruise" not in page
 
 
-def test_modules_parameter_limits_the_report_and_unknown_modules_fail(case, tmp_path):
-    col = collect(make_flat(tmp_path / "s"), case)
-    report = build_report(case, col, modules="f02-later")
+def test_modules_parameter_limits_the_report_and_unknown_modules_fail(fictional_case, tmp_path):
+    col = collect(make_flat(tmp_path / "s"), fictional_case)
+    report = build_report(fictional_case, col, modules="f02-later")
     assert [s.decision.id for s in report.decisions] == ["social-assessment"]
     assert report.participants == 3 and report.other_modules_only == 1  # tr-cal answered only f01-early
     assert report.decisions[0].participants == 3
     assert 'data-stat="other-modules">1<' in "".join(report_sections(report))
     with pytest.raises(WorkshopError, match="unknown module id.*'f09'"):
-        build_report(case, col, modules=["f09"])
+        build_report(fictional_case, col, modules=["f09"])
 
 
 # --------------------------------------------------------------------------- bad input
 
 
-def test_empty_folder_fails_with_a_clear_message(case, tmp_path):
+def test_empty_folder_fails_with_a_clear_message(fictional_case, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(WorkshopError, match=r"No answers files found in .*empty\. Expected nbgrader's submitted/"):
-        collect(tmp_path / "empty", case)
+        collect(tmp_path / "empty", fictional_case)
 
 
-def test_missing_folder_fails_with_a_clear_message(case, tmp_path):
+def test_missing_folder_fails_with_a_clear_message(fictional_case, tmp_path):
     with pytest.raises(WorkshopError, match="does not exist"):
-        collect(tmp_path / "nowhere", case)
+        collect(tmp_path / "nowhere", fictional_case)
 
 
-def test_the_nbgrader_course_root_is_refused_so_submitted_and_autograded_are_not_both_counted(case, tmp_path):
+def test_the_nbgrader_course_root_is_refused_so_submitted_and_autograded_are_not_both_counted(fictional_case, tmp_path):
     make_nbgrader_tree(tmp_path / "grading" / "submitted")
     make_nbgrader_tree(tmp_path / "grading" / "autograded")
     with pytest.raises(WorkshopError, match=r"looks like an nbgrader course folder\. Give one of its autograded/ or "
                                             r"submitted/ folders instead"):
-        collect(tmp_path / "grading", case)
-    assert build_report(case, collect(tmp_path / "grading" / "autograded", case)).participants == len(ROOM)
+        collect(tmp_path / "grading", fictional_case)
+    assert build_report(fictional_case, collect(tmp_path / "grading" / "autograded", fictional_case)).participants == len(ROOM)
 
 
-def test_corrupt_answers_file_fails_naming_the_file(case, tmp_path):
+def test_corrupt_answers_file_fails_naming_the_file(fictional_case, tmp_path):
     folder = make_nbgrader_tree(tmp_path / "s")
     bad = folder / "tr-cal" / "f01-early" / "answers.json"
     bad.write_text('{"schema": 1, "decisions": {', encoding="utf-8")
     with pytest.raises(WorkshopError) as e:
-        collect(folder, case)
+        collect(folder, fictional_case)
     assert "tr-cal/f01-early/answers.json" in str(e.value)
     assert "damaged and cannot be read" in str(e.value)
 
 
-def test_unknown_decision_id_fails_naming_the_file_and_the_id(case, tmp_path):
+def test_unknown_decision_id_fails_naming_the_file_and_the_id(fictional_case, tmp_path):
     folder = make_flat(tmp_path / "s")
     d = doc({"hv-bruise": ("refer", 3)})
     d["decisions"]["d-not-in-this-course"] = d["decisions"]["hv-bruise"]
     (folder / "eve.json").write_text(json.dumps(d), encoding="utf-8")
     with pytest.raises(WorkshopError) as e:
-        collect(folder, case)
+        collect(folder, fictional_case)
     assert "eve.json: unknown decision id 'd-not-in-this-course'" in str(e.value)
 
 
-def test_unknown_option_fails_naming_the_file_decision_and_option(case, tmp_path):
+def test_unknown_option_fails_naming_the_file_decision_and_option(fictional_case, tmp_path):
     folder = make_flat(tmp_path / "s")
     (folder / "eve.json").write_text(json.dumps(doc({"hv-bruise": ("phone", 3)})), encoding="utf-8")
     with pytest.raises(WorkshopError, match=r"eve\.json: decision 'hv-bruise': unknown option id\(s\) 'phone'"):
-        collect(folder, case)
+        collect(folder, fictional_case)
 
 
-def test_answers_from_another_course_version_are_listed_and_never_counted(case, tmp_path):
+def test_answers_from_another_course_version_are_listed_and_never_counted(fictional_case, tmp_path):
     folder = make_flat(tmp_path / "s")
     (folder / "old.json").write_text(json.dumps(doc({"hv-bruise": ("refer", 5)}, version="0")), encoding="utf-8")
     (folder / "other.json").write_text(json.dumps(doc({"x": ("y", 1)}, course="another-course")), encoding="utf-8")
-    col = collect(folder, case)
+    col = collect(folder, fictional_case)
     assert sorted(e.path.name for e in col.excluded) == ["old.json", "other.json"]
-    report = build_report(case, col)
+    report = build_report(fictional_case, col)
     assert report.participants == len(ROOM)
     hv = next(s for s in report.decisions if s.decision.id == "hv-bruise")
     assert hv.options[1].count == expected_counts()["hv-bruise"]["refer"]  # the old 'refer' is not added
@@ -221,8 +206,8 @@ def test_answers_from_another_course_version_are_listed_and_never_counted(case, 
     assert "answers from another course ('another-course'" in section
 
 
-def test_chart_alt_text_gives_every_count(case, tmp_path):
-    report = build_report(case, collect(make_flat(tmp_path / "s"), case))
+def test_chart_alt_text_gives_every_count(fictional_case, tmp_path):
+    report = build_report(fictional_case, collect(make_flat(tmp_path / "s"), fictional_case))
     hv = next(s for s in report.decisions if s.decision.id == "hv-bruise")
     alt = option_chart_alt(hv)
     assert "Talk to social care (the review's position): 1." in alt
@@ -270,14 +255,14 @@ def _tree_hash(folder: Path) -> str:
 
 
 @pytest.mark.slow
-def test_html_report_counts_match_the_inputs_and_it_is_self_contained(case, tmp_path):
+def test_html_report_counts_match_the_inputs_and_it_is_self_contained(fictional_case, tmp_path):
     folder = make_nbgrader_tree(tmp_path / "submitted")
     (folder / "old" / "f01-early").mkdir(parents=True)
     (folder / "old" / "f01-early" / "answers.json").write_text(
         json.dumps(doc({"hv-bruise": ("refer", 5)}, version="0")), encoding="utf-8")
     before = _tree_hash(folder)
     out = tmp_path / "report.html"
-    run_report(folder, out, case, group="Fictional LSCB, March", progress=False)
+    run_report(folder, out, fictional_case, group="Fictional LSCB, March", progress=False)
     page = out.read_text(encoding="utf-8")
 
     assert _tree_hash(folder) == before  # the report wrote nothing into the submissions
@@ -299,7 +284,7 @@ def test_html_report_counts_match_the_inputs_and_it_is_self_contained(case, tmp_
         assert int(s["data-answered"]) == sum(1 for a in ROOM.values() if did in a)
     # Option rows in document order carry their counts: compare with the inputs, decision by decision.
     rows = [i for i in p.items if i["tag"] == "td" and "data-count" in i]
-    options = [(d.id, o.id) for d in case.decisions for o in d.options]
+    options = [(d.id, o.id) for d in fictional_case.decisions for o in d.options]
     assert len(rows) == len(options)
     for (did, oid), row in zip(options, rows, strict=True):
         assert int(row["data-count"]) == want.get(did, {}).get(oid, 0), (did, oid)
@@ -311,11 +296,11 @@ def test_html_report_counts_match_the_inputs_and_it_is_self_contained(case, tmp_
 
 @pytest.mark.slow
 def test_workshop_command_writes_the_report_and_says_what_it_counted(tmp_path, capsys):
-    from course.cli import main
+    from course.apps.cli import main
 
     folder = make_flat(tmp_path / "s")
     out = tmp_path / "r.html"
-    rc = main(["workshop", "--submissions", str(folder), "--out", str(out), "--data", str(FIXTURE),
+    rc = main(["workshop", "--submissions", str(folder), "--out", str(out), "--data", str(FIXTURE_PACK),
                "--group", "Group A", "--quiet"])
     assert rc == 0 and out.exists()
     assert "4 participant(s), 3 decision(s)" in capsys.readouterr().out
@@ -327,7 +312,7 @@ def test_workshop_command_writes_the_report_and_says_what_it_counted(tmp_path, c
     ("unknown-id", "ash.json: unknown decision id 'd-ghost'"),
 ])
 def test_workshop_command_fails_with_the_message_for_each_bad_input(tmp_path, capsys, breakage, message):
-    from course.cli import main
+    from course.apps.cli import main
 
     folder = tmp_path / "s"
     folder.mkdir()
@@ -337,7 +322,7 @@ def test_workshop_command_fails_with_the_message_for_each_bad_input(tmp_path, ca
         d = doc({"hv-bruise": ("refer", 3)})
         d["decisions"]["d-ghost"] = d["decisions"]["hv-bruise"]
         (folder / "ash.json").write_text(json.dumps(d), encoding="utf-8")
-    rc = main(["workshop", "--submissions", str(folder), "--out", str(tmp_path / "r.html"), "--data", str(FIXTURE),
+    rc = main(["workshop", "--submissions", str(folder), "--out", str(tmp_path / "r.html"), "--data", str(FIXTURE_PACK),
                "--quiet"])
     err = capsys.readouterr().err
     assert rc == 1
@@ -350,16 +335,6 @@ def test_workshop_command_fails_with_the_message_for_each_bad_input(tmp_path, ca
 GUIDE = ROOT / "docs" / "facilitator-guide.md"
 
 
-@pytest.fixture(scope="module")
-def pelka_case():
-    from course.case import CaseError, load_case
-
-    try:
-        return load_case(ROOT / "data")
-    except CaseError as e:
-        pytest.skip(f"the Pelka case pack in data/ does not load yet, so the guide cannot be checked: {e}")
-
-
 def test_facilitator_guide_names_every_decision_in_the_case_pack(pelka_case):
     guide = GUIDE.read_text(encoding="utf-8")
     missing = [d.id for d in pelka_case.decisions if f"`{d.id}`" not in guide]
@@ -367,7 +342,7 @@ def test_facilitator_guide_names_every_decision_in_the_case_pack(pelka_case):
 
 
 def test_facilitator_guide_decision_prompts_are_current_with_the_case_pack(pelka_case):
-    from course.workshop import facilitator_notes_markdown, guide_with_notes
+    from course.workshop.facilitator import facilitator_notes_markdown, guide_with_notes
 
     guide = GUIDE.read_text(encoding="utf-8")
     assert guide_with_notes(guide, facilitator_notes_markdown(pelka_case)) == guide, (
@@ -392,9 +367,9 @@ def test_facilitator_guide_plans_use_the_modules_and_carry_the_wellbeing_essenti
 
 
 def test_projector_notebook_shows_lens_and_timeline_with_hidden_code_and_no_answer_store(tmp_path):
-    from course.present import CONTENT_WARNING, prepare
+    from course.apps.present import CONTENT_WARNING, prepare
 
-    nb_path, share = prepare(tmp_path, module="f01-early", data=FIXTURE)
+    nb_path, share = prepare(tmp_path, module="f01-early", data=FIXTURE_PACK)
     nb = nbformat.read(nb_path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.metadata["jupyter"]["source_hidden"] for c in code)
@@ -407,16 +382,15 @@ def test_projector_notebook_shows_lens_and_timeline_with_hidden_code_and_no_answ
 
 
 def test_projector_view_refuses_an_unknown_module(tmp_path):
-    from course.present import PresentError, prepare
+    from course.apps.present import PresentError, prepare
 
     with pytest.raises(PresentError, match="unknown module 'f09'"):
-        prepare(tmp_path, module="f09", data=FIXTURE)
+        prepare(tmp_path, module="f09", data=FIXTURE_PACK)
 
 
 def test_present_command_takes_a_port_and_no_browser():
-    from course.cli import _register_optional, build_parser
+    from course.apps.cli import build_parser
 
-    _register_optional()
     args = build_parser().parse_args(["present", "--port", "8899", "--no-browser", "--module", "m02-fracture"])
     assert (args.port, args.no_browser, args.module) == (8899, True, "m02-fracture")
 
@@ -425,7 +399,7 @@ def test_present_command_takes_a_port_and_no_browser():
 def test_projector_view_is_served_offline_without_code(tmp_path, capsys):
     import urllib.request
 
-    from course.present import serve
+    from course.apps.present import serve
 
     pages: dict[str, str] = {}
 
@@ -439,7 +413,7 @@ def test_projector_view_is_served_offline_without_code(tmp_path, capsys):
                 if ".css" in path or "voila-style.js" in path:
                     pages[path] = r.read().decode("utf-8", "replace")
 
-    assert serve(module="f01-early", data=FIXTURE, on_ready=fetch) == 0
+    assert serve(module="f01-early", data=FIXTURE_PACK, on_ready=fetch) == 0
     out = capsys.readouterr().out
     assert re.search(r"Projector view: http://127\.0\.0\.1:\d+/", out)
     page = pages["index"]
@@ -462,11 +436,11 @@ def test_present_command_prints_its_address_on_the_given_port_and_stops_voila_on
 
     import psutil
 
-    from course.present import free_port
+    from course.apps.present import free_port
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "course.cli", "present", "--no-browser", "--port", str(port),
-                             "--data", str(FIXTURE)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "course.apps.cli", "present", "--no-browser", "--port", str(port),
+                             "--data", str(FIXTURE_PACK)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             cwd=ROOT)
     try:
         line = proc.stdout.readline()
@@ -482,26 +456,26 @@ def test_present_command_prints_its_address_on_the_given_port_and_stops_voila_on
         assert s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def test_reading_submissions_shows_progress(case, tmp_path, capsys):
+def test_reading_submissions_shows_progress(fictional_case, tmp_path, capsys):
     folder = make_nbgrader_tree(tmp_path / "s")
     files = len(list(folder.rglob("answers.json")))
-    collect(folder, case, progress=True)
+    collect(folder, fictional_case, progress=True)
     err = capsys.readouterr().err
     assert "Reading answers" in err and f"{files}/{files}" in err
 
 
-def test_answers_written_by_the_real_answer_store_are_read_and_counted(case, tmp_path, monkeypatch):
-    from course.answers import AnswerStore
+def test_answers_written_by_the_real_answer_store_are_read_and_counted(fictional_case, tmp_path, monkeypatch):
+    from course.store import AnswerStore
 
     monkeypatch.delenv("COURSE_READ_ONLY", raising=False)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     folder = tmp_path / "autograded"
     for trainee, (choice, later) in {"t1": ("refer", "visit"), "t2": ("record", None)}.items():
-        store = AnswerStore(folder / trainee / "f01-early", case=case)
+        store = AnswerStore(folder / trainee / "f01-early", case=fictional_case)
         (folder / trainee / "f01-early").mkdir(parents=True)
         assert store.record("hv-bruise", choice, "reasons", 4).saved
         if later:
             assert store.record("hv-bruise", later, "changed my mind", 2).kind == "revision"
-    hv = next(s for s in build_report(case, collect(folder, case)).decisions if s.decision.id == "hv-bruise")
+    hv = next(s for s in build_report(fictional_case, collect(folder, fictional_case)).decisions if s.decision.id == "hv-bruise")
     assert {o.id: o.count for o in hv.options} == {"record": 1, "refer": 1, "visit": 0}  # first answers only
     assert hv.confidence == (0, 0, 0, 2, 0)

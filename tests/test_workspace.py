@@ -16,16 +16,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import workspace
+from course.apps import lab as workspace
 from tests import grading_support as gs
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 HIDDEN = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN SOLUTION", "BEGIN MARK SCHEME", "m.score(",
           "A model answer only graders see.")
 
 
 @pytest.fixture
-def course_env(tmp_path, monkeypatch, fixture_case):
+def course_env(tmp_path, monkeypatch, fictional_case):
     gs.use_fixture_case(monkeypatch)
     notebooks = tmp_path / "notebooks"
     monkeypatch.setenv("COURSE_NOTEBOOKS", str(notebooks))
@@ -33,13 +33,13 @@ def course_env(tmp_path, monkeypatch, fixture_case):
 
 
 def _lab(args, cwd, **kw):
-    return subprocess.run([sys.executable, "-m", "course.cli", "lab", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "course.apps.cli", "lab", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=300, **kw)
 
 
 @pytest.mark.slow
-def test_lab_build_only_builds_the_workspace_from_release_notebooks(course_env, fixture_case, tmp_path):
-    gs.write_source_course(fixture_case, course_env)
+def test_lab_build_only_builds_the_workspace_from_release_notebooks(course_env, fictional_case, tmp_path):
+    gs.write_source_course(fictional_case, course_env)
     ws = tmp_path / "ws"
     out = _lab(["--build-only", "--workspace", str(ws)], cwd=tmp_path)
     assert out.returncode == 0, out.stderr
@@ -56,19 +56,19 @@ def test_lab_build_only_builds_the_workspace_from_release_notebooks(course_env, 
 
 
 @pytest.mark.slow
-def test_rebuilding_keeps_the_trainees_answers_and_edits_and_adds_new_modules(course_env, fixture_case, tmp_path):
-    gs.write_source_course(fixture_case, course_env, ["f01-early"])
+def test_rebuilding_keeps_the_trainees_answers_and_edits_and_adds_new_modules(course_env, fictional_case, tmp_path):
+    gs.write_source_course(fictional_case, course_env, ["f01-early"])
     ws = tmp_path / "ws"
     workspace.build_workspace(ws, course_env, log=lambda *_: None)
     answers = ws / "f01-early" / "answers.json"
-    answers.write_text(json.dumps(gs.answers_doc(fixture_case, {"hv-bruise": "refer"})))
+    answers.write_text(json.dumps(gs.answers_doc(fictional_case, {"hv-bruise": "refer"})))
     nb_path = ws / "f01-early" / "f01-early.ipynb"
     nb = nbformat.read(nb_path, as_version=4)
     nb.cells.append(nbformat.v4.new_markdown_cell("My own note"))
     nbformat.write(nb, nb_path)
     before = (answers.read_bytes(), nb_path.read_bytes())
 
-    gs.write_source_course(fixture_case, course_env, ["f02-later"])
+    gs.write_source_course(fictional_case, course_env, ["f02-later"])
     out = _lab(["--build-only", "--workspace", str(ws)], cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert (answers.read_bytes(), nb_path.read_bytes()) == before
@@ -118,7 +118,7 @@ def test_saving_a_notebook_in_the_workspace_replaces_widget_views_with_a_run_all
     from jupyter_server.services.contents.filemanager import FileContentsManager
     from traitlets.config import Config
 
-    from course.save_hook import NOTE_TEXT, STALE_MARK, WIDGET_VIEW
+    from course.apps.save_hook import NOTE_TEXT, STALE_MARK, WIDGET_VIEW
 
     cfg = workspace.write_lab_config(tmp_path)
     config = Config(json.loads((cfg / "jupyter_server_config.json").read_text()))
@@ -139,10 +139,10 @@ def test_saving_a_notebook_in_the_workspace_replaces_widget_views_with_a_run_all
 
 
 @pytest.mark.slow
-def test_lab_no_browser_prints_the_address_and_serves_without_formgrader(course_env, fixture_case, tmp_path):
-    gs.write_source_course(fixture_case, course_env, ["f01-early"])
+def test_lab_no_browser_prints_the_address_and_serves_without_formgrader(course_env, fictional_case, tmp_path):
+    gs.write_source_course(fictional_case, course_env, ["f01-early"])
     ws = tmp_path / "ws"
-    proc = subprocess.Popen([sys.executable, "-m", "course.cli", "lab", "--no-browser", "--port", "0",
+    proc = subprocess.Popen([sys.executable, "-m", "course.apps.cli", "lab", "--no-browser", "--port", "0",
                              "--workspace", str(ws)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=tmp_path)
     try:
@@ -178,14 +178,14 @@ def test_lab_no_browser_prints_the_address_and_serves_without_formgrader(course_
 @pytest.mark.skipif(not (ROOT / "notebooks" / "m01-early-years" / "m01-early-years.ipynb").exists(),
                     reason="notebooks/ holds no module notebooks yet")
 def test_lab_build_only_on_the_course_modules_has_no_hidden_tests_or_solutions(tmp_path, monkeypatch):
-    from course import grading
+    from course.grading.config import module_ids
 
     monkeypatch.delenv("COURSE_DATA", raising=False)
     monkeypatch.delenv("COURSE_NOTEBOOKS", raising=False)
     ws = tmp_path / "ws"
     out = _lab(["--build-only", "--workspace", str(ws)], cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    modules = grading.module_ids(ROOT / "notebooks")
+    modules = module_ids(ROOT / "notebooks")
     assert sorted(p.name for p in ws.iterdir() if p.name != workspace.CONFIG_DIR) == modules
     for path in ws.rglob("*.ipynb"):
         text = path.read_text()

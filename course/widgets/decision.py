@@ -1,4 +1,5 @@
-"""A decision point: the situation as the role held it, a question, how confident the trainee is, and reasons.
+"""The decision-point widget: the situation as the role held it, a question, how confident the trainee is, and
+reasons.
 
 Submitting records the answer in the answer store and only then builds the review's analysis beside it:
 before that, nothing the review found is anywhere in the widget tree. The first answer is the graded
@@ -7,135 +8,21 @@ one; later changes are kept as revisions.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import ipywidgets as widgets
 
-from .. import knowledge
-from ..answers import AnswerStore, Recorded
-from ..case import Case, DecisionPoint, Quote
-from .a11y import esc, problem_html, status_html
+from ..core.records import Case
+from ..render.decision import learning_together_html, review_html, scenario_html, yours_html
+from ..render.style import esc, problem_html, status_html
+from ..store import AnswerStore, Recorded
 from .shared import make, shared_layout, style_carrier
 
 SUBMIT_FIRST = "Submit my answer"
+
+
 SUBMIT_CHANGE = "Record a change (kept, not graded)"
+
+
 CONFIDENCE = (("1 (not at all)", 1), ("2", 2), ("3", 3), ("4", 4), ("5 (very)", 5))
-
-
-def when_text(iso: str) -> str:
-    """'2026-11-25T19:51:10Z' -> '25 November 2026 at 19:51 UTC' (the text as stored if it is not a time)."""
-    try:
-        t = dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(dt.UTC)
-    except (ValueError, AttributeError):
-        return str(iso)
-    return f"{t.day} {t:%B %Y} at {t:%H:%M} UTC"
-
-
-def choice_texts(decision: DecisionPoint, choice) -> list[str]:
-    chosen = [choice] if isinstance(choice, str) else list(choice or [])
-    out = []
-    for c in chosen:
-        opt = decision.option(c)
-        out.append(opt.text if opt else f"(an option no longer in the course: {c})")
-    return out
-
-
-def review_position(decision: DecisionPoint) -> list[str]:
-    """The options closest to the review's position: the best one, or for multiple choice every positive one."""
-    if decision.multiple:
-        return [o.text for o in decision.options if o.points > 0]
-    best = max(o.points for o in decision.options)
-    return [o.text for o in decision.options if o.points == best]
-
-
-def context_events(case: Case, decision: DecisionPoint):
-    """The context events, newest first, keeping only what the role held on the decision's date."""
-    if not decision.date:
-        return []
-    held = {e.id for e in knowledge.held_by(case, decision.role, decision.date)}
-    events = [case.event(c) for c in decision.context if c in held]
-    return sorted(events, key=lambda e: e.sort_key, reverse=True)
-
-
-def scenario_html(case: Case, decision: DecisionPoint) -> str:
-    parts = ['<section class="course-view" aria-label="The situation">']
-    title = "Practice decision" if decision.practice else "Decision"
-    parts.append(f"<h3>{title}: you are {esc(decision.role_title)}, {esc(decision.date_text)}</h3>")
-    parts.append(f"<p>{esc(decision.scenario)}</p>")
-    events = context_events(case, decision)
-    if events:
-        parts.append(f"<h4>What {esc(decision.role_title)} knew at this point</h4><ul class=\"course-items\">")
-        for e in events:
-            parts.append(f'<li><span class="course-when">{esc(e.date_text)}</span>: <strong>{esc(e.title)}</strong>'
-                         f'<br>{esc(e.summary)}<br><span class="course-source">Source: {esc(e.source.section)}</span>'
-                         "</li>")
-        parts.append("</ul>")
-    parts.append(f"<h4>{esc(decision.question)}</h4></section>")
-    return "".join(parts)
-
-
-def _quote_html(q: Quote) -> str:
-    return (f"<blockquote><p>“{esc(q.quote)}”</p>"
-            f'<span class="course-attrib">{esc(q.attribution)}</span></blockquote>')
-
-
-def yours_html(decision: DecisionPoint, first: dict, revisions: list[dict], saved: bool) -> str:
-    parts = ['<section class="course-view course-yours" aria-label="Your answer">', "<h3>Your answer</h3>"]
-    texts = choice_texts(decision, first.get("choice"))
-    parts.append("<p><strong>You chose:</strong></p><ul>" + "".join(f"<li>{esc(t)}</li>" for t in texts) + "</ul>")
-    parts.append(f"<p><strong>Confidence:</strong> {esc(first.get('confidence'))} out of 5</p>")
-    rationale = (first.get("rationale") or "").strip()
-    parts.append(f"<p><strong>Your reasons:</strong> {esc(rationale) if rationale else '(none given)'}</p>")
-    score = decision.score(first.get("choice"))
-    parts.append(f"<p><strong>Points:</strong> {score:g} of {decision.max_points}"
-                 f"{' (practice)' if decision.practice else ''}</p>")
-    when = when_text(first.get("submitted_at", ""))
-    if saved:
-        graded = ("In a graded decision this first answer is the one that counts; this practice one carries no marks."
-                  if decision.practice else "This first answer is the one that is graded.")
-        parts.append(f'<p class="course-note">Recorded {esc(when)}. {graded}</p>')
-    else:
-        parts.append(f'<p class="course-note">Given {esc(when)}, but not saved (see the message above).</p>')
-    if revisions:
-        last = revisions[-1]
-        parts.append(f"<h4>Your later change{'s' if len(revisions) > 1 else ''} (kept, not graded)</h4>")
-        parts.append(f"<p>Latest, {esc(when_text(last.get('submitted_at', '')))}: "
-                     f"{esc('; '.join(choice_texts(decision, last.get('choice'))))} "
-                     f"(confidence {esc(last.get('confidence'))} out of 5). "
-                     f"{len(revisions)} change{'s' if len(revisions) != 1 else ''} in all.</p>")
-    parts.append("</section>")
-    return "".join(parts)
-
-
-def review_html(case: Case, decision: DecisionPoint, choice) -> str:
-    chosen = {choice} if isinstance(choice, str) else set(choice or [])
-    parts = ['<section class="course-view course-review" aria-label="What the review found">',
-             "<h3>What the review found</h3>", f"<p>{esc(decision.review.summary)}</p>"]
-    parts += [_quote_html(q) for q in decision.review.quotes]
-    if decision.review.themes:
-        titles = [case.theme(t).title for t in decision.review.themes]
-        parts.append("<p><strong>Themes:</strong> " + esc("; ".join(titles)) + "</p>")
-    parts.append("<h4>The options, against the review's position</h4><ul class=\"course-items\">")
-    for o in decision.options:
-        mark = " <strong>(your choice)</strong>" if o.id in chosen else ""
-        parts.append(f"<li><strong>{esc(o.text)}</strong>{mark}<br>{esc(o.feedback)}</li>")
-    parts.append("</ul>")
-    if decision.went_well:
-        parts.append("<h4>What went well</h4><ul class=\"course-items\">")
-        for w in decision.went_well:
-            parts.append(f"<li>{esc(w.text)}{_quote_html(w.quote) if w.quote else ''}</li>")
-        parts.append("</ul>")
-    parts.append("</section>")
-    return "".join(parts)
-
-
-def learning_together_html(decision: DecisionPoint) -> str:
-    lt = decision.learning_together
-    if lt is None:
-        return ""
-    return ('<section class="course-view" aria-label="Questions to think about">'
-            "<h4>Questions to think about (Learning Together)</h4><ul>"
-            f"<li>{esc(lt.front_of_mind)}</li><li>{esc(lt.would_have_helped)}</li></ul></section>")
 
 
 class DecisionView(widgets.VBox):

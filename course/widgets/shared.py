@@ -42,7 +42,7 @@ def style_carrier() -> widgets.HTML:
     A <style> element applies to the whole page even inside a hidden element, so each view carries this one
     model instead of a copy of the stylesheet in every HTML value (a copy re-parsed, and the whole page's
     styles recalculated, on every slider step)."""
-    from .a11y import STYLE
+    from ..render.style import STYLE
 
     found = _STYLES.get("carrier")
     if not _alive(found):

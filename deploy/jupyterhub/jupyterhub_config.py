@@ -51,7 +51,7 @@ c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = ["/bin/sh", "-c", 'umask 077 && exec "$0" "$@"', str(_venv / "bin" / "jupyterhub-singleuser")]
 # Saved widget views would read "model not found" when a notebook is reopened; course/save_hook.py puts a
 # "Run All to see this view again" note in their place on disk (the open page keeps its live widgets).
-c.Spawner.args = ["--ContentsManager.pre_save_hook=course.save_hook.strip_widget_views"]
+c.Spawner.args = ["--ContentsManager.pre_save_hook=course.apps.save_hook.strip_widget_views"]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
 c.Spawner.environment = {

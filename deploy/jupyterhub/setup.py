@@ -137,8 +137,8 @@ c.Exchange.root = {settings["exchange_root"]!r}
 # Our exchange classes: submissions readable only by the course's graders group (nbgrader leaves them
 # world-readable behind a random name), no submitting in another trainee's name, and collect skips any
 # submission whose owner is not the trainee it names. See docs/deploy.md, "What the exchange allows".
-c.ExchangeFactory.submit = "course.hub_exchange.ExchangeSubmit"
-c.ExchangeFactory.collect = "course.hub_exchange.ExchangeCollect"
+c.ExchangeFactory.submit = "course.grading.exchange.ExchangeSubmit"
+c.ExchangeFactory.collect = "course.grading.exchange.ExchangeCollect"
 c.Exchange.path_includes_course = False
 '''
 
@@ -150,8 +150,8 @@ def trainer_course_config(settings: dict) -> str:
 # --- shared server (appended by deploy/jupyterhub/setup.py) ---------------------------------------------
 # The exchange is the server's shared one, not a folder inside this course.
 c.Exchange.root = {settings["exchange_root"]!r}
-c.ExchangeFactory.submit = "course.hub_exchange.ExchangeSubmit"
-c.ExchangeFactory.collect = "course.hub_exchange.ExchangeCollect"
+c.ExchangeFactory.submit = "course.grading.exchange.ExchangeSubmit"
+c.ExchangeFactory.collect = "course.grading.exchange.ExchangeCollect"
 c.Exchange.path_includes_course = False
 ''')
 
@@ -236,7 +236,7 @@ def install(args: argparse.Namespace) -> dict:
     # Trainees' JupyterLab settings (the arrow keys on the course's option buttons and drop-downs), written by
     # the course package in the venv: course/workspace.py says why.
     lab = json.loads(run([str(venv / "bin" / "python"), "-c",
-                          "import json, sys; from course.workspace import write_trainee_lab_settings as w; "
+                          "import json, sys; from course.apps.lab import write_trainee_lab_settings as w; "
                           "print(json.dumps(w(sys.argv[1])))", str(tdir)]).stdout)
     write_file(tdir / "jupyter_server_config.json", json.dumps(
         {"ServerApp": {"jpserver_extensions": {e: False for e in TRAINER_ONLY_SERVER_EXTENSIONS}}, **lab},
@@ -409,7 +409,7 @@ def init_course(args: argparse.Namespace) -> Path:
     #   outbound 0755  everyone reads released modules
     #   inbound  3733  anyone may drop a submission; nobody but the trainer can list it; sticky: nobody
     #                  renames or deletes another's; setgid: submissions take the graders group, which
-    #                  course.hub_exchange keeps as the only group able to read them
+    #                  course.grading.exchange keeps as the only group able to read them
     #   feedback 0711  trainees read only their own feedback file, by its hashed name
     root = Path(settings["exchange_root"]) / settings["course_id"]
     for path, mode, gid in ((root, 0o755, pw.pw_gid), (root / "outbound", 0o755, pw.pw_gid),

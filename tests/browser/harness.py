@@ -23,7 +23,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import ROOT
+
 VENV_BIN = Path(sys.executable).parent
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -51,10 +52,6 @@ def missing_requirements() -> list[str]:
     missing = []
     if not CHROMIUM.exists():
         missing.append(f"{CHROMIUM} (Debian package 'chromium': run .ci/system-deps as root)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the Python package 'playwright' (pip install -e '.[test]')")
     if not AXE_JS.exists():
         missing.append(f"{AXE_JS.relative_to(ROOT)} (npm package axe-core: run 'npm install' at the repo root)")
     return missing
@@ -168,10 +165,10 @@ def start_lab(root: Path, home: Path, env_extra: dict | None = None, save_hook: 
             f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False"]
     if save_hook:
-        from course.workspace import write_trainee_lab_settings
+        from course.apps.lab import write_trainee_lab_settings
 
         settings_dir = write_trainee_lab_settings(home / "trainee-config")["LabApp"]["app_settings_dir"]
-        argv += ["--ContentsManager.pre_save_hook=course.save_hook.strip_widget_views",
+        argv += ["--ContentsManager.pre_save_hook=course.apps.save_hook.strip_widget_views",
                  f"--LabApp.app_settings_dir={settings_dir}"]
     server = Server(argv, cwd=root, env=server_env(home, env_extra),
                     ready_url=f"http://127.0.0.1:{port}/api/status?token={token}",
@@ -559,7 +556,7 @@ def answer_decision(tab: Tab, decision, rationale: str) -> Answered:
     chosen = [option.locator("xpath=..").inner_text().strip()]
     # Confidence: the labelled drop-down, by its name, from the keyboard: ArrowDown moves from 3 to 4. JupyterLab
     # would take that key to move to the next cell (ipywidgets#3912) but for trainees' shortcut settings
-    # (course/workspace.py); the focus must stay on the drop-down.
+    # (course/apps/lab.py); the focus must stay on the drop-down.
     conf = decision.get_by_role("combobox", name="How confident are you?")
     cells = "() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').length"
     before = page.evaluate(cells)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import FIXTURE_PACK
+
 from . import harness
 
 pytestmark = pytest.mark.browser
@@ -59,7 +61,7 @@ def decision_ids_in_order(nb_path: Path) -> list[str]:
 
 def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict:
     """Everything issue 8 asks of one module in JupyterLab; returns timings for the report."""
-    from course.answers import read_answers
+    from course.core.answers import read_answers
 
     nb_path = lab.root / rel_path
     timings = {}
@@ -157,7 +159,6 @@ def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict
 
 # --------------------------------------------------------------------------- the facade on the fictional fixture pack
 
-FIXTURE_PACK = harness.ROOT / "tests" / "fixtures" / "case"
 FIXTURE_CELLS = [
     'from course.notebook import open_module\nm = open_module("f01-early")\nm.intro()',
     "m.lens()",
@@ -170,7 +171,6 @@ FIXTURE_CELLS = [
 
 @pytest.fixture(scope="module")
 def fixture_lab(tmp_path_factory):
-    pytest.importorskip("course.notebook", reason="course/notebook.py (the open_module facade) is missing")
     root = tmp_path_factory.mktemp("fixture-ws")
     harness.write_notebook(root / "f01-early" / "f01-early.ipynb", FIXTURE_CELLS, hide_code=True,
                            markdown="# Fixture module (fictional)")
@@ -180,8 +180,8 @@ def fixture_lab(tmp_path_factory):
     lab.stop()
 
 
-def test_fictional_module_journey_through_the_facade_in_jupyterlab(fixture_lab, tab, fixture_case, note):
-    timings = trainee_journey(tab, fixture_lab, "f01-early/f01-early.ipynb", fixture_case, "fixture-f01-early",
+def test_fictional_module_journey_through_the_facade_in_jupyterlab(fixture_lab, tab, fictional_case, note):
+    timings = trainee_journey(tab, fixture_lab, "f01-early/f01-early.ipynb", fictional_case, "fixture-f01-early",
                               note)
     print(timings)
     harness.shutdown_kernels(fixture_lab)
@@ -192,7 +192,7 @@ def test_fictional_module_journey_through_the_facade_in_jupyterlab(fixture_lab, 
 
 @pytest.fixture(scope="module")
 def workspace_lab(trainee_workspace, tmp_path_factory):
-    from course import workspace as ws_mod
+    from course.apps import lab as ws_mod
 
     root = tmp_path_factory.mktemp("trainee") / "workspace"
     shutil.copytree(trainee_workspace, root)
@@ -203,18 +203,10 @@ def workspace_lab(trainee_workspace, tmp_path_factory):
     lab.stop()
 
 
-@pytest.fixture(scope="session")
-def pelka_case():
-    from course.case import load_case
-
-    return load_case(harness.ROOT / "data")
-
-
 @pytest.mark.parametrize("module_id", harness.MODULE_IDS)
 def test_module_journey_in_jupyterlab(module_id, workspace_lab, tab, pelka_case, note):
     rel = f"{module_id}/{module_id}.ipynb"
-    if not (workspace_lab.root / rel).exists():
-        pytest.skip(f"the trainee workspace has no {rel} (notebooks/{module_id}/{module_id}.ipynb not released)")
+    assert (workspace_lab.root / rel).exists(), f"the trainee workspace has no {rel}"
     try:
         timings = trainee_journey(tab, workspace_lab, rel, pelka_case, module_id, note)
     finally:

@@ -14,8 +14,6 @@ VIEWS = [None, *harness.MODULE_IDS]
 
 @pytest.fixture(scope="module")
 def present_home(tmp_path_factory):
-    if not (harness.ROOT / "course" / "present.py").exists():
-        pytest.skip("course/present.py (`course present`) is missing")
     return tmp_path_factory.mktemp("present-home")
 
 

@@ -34,7 +34,8 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import ROOT
+
 SETUP = ROOT / "deploy" / "jupyterhub" / "setup.py"
 PROXY = ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
 SYSTEM_PYTHON = Path("/usr/bin/python3")

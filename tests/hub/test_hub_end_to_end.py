@@ -21,7 +21,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .conftest import ROOT, missing_for_hub, running_hub
+from tests.hub.conftest import missing_for_hub, running_hub
+from tests.paths import ROOT
 
 _missing = missing_for_hub()
 pytestmark = [pytest.mark.hub, pytest.mark.slow,
@@ -85,7 +86,7 @@ def rss_mb(proc) -> float:
 
 
 def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and_stay_isolated():
-    from course.case import load_case
+    from course.core.pack import load_case
 
     case = load_case(ROOT / "data")
     expected = expected_scores(case)
@@ -115,7 +116,7 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
             assert "@jupyter/nbgrader:formgrader" in hub.lab_page_config(users[who])["disabledExtensions"]
         assert "@jupyter/nbgrader:formgrader" not in hub.lab_page_config(trainer)["disabledExtensions"]
         # Trainees' JupyterLab leaves the arrow keys to the course's option buttons and drop-downs.
-        from course.workspace import trainee_lab_settings
+        from course.apps.lab import trainee_lab_settings
         ours = trainee_lab_settings()["@jupyterlab/shortcuts-extension:shortcuts"]["shortcuts"]
         assert len(ours) > 20
         for who in trainees:
@@ -139,7 +140,7 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
             k = hub.kernel(users[who], "trainee.ipynb")
             k.sh(["nbgrader", "fetch_assignment", MODULE])
             nk = hub.kernel(users[who], f"{MODULE}/{MODULE}.ipynb")  # the module notebook's kernel: cwd = its folder
-            nk.execute("from course.answers import AnswerStore\nfrom course.case import load_case\n"
+            nk.execute("from course.store import AnswerStore\nfrom course.core.pack import load_case\n"
                        "store = AnswerStore(case=load_case())\n")
             kinds = []
             for decision, choice in ANSWERS[who]:

@@ -14,7 +14,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.exchange import ExchangeError
 from traitlets.config import Config
 
-from course.hub_exchange import ExchangeCollect, ExchangeSubmit
+from course.grading.exchange import ExchangeCollect, ExchangeSubmit
 
 COURSE = "safeguarding-case-review"
 

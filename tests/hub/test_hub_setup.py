@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import pytest
 from traitlets.config import Config
 
-from .conftest import ROOT, load_setup_module, missing_for_hub
+from tests.hub.conftest import load_setup_module, missing_for_hub
+from tests.paths import ROOT
 
 setup = load_setup_module()
 
@@ -84,8 +85,8 @@ def test_nbgrader_settings_point_everyone_at_the_shared_exchange_and_our_exchang
         path.write_text(text, encoding="utf-8")
         exec(compile(text, str(path), "exec"), {"get_config": lambda c=c: c, "__file__": str(path)})
         assert c.Exchange.root == "/srv/ex"  # the shipped course config's own exchange folder is overridden
-        assert c.ExchangeFactory.submit == "course.hub_exchange.ExchangeSubmit"
-        assert c.ExchangeFactory.collect == "course.hub_exchange.ExchangeCollect"
+        assert c.ExchangeFactory.submit == "course.grading.exchange.ExchangeSubmit"
+        assert c.ExchangeFactory.collect == "course.grading.exchange.ExchangeCollect"
 
 
 def test_venv_cache_key_follows_pyproject(tmp_path):

@@ -1,0 +1,224 @@
+"""A trainee's workspace: the released modules (never the source notebooks) and JupyterLab opened on them.
+
+Rebuilding adds modules that are new and leaves every module the trainee already has exactly as it is,
+answers.json and edits included. Trainer-only nbgrader tools are switched off for this launch only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..charts.warm import warm_cache
+from ..core import paths
+from ..core.cached import load_case_cached
+from ..core.contract import writable_env
+from ..grading.config import GradingError, last_lines, module_ids
+from ..grading.release import release
+from .server import free_port, stop, wait_until_answering
+
+SAVE_HOOK = "course.apps.save_hook.strip_widget_views"
+CONFIG_DIR = ".jupyter-course"  # inside the workspace: Jupyter config used only when `course lab` launches it
+TRAINER_ONLY_LAB_PLUGINS = (
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:course-list",
+)
+TRAINER_ONLY_SERVER_EXTENSIONS = (
+    "nbgrader.server_extensions.formgrader",
+    "nbgrader.server_extensions.course_list",
+)
+
+
+@dataclass
+class WorkspaceBuild:
+    workspace: Path
+    added: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def build_workspace(workspace: Path, notebooks_dir: Path | None = None, modules: list[str] | None = None,
+                    log=print) -> WorkspaceBuild:
+    """Copy the release version of each module the workspace does not have yet; keep the trainee's own."""
+    workspace = Path(workspace).resolve()
+    notebooks_dir = Path(notebooks_dir) if notebooks_dir else paths.default_notebooks()
+    modules = modules or module_ids(notebooks_dir)
+    if not modules:
+        raise GradingError(f"{notebooks_dir}: no module notebooks found, so there is nothing to open yet.")
+    workspace.mkdir(parents=True, exist_ok=True)
+    build = WorkspaceBuild(workspace)
+    new = [m for m in modules if not (workspace / m / f"{m}.ipynb").exists()]
+    build.kept = [m for m in modules if m not in new]
+    if new:
+        # A private, throw-away nbgrader course: the trainer's gradebook is never touched from here.
+        with tempfile.TemporaryDirectory(prefix="course-release-") as tmp:
+            results = release(Path(tmp) / "grading", notebooks_dir, new, validate=False, log=lambda *_: None)
+            for r in results:
+                if r.problems:
+                    raise GradingError("The trainee version of a module is not safe to open:\n"
+                                               + "\n".join(f"  - {p}" for p in r.problems))
+                _copy_missing(r.notebook.parent, workspace / r.module)
+                build.added.append(r.module)
+        _warm_chart_cache(build.added)
+    write_lab_config(workspace)
+    for m in build.added:
+        log(f"Added {m}.")
+    if build.kept:
+        log(f"Kept your own copy of {', '.join(build.kept)}: your answers and notes there are untouched.")
+    log(f"Your workspace is {workspace}.")
+    return build
+
+
+def _warm_chart_cache(modules: list[str]) -> None:
+    """Draw the charts the new modules open with into the trainee's own cache (course/cache.py), so the
+    notebooks open without drawing. Best effort: a problem here must never stop the workspace."""
+    try:
+        warm_cache(load_case_cached(), modules=modules)
+    except Exception:  # the notebooks draw the charts themselves then
+        pass
+
+
+def _copy_missing(src: Path, dest: Path) -> None:
+    """Copy files from src that dest does not have; never replace one (an answers.json, an edited notebook)."""
+    for path in sorted(src.rglob("*")):
+        target = dest / path.relative_to(src)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
+
+# In JupyterLab's command mode, a notebook's one-key shortcuts act whenever the focus is on anything that is
+# not a text field: an option button or a drop-down in a widget included (ipywidgets#3912). ArrowDown on the
+# confidence drop-down moved to the next cell; "a" on it inserted a cell; "d d" would delete one. So for
+# trainees each such shortcut (no Ctrl, Alt or Accel) is switched off where the focus is inside a cell's
+# output, where the course's widgets are, and kept everywhere else.
+COMMAND_MODE_FOCUS = ".jp-Notebook.jp-mod-commandMode:not(.jp-mod-readWrite) :focus"
+OUTSIDE_OUTPUTS = ":not(.jp-OutputArea-output *)"
+_HELD_KEYS = ("Accel", "Ctrl", "Alt", "Cmd", "Meta")
+
+
+def _lab_schema_dirs() -> list[Path]:
+    share = Path(sys.prefix) / "share" / "jupyter"
+    return [share / "lab" / "schemas", *sorted((share / "labextensions").glob("**/schemas"))]
+
+
+def command_mode_key_shortcuts() -> list[dict]:
+    """The installed JupyterLab's one-key command-mode shortcuts that act on any focused element."""
+    found = []
+    for folder in _lab_schema_dirs():
+        for schema in sorted(folder.rglob("*.json")):
+            try:
+                data = json.loads(schema.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            for sc in data.get("jupyter.lab.shortcuts", []) if isinstance(data, dict) else []:
+                keys = sc.get("keys") or []
+                if (sc.get("selector") == COMMAND_MODE_FOCUS and keys and keys[0] and not sc.get("disabled")
+                        and not any(k in keys[0].split() for k in _HELD_KEYS)):
+                    found.append({"command": sc["command"], "keys": list(keys), "selector": sc["selector"],
+                                  **({"args": sc["args"]} if "args" in sc else {})})
+    return found
+
+
+def trainee_lab_settings() -> dict:
+    shortcuts = command_mode_key_shortcuts()
+    return {"@jupyterlab/shortcuts-extension:shortcuts": {"shortcuts": [
+        *({**sc, "disabled": True} for sc in shortcuts),
+        *({**sc, "selector": sc["selector"] + OUTSIDE_OUTPUTS} for sc in shortcuts),
+    ]}}
+
+
+APP_SETTINGS_DIR = "lab-app-settings"
+
+
+def write_trainee_lab_settings(config_dir: Path) -> dict:
+    """JupyterLab default settings for trainees (an overrides.json), and the server config that points
+    JupyterLab at them: returned for the caller's jupyter_server_config.json."""
+    settings = Path(config_dir) / APP_SETTINGS_DIR
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "overrides.json").write_text(json.dumps(trainee_lab_settings(), indent=2) + "\n")
+    return {"LabApp": {"app_settings_dir": str(settings.resolve())}}
+
+
+def write_lab_config(workspace: Path) -> Path:
+    """Jupyter config for this workspace's launch: trainer-only nbgrader tools off (server and lab), and the
+    save hook that keeps dead widget views out of saved notebooks (course/save_hook.py)."""
+    cfg = Path(workspace) / CONFIG_DIR
+    (cfg / "labconfig").mkdir(parents=True, exist_ok=True)
+    (cfg / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {p: True for p in TRAINER_ONLY_LAB_PLUGINS}}, indent=2) + "\n")
+    (cfg / "jupyter_server_config.json").write_text(json.dumps(
+        {"ServerApp": {"jpserver_extensions": {e: False for e in TRAINER_ONLY_SERVER_EXTENSIONS}},
+         # saved widget views would show "model not found" when reopened; a note replaces them on disk
+         "ContentsManager": {"pre_save_hook": SAVE_HOOK},
+         **write_trainee_lab_settings(cfg)}, indent=2) + "\n")
+    return cfg
+
+
+def lab_environment(workspace: Path) -> dict:
+    """The environment for JupyterLab in this workspace: our config first on JUPYTER_CONFIG_PATH."""
+    env = writable_env()
+    cfg = str(Path(workspace).resolve() / CONFIG_DIR)
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (cfg, env.get("JUPYTER_CONFIG_PATH", "")) if p)
+    return env
+
+
+def lab_command(workspace: Path, port: int, token: str, open_browser: bool) -> list[str]:
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={Path(workspace).resolve()}",
+           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+           f"--IdentityProvider.token={token}", f"--ServerApp.open_browser={open_browser}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    return cmd
+
+
+def start_lab(workspace: Path, port: int = 0, open_browser: bool = False) -> tuple[subprocess.Popen, str]:
+    """Start JupyterLab on the workspace; returns the process and its address (with the access token)."""
+    chosen = free_port(port)
+    token = secrets.token_hex(16)
+    log_path = Path(workspace) / CONFIG_DIR / "lab.log"  # a file, not a pipe: a full pipe would stall the server
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(lab_command(workspace, chosen, token, open_browser), env=lab_environment(workspace),
+                                cwd=str(workspace), stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{chosen}/lab?token={token}"
+    if not wait_until_answering(f"http://127.0.0.1:{chosen}/api/status?token={token}", proc):
+        stop(proc)
+        raise GradingError(f"JupyterLab did not start in {workspace}. Its log is {log_path}:\n"
+                                   + last_lines(log_path.read_text(errors="replace")))
+    if port and chosen != port:
+        print(f"Port {port} was busy, so JupyterLab uses port {chosen}.")
+    return proc, url
+
+
+def open_lab(workspace: Path, no_browser: bool = False, build_only: bool = False, port: int = 8888,
+             notebooks_dir: Path | None = None) -> int:
+    """`course lab`: build or refresh the workspace, then open JupyterLab there until Ctrl-C."""
+    try:
+        build_workspace(workspace, notebooks_dir)
+    except GradingError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    if build_only:
+        return 0
+    try:
+        proc, url = start_lab(Path(workspace), port, open_browser=not no_browser)
+    except GradingError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    print(f"JupyterLab is running. Open this address in your browser:\n  {url}" if no_browser
+          else f"JupyterLab is open in your browser. If it is not, use this address:\n  {url}")
+    print("Press Ctrl-C here to stop it (your answers are saved as you go).", flush=True)
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        stop(proc)
+    return 0

@@ -1,0 +1,87 @@
+"""Trainer subcommands of `course`: release, grade, export and feedback (logic in course.grading)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..grading.autograde import grade
+from ..grading.config import DEFAULT_COURSE_DIR, GradingError
+from ..grading.export import export
+from ..grading.feedback import feedback
+from ..grading.release import release
+
+
+def _course_dir(args) -> Path:
+    return Path(args.course_dir) if args.course_dir else DEFAULT_COURSE_DIR
+
+
+def _release(args: argparse.Namespace) -> int:
+    notebooks = Path(args.notebooks) if args.notebooks else None
+    results = release(_course_dir(args), notebooks, args.module or None, validate=not args.no_validate)
+    bad = [r for r in results if r.problems]
+    if bad:
+        print(f"{len(bad)} module(s) must not be released as they are; fix the problems listed above.",
+              file=sys.stderr)
+        return 1
+    print(f"All {len(results)} module(s) released and checked: no hidden test, solution or mark scheme in "
+          f"{_course_dir(args) / 'release'}.")
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    run = grade(_course_dir(args), workers=args.workers, force=args.force,
+                        modules=args.module or None, trainees=args.trainee or None, progress=not args.no_progress)
+    export(_course_dir(args))
+    return 1 if run.failed else 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    export(_course_dir(args), Path(args.out) if args.out else None)
+    return 0
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    _, problems = feedback(_course_dir(args), args.module or None, args.trainee or None)
+    return 1 if problems else 0
+
+
+def _run(func):
+    def wrapped(args):
+        try:
+            return func(args)
+        except GradingError as e:
+            print(str(e), file=sys.stderr)
+            return 1
+    return wrapped
+
+
+def register(sub) -> None:
+    def common(p):
+        p.add_argument("--course-dir", help="the nbgrader course folder (default: grading/)")
+        p.add_argument("--module", action="append", help="only this module (repeatable)")
+
+    p = sub.add_parser("release", help="build the trainee version of every module and check nothing hidden leaks")
+    common(p)
+    p.add_argument("--notebooks", help="the folder of module notebooks (default: notebooks/)")
+    p.add_argument("--no-validate", action="store_true", help="skip running each released notebook")
+    p.set_defaults(func=_run(_release))
+
+    p = sub.add_parser("grade", help="autograde every submission, in parallel; resumes where it stopped")
+    common(p)
+    p.add_argument("--trainee", action="append", help="only this trainee (repeatable)")
+    p.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    p.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run(_grade))
+
+    p = sub.add_parser("export", help="write grades.csv and a summary for each trainee")
+    p.add_argument("--course-dir", help="the nbgrader course folder (default: grading/)")
+    p.add_argument("--out", help="folder for grades.csv and summaries/ (default: the course folder)")
+    p.set_defaults(func=_run(_export))
+
+    p = sub.add_parser("feedback", help="feedback pages for trainees, without hidden tests or mark schemes")
+    common(p)
+    p.add_argument("--trainee", action="append", help="only this trainee (repeatable)")
+    p.set_defaults(func=_run(_feedback))

@@ -1,0 +1,90 @@
+"""The module summary as data and HTML: the trainee's first answers against the review's positions, and the
+module's key points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.answers import Answers
+from ..core.records import Case
+from .decision import choice_texts, review_position
+from .style import STYLE, esc
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    decision_id: str
+    question: str
+    role_title: str
+    date_text: str
+    your_choice: tuple[str, ...]  # option texts; empty when not answered
+    confidence: int | None
+    points: float
+    max_points: int
+    review_position: tuple[str, ...]
+    changes: int  # later revisions (not graded)
+    practice: bool
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.your_choice)
+
+
+def summary_rows(case: Case, module_id: str, answers: Answers | None) -> list[SummaryRow]:
+    rows = []
+    for d in case.decisions_in(module_id):
+        first = answers.first(d.id) if answers is not None else None
+        choice = first.get("choice") if first else None
+        rows.append(SummaryRow(
+            decision_id=d.id, question=d.question, role_title=d.role_title, date_text=d.date_text,
+            your_choice=tuple(choice_texts(d, choice)) if first else (),
+            confidence=first.get("confidence") if first else None,
+            points=d.score(choice) if first else 0.0, max_points=d.max_points,
+            review_position=tuple(review_position(d)),
+            changes=len(answers.revisions(d.id)) if answers is not None else 0, practice=d.practice,
+        ))
+    return rows
+
+
+def key_points_html(case: Case, module_id: str, styled: bool = True) -> str:
+    """The module's key points; `styled=False` inside a view, which carries the stylesheet once."""
+    m = case.module(module_id)
+    items = "".join(f"<li>{esc(k)}</li>" for k in m.key_points)
+    return (f'{STYLE if styled else ""}<section class="course-view" aria-label="Key points"><h3>Key points</h3>'
+            f"<ul>{items}</ul></section>")
+
+
+def summary_table_html(rows: list[SummaryRow]) -> str:
+    if not rows:
+        return '<p class="course-view">This module has no decisions.</p>'
+    parts = ['<div class="course-view"><table>',
+             "<caption>Your first answers against the review's positions</caption>",
+             '<thead><tr><th scope="col">Decision</th><th scope="col">Your first answer</th>'
+             '<th scope="col">Confidence</th><th scope="col">The review\'s position</th>'
+             '<th scope="col">Points</th></tr></thead><tbody>']
+    for number, r in enumerate(rows, 1):
+        yours = "<br>".join(esc(t) for t in r.your_choice) if r.answered else "<em>Not answered yet</em>"
+        if r.changes:
+            yours += f"<br><small>({r.changes} later change{'s' if r.changes != 1 else ''}, not graded)</small>"
+        parts.append(
+            f'<tr><th scope="row">Decision {number}: {esc(r.question)}<br><small>As {esc(r.role_title)}, {esc(r.date_text)}'
+            f"{' (practice)' if r.practice else ''}</small></th>"
+            f"<td>{yours}</td><td>{esc(r.confidence) + ' of 5' if r.confidence else '—'}</td>"
+            f"<td>{'<br>'.join(esc(t) for t in r.review_position)}</td>"
+            f"<td>{r.points:g} of {r.max_points}</td></tr>"
+        )
+    total = sum(r.points for r in rows)
+    most = sum(r.max_points for r in rows)
+    parts.append(f'</tbody><tfoot><tr><th scope="row" colspan="4">Total</th><td>{total:g} of {most}</td></tr>'
+                 "</tfoot></table></div>")
+    return "".join(parts)
+
+
+def summary_alt_text(rows: list[SummaryRow]) -> str:
+    if not rows:
+        return "No decisions in this module."
+    parts = [f"Bar chart of your points against the most available for each of {len(rows)} decisions."]
+    for i, r in enumerate(rows, 1):
+        state = f"{r.points:g} of {r.max_points}" if r.answered else f"not answered (0 of {r.max_points})"
+        parts.append(f"Decision {i}: {state}.")
+    return " ".join(parts)

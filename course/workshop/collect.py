@@ -1,0 +1,243 @@
+"""Finding and reading trainees' answers files (never writing them), and merging one trainee's files into one
+record by the single merge rule: the earliest first answer to a decision counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.answers import Answers, AnswersError, read_answers
+from ..core.contract import ANSWERS_FILE
+from ..core.records import Case
+
+
+class WorkshopError(Exception):
+    """The submissions cannot be reported on; `problems` lists each in plain words, naming the file."""
+
+    def __init__(self, problems: list[str], head: str | None = None):
+        self.problems = list(problems)
+        if head is None:
+            head = f"{len(self.problems)} problem(s) with the submissions:" if len(self.problems) > 1 else ""
+        lines = [head, *("  - " + p for p in self.problems)] if head else self.problems
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class AnswersFile:
+    trainee: str  # nbgrader student id (folder name) or the file's stem in a flat folder
+    path: Path
+
+
+def find_answer_files(folder: Path | str) -> list[AnswersFile]:
+    """Every answers file in a submissions folder, with the trainee it belongs to.
+
+    Accepted layouts: nbgrader's submitted/ or autograded/ tree (<folder>/<trainee>/<module>/answers.json,
+    or <folder>/<trainee>/answers.json), and a flat folder of answers files (<folder>/<trainee>.json).
+    Hidden folders (checkpoints) and the store's lock, temp and set-aside files are skipped.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise WorkshopError([f"The submissions folder {folder} does not exist."])
+    if not folder.is_dir():
+        raise WorkshopError([f"{folder} is not a folder. Give the folder that holds the trainees' answers."])
+    nbgrader = sorted(n for n in ("submitted", "autograded") if (folder / n).is_dir())
+    if nbgrader and (folder / "nbgrader_config.py").exists() or len(nbgrader) == 2:
+        # The course root holds submitted/ and autograded/ copies of the same answers: never count both.
+        raise WorkshopError([f"{folder} looks like an nbgrader course folder. Give one of its "
+                             f"{' or '.join(n + '/' for n in nbgrader)} folders instead, e.g. "
+                             f"--submissions {folder / nbgrader[0]}"])
+    found: list[AnswersFile] = []
+    for p in sorted(folder.iterdir()):
+        if p.name.startswith("."):
+            continue
+        if p.is_file() and p.suffix.lower() == ".json":
+            found.append(AnswersFile(p.stem if p.name != ANSWERS_FILE else folder.name, p))
+        elif p.is_dir():
+            for f in sorted(p.rglob(ANSWERS_FILE)):
+                if any(part.startswith(".") for part in f.relative_to(p).parts):
+                    continue
+                found.append(AnswersFile(p.name, f))
+    if not found:
+        raise WorkshopError([
+            f"No answers files found in {folder}. Expected nbgrader's submitted/ or autograded/ folder "
+            f"(<trainee>/<module>/answers.json) or a folder of answers files (<trainee>.json)."
+        ])
+    return found
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One trainee's answers for this course version, merged across their answers files."""
+
+    trainee: str
+    files: tuple[Path, ...]
+    first: dict  # decision id -> the first (graded) answer
+    entries: dict  # decision id -> {"first": ..., "revisions": [...]}
+    activity: dict  # module id -> {"first_opened_at", "last_seen_at"}
+
+    def answered(self, decision_id: str) -> bool:
+        return decision_id in self.first
+
+
+@dataclass(frozen=True)
+class Excluded:
+    """An answers file from another course or another version of it: listed, never counted."""
+
+    trainee: str
+    path: Path
+    course: str
+    course_version: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Collection:
+    folder: Path
+    submissions: tuple[Submission, ...]
+    excluded: tuple[Excluded, ...]
+
+    def labels(self, names: bool = False) -> dict[str, str]:
+        """Trainee id -> the label shown: 'Participant 1..N' in a stable (sorted) order, or the id itself."""
+        trainees = sorted({s.trainee for s in self.submissions} | {e.trainee for e in self.excluded})
+        if names:
+            return {t: t for t in trainees}
+        return {t: f"Participant {i}" for i, t in enumerate(trainees, start=1)}
+
+
+def _check_answer(case: Case, where: str, did: str, rec: dict, problems: list[str]) -> None:
+    d = case.decision(did)
+    choice = rec.get("choice")
+    if isinstance(choice, str):
+        chosen = [choice]
+    elif isinstance(choice, list) and all(isinstance(c, str) for c in choice):
+        chosen = choice
+    else:
+        problems.append(f"{where}: decision '{did}' has no readable choice ({choice!r}).")
+        return
+    if not d.multiple and len(chosen) != 1:
+        problems.append(f"{where}: decision '{did}' takes one option, but the answer lists {len(chosen)}.")
+    unknown = [c for c in chosen if d.option(c) is None]
+    if unknown:
+        known = ", ".join(o.id for o in d.options)
+        problems.append(f"{where}: decision '{did}': unknown option id(s) {', '.join(map(repr, unknown))} "
+                        f"(this decision's options are {known}).")
+    conf = rec.get("confidence")
+    if conf is not None and (not isinstance(conf, int) or isinstance(conf, bool) or not 1 <= conf <= 5):
+        problems.append(f"{where}: decision '{did}': confidence {conf!r} is not a whole number from 1 to 5.")
+
+
+class _Merged:
+    """One trainee's answers as their files are read: the single merge rule for reports and certificates."""
+
+    def __init__(self, trainee: str):
+        self.trainee = trainee
+        self.files: list[Path] = []
+        self.entries: dict = {}
+        self.activity: dict = {}
+
+    def add(self, case: Case, answers: Answers, where: str, problems: list[str]) -> None:
+        """Take one file's answers: unknown decisions and unreadable answers become problems naming the file; a
+        decision answered in two files keeps the earlier first answer; activity keeps what was seen first."""
+        self.files.append(answers.path)
+        known = {d.id for d in case.decisions}
+        for did in answers:
+            if did not in known:
+                problems.append(f"{where}: unknown decision id '{did}' (not in {case.id} version {case.version}).")
+                continue
+            entry = answers[did]
+            _check_answer(case, where, did, entry["first"], problems)
+            have = self.entries.get(did)
+            if have is None or str(entry["first"].get("submitted_at", "")) < str(have["first"].get("submitted_at", "")):
+                self.entries[did] = entry
+        for mid, seen in answers.activity.items():
+            if isinstance(seen, dict):
+                mine = self.activity.setdefault(mid, {})
+                mine.update({k: v for k, v in seen.items() if k not in mine})
+
+    def submission(self, name: str | None = None) -> Submission:
+        return Submission(name or self.trainee, tuple(self.files), {d: e["first"] for d, e in self.entries.items()},
+                          self.entries, self.activity)
+
+
+def collect(folder: Path | str, case: Case, progress: bool = False) -> Collection:
+    """Read every answers file in `folder` without writing anything.
+
+    Files from another course or course version are set aside in `excluded`. Any unreadable file, unknown
+    decision id or unknown option raises WorkshopError listing every such problem with the file it is in.
+    """
+    folder = Path(folder)
+    files = find_answer_files(folder)
+    problems: list[str] = []
+    excluded: list[Excluded] = []
+    merged: dict[str, _Merged] = {}
+    iterator: Iterable[AnswersFile] = files
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(files, desc="Reading answers", unit="file")
+    for af in iterator:
+        rel = _rel(af.path, folder)
+        try:
+            answers = read_answers(af.path)
+        except AnswersError as e:
+            problems.append(f"{rel}: {e}")
+            continue
+        if answers.course != case.id or answers.course_version != case.version:
+            excluded.append(Excluded(af.trainee, af.path, answers.course, answers.course_version,
+                                     _mismatch(answers.course, answers.course_version, case)))
+            continue
+        merged.setdefault(af.trainee, _Merged(af.trainee)).add(case, answers, rel, problems)
+    if problems:
+        raise WorkshopError(problems, head=f"{len(problems)} problem(s) with the submissions in {folder}:")
+    subs = tuple(m.submission() for _, m in sorted(merged.items()))
+    return Collection(folder, subs, tuple(sorted(excluded, key=lambda e: (e.trainee, str(e.path)))))
+
+
+def collect_trainee(path: Path | str, case: Case, trainee: str = "") -> Submission:
+    """One trainee's answers from their workspace folder (every answers.json beneath it), a module folder
+    or a single answers file; files from another course version raise WorkshopError (never mixed)."""
+    path = Path(path)
+    if path.is_file():
+        files = [path]
+    elif path.is_dir():
+        files = [f for f in sorted(path.rglob(ANSWERS_FILE))
+                 if not any(part.startswith(".") for part in f.relative_to(path).parts)]
+    else:
+        raise WorkshopError([f"{path} does not exist. Give your workspace folder or an answers file."])
+    if not files:
+        raise WorkshopError([f"No answers files found in {path}: no decision has been answered and saved there yet."])
+    problems: list[str] = []
+    name = trainee or (path.stem if path.is_file() else path.resolve().name)
+    merged = _Merged(name)
+    for f in files:
+        try:
+            a = read_answers(f)
+        except AnswersError as e:
+            problems.append(str(e))
+            continue
+        if a.course != case.id or a.course_version != case.version:
+            problems.append(f"{f}: {_mismatch(a.course, a.course_version, case)}; it is not included in this "
+                            f"certificate.")
+            continue
+        merged.add(case, a, str(f), problems)
+    if problems:
+        raise WorkshopError(problems)
+    return merged.submission()
+
+
+def _rel(path: Path, folder: Path) -> str:
+    try:
+        return str(path.relative_to(folder))
+    except ValueError:
+        return str(path)
+
+
+def _mismatch(course: str, version: str, case: Case) -> str:
+    if not course:
+        return "the file does not say which course it belongs to"
+    if course != case.id:
+        return f"answers from another course ({course!r}, not {case.id!r})"
+    if not version:
+        return f"the file does not say which version of {case.id} it was written for (this is version {case.version})"
+    return f"answers from version {version!r} of the course (this report is for version {case.version!r})"
