@@ -87,6 +87,7 @@ def floor_notebook(nb: dict) -> dict:
         first = False
     return out
 
+
 _STATE_JS = """() => {
   const ind = document.querySelector('.jp-Notebook-ExecutionIndicator');
   const placeholders = [...document.querySelectorAll('.jp-OutputArea-output')]
@@ -139,8 +140,14 @@ def run(quick: bool) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="course-bench-browser-") as tmp:
         tmp = Path(tmp)
         ws = tmp / "workspace"
-        out = subprocess.run([str(h.VENV_BIN / "course"), "lab", "--build-only", "--workspace", str(ws)],
-                             capture_output=True, text=True, timeout=600, cwd=ROOT, env=h.server_env(tmp / "build"))
+        out = subprocess.run(
+            [str(h.VENV_BIN / "course"), "lab", "--build-only", "--workspace", str(ws)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=ROOT,
+            env=h.server_env(tmp / "build"),
+        )
         if out.returncode != 0:
             raise RuntimeError(f"course lab --build-only failed:\n{out.stdout}\n{out.stderr}")
         h.write_notebook(ws / BASELINE, h.ONE_WIDGET_CELLS, hide_code=True)
@@ -156,8 +163,11 @@ def run(quick: bool) -> list[dict]:
         lab = h.start_lab(ws, tmp / "home", extra)
         browser = h.Browser()
         try:
-            paths = {"one-widget": BASELINE, **{m: f"{m}/{m}.ipynb" for m in modules},
-                     **{f"floor {m}": f"{m}/floor.ipynb" for m in modules}}
+            paths = {
+                "one-widget": BASELINE,
+                **{m: f"{m}/{m}.ipynb" for m in modules},
+                **{f"floor {m}": f"{m}/floor.ipynb" for m in modules},
+            }
             expected = {name: _measure(h, browser, lab, rel, None)[1] for name, rel in paths.items()}  # warm-up
             times: dict[str, list[float]] = {name: [] for name in paths}
             for _ in range(reps):
@@ -171,24 +181,31 @@ def run(quick: bool) -> list[dict]:
     for m in modules:
         med = statistics.median(times[m])
         floor = statistics.median(times[f"floor {m}"])
-        rows.append({
-            "name": f"browser: {m} Run All to every widget rendered (JupyterLab, Chromium)",
-            "median_s": round(med, 3),
-            "p95_s": round(max(times[m]), 3),
-            "baseline": "one-widget notebook (one IntSlider), same server and browser, same run",
-            "baseline_median_s": round(base, 3),
-            "ratio": round(med / base, 2),
-            "target": "<= 1.5",
-            "met": med / base <= 1.5,
-            "floor_median_s": round(floor, 3),
-            "floor_ratio": round(floor / base, 2),
-            "ratio_to_floor": round(med / floor, 2),
-            "notes": (f"{expected[m]} widget views; {reps} run(s) each, fresh kernel per run; times "
-                      + ", ".join(f"{t:.2f}" for t in times[m]) + " s; baseline runs "
-                      + ", ".join(f"{t:.2f}" for t in times["one-widget"]) + " s; floor (the same notebook, "
-                      f"each code cell a trivial output of the same kind) {floor:.3f} s = {floor / base:.2f}x, runs "
-                      + ", ".join(f"{t:.2f}" for t in times[f"floor {m}"]) + f" s; module / floor {med / floor:.2f}"),
-        })
+        rows.append(
+            {
+                "name": f"browser: {m} Run All to every widget rendered (JupyterLab, Chromium)",
+                "median_s": round(med, 3),
+                "p95_s": round(max(times[m]), 3),
+                "baseline": "one-widget notebook (one IntSlider), same server and browser, same run",
+                "baseline_median_s": round(base, 3),
+                "ratio": round(med / base, 2),
+                "target": "<= 1.5",
+                "met": med / base <= 1.5,
+                "floor_median_s": round(floor, 3),
+                "floor_ratio": round(floor / base, 2),
+                "ratio_to_floor": round(med / floor, 2),
+                "notes": (
+                    f"{expected[m]} widget views; {reps} run(s) each, fresh kernel per run; times "
+                    + ", ".join(f"{t:.2f}" for t in times[m])
+                    + " s; baseline runs "
+                    + ", ".join(f"{t:.2f}" for t in times["one-widget"])
+                    + " s; floor (the same notebook, "
+                    f"each code cell a trivial output of the same kind) {floor:.3f} s = {floor / base:.2f}x, runs "
+                    + ", ".join(f"{t:.2f}" for t in times[f"floor {m}"])
+                    + f" s; module / floor {med / floor:.2f}"
+                ),
+            }
+        )
     return rows
 
 

@@ -55,16 +55,18 @@ def run(quick: bool = False) -> list[dict]:
         slow.append(_load_unoptimised())
     median, baseline = statistics.median(fast), statistics.median(slow)
     ratio = median / baseline
-    return [{
-        "name": "case pack load (data/, 60 events, ~200 quotations verified)",
-        "median_s": median,
-        "baseline": "same load, pure-Python YAML loader and uncached source text",
-        "baseline_median_s": baseline,
-        "ratio": ratio,
-        "target": f"ratio <= {TARGET}",
-        "met": ratio <= TARGET,
-        "notes": f"{repeats} interleaved repetitions",
-    }]
+    return [
+        {
+            "name": "case pack load (data/, 60 events, ~200 quotations verified)",
+            "median_s": median,
+            "baseline": "same load, pure-Python YAML loader and uncached source text",
+            "baseline_median_s": baseline,
+            "ratio": ratio,
+            "target": f"ratio <= {TARGET}",
+            "met": ratio <= TARGET,
+            "notes": f"{repeats} interleaved repetitions",
+        }
+    ]
 
 
 if __name__ == "__main__":

@@ -61,11 +61,20 @@ def _trivial_course(base: Path, trainees: int, assignments: int) -> Path:
     course = base / "trivial"
     (course / "source").mkdir(parents=True)
     (course / "nbgrader_config.py").write_text(
-        "c = get_config()\nc.CourseDirectory.course_id = 'bench'\n"
-        f"c.CourseDirectory.root = {str(course)!r}\n")
+        f"c = get_config()\nc.CourseDirectory.course_id = 'bench'\nc.CourseDirectory.root = {str(course)!r}\n"
+    )
     cell = nbformat.v4.new_code_cell("answer = 1 + 1")
-    cell.metadata = {"nbgrader": {"schema_version": 3, "grade": True, "solution": False, "task": False,
-                                  "locked": True, "grade_id": "trivial", "points": 1}}
+    cell.metadata = {
+        "nbgrader": {
+            "schema_version": 3,
+            "grade": True,
+            "solution": False,
+            "task": False,
+            "locked": True,
+            "grade_id": "trivial",
+            "points": 1,
+        }
+    }
     nb = nbformat.v4.new_notebook(cells=[cell])
     nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
     env = _env()
@@ -73,8 +82,9 @@ def _trivial_course(base: Path, trainees: int, assignments: int) -> Path:
         aid = f"a{a}"
         (course / "source" / aid).mkdir()
         nbformat.write(nb, course / "source" / aid / f"{aid}.ipynb")
-        subprocess.run([*_nbgrader(), "generate_assignment", aid, "--force"], cwd=course, env=env,
-                       check=True, capture_output=True)
+        subprocess.run(
+            [*_nbgrader(), "generate_assignment", aid, "--force"], cwd=course, env=env, check=True, capture_output=True
+        )
         for t in range(trainees):
             folder = course / "submitted" / f"trainee{t:02d}" / aid
             folder.mkdir(parents=True)
@@ -102,8 +112,9 @@ def run(quick: bool) -> list[dict]:
 
         t0 = time.monotonic()
         for a in range(len(modules)):  # bare nbgrader, serially: one `autograde` per assignment, all students
-            out = subprocess.run([*_nbgrader(), "autograde", f"a{a}", "--force"], cwd=trivial, env=_env(),
-                                 capture_output=True, text=True)
+            out = subprocess.run(
+                [*_nbgrader(), "autograde", f"a{a}", "--force"], cwd=trivial, env=_env(), capture_output=True, text=True
+            )
             if out.returncode:
                 raise RuntimeError(f"baseline autograde failed:\n{out.stderr[-3000:]}")
         baseline = time.monotonic() - t0
@@ -114,16 +125,29 @@ def run(quick: bool) -> list[dict]:
         ours = time.monotonic() - t0
         failed = len(result.failed)
         workers = min(os.cpu_count() or 1, trainees)
-    common = (f"{trainees} trainees x {len(modules)} modules = {n} submissions of {which}; "
-              f"{workers} workers on {os.cpu_count()} cores; {failed} failed")
+    common = (
+        f"{trainees} trainees x {len(modules)} modules = {n} submissions of {which}; "
+        f"{workers} workers on {os.cpu_count()} cores; {failed} failed"
+    )
     return [
-        {"name": "course grade (cohort, parallel)", "median_s": ours,
-         "baseline": f"nbgrader autograde, serial, {n} trivial notebooks", "baseline_median_s": baseline,
-         "ratio": ours / baseline, "target": "ratio <= 0.7", "notes": common + "; includes the CSV/summary export"},
-        {"name": "course grade: peak memory per worker (MB, in median_s)", "median_s": result.peak_rss_mb,
-         "baseline": "400 MB budget", "baseline_median_s": 400.0, "ratio": result.peak_rss_mb / 400.0,
-         "target": "<= 400 MB (ratio <= 1.0)",
-         "notes": "worker process plus its notebook kernel, sampled about once a second; " + common},
+        {
+            "name": "course grade (cohort, parallel)",
+            "median_s": ours,
+            "baseline": f"nbgrader autograde, serial, {n} trivial notebooks",
+            "baseline_median_s": baseline,
+            "ratio": ours / baseline,
+            "target": "ratio <= 0.7",
+            "notes": common + "; includes the CSV/summary export",
+        },
+        {
+            "name": "course grade: peak memory per worker (MB, in median_s)",
+            "median_s": result.peak_rss_mb,
+            "baseline": "400 MB budget",
+            "baseline_median_s": 400.0,
+            "ratio": result.peak_rss_mb / 400.0,
+            "target": "<= 400 MB (ratio <= 1.0)",
+            "notes": "worker process plus its notebook kernel, sampled about once a second; " + common,
+        },
     ]
 
 

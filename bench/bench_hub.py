@@ -42,19 +42,23 @@ def run(quick: bool) -> list[dict]:
         cpu = [sum(p.cpu_times()[:2]) for p in procs]
         hub_rss = hub.hub_and_proxy_rss_mb()
     cores = os.cpu_count() or 1
-    return [{
-        "name": f"hub: {n} trainees' servers requested at once, until all ready",
-        "median_s": round(room, 2),
-        "baseline": "one server alone (the trainer's), same hub",
-        "baseline_median_s": round(single, 2),
-        "ratio": round(room / single, 2),
-        "target": f"<= {n}/{cores} cores = {n / cores:.1f} (start-up is CPU-bound and runs in parallel)",
-        "met": room / single <= n / cores,
-        "notes": (f"ready after {statistics.median(ready.values()):.1f} s median, {max(ready.values()):.1f} s last; "
-                  f"per idle server RSS {statistics.median(rss):.0f} MB, PSS {statistics.median(pss):.0f} MB "
-                  f"(median), start-up CPU {statistics.median(cpu):.1f} s; hub {hub_rss.get('hub')} MB, "
-                  f"proxy {hub_rss.get('proxy')} MB RSS"),
-    }]
+    return [
+        {
+            "name": f"hub: {n} trainees' servers requested at once, until all ready",
+            "median_s": round(room, 2),
+            "baseline": "one server alone (the trainer's), same hub",
+            "baseline_median_s": round(single, 2),
+            "ratio": round(room / single, 2),
+            "target": f"<= {n}/{cores} cores = {n / cores:.1f} (start-up is CPU-bound and runs in parallel)",
+            "met": room / single <= n / cores,
+            "notes": (
+                f"ready after {statistics.median(ready.values()):.1f} s median, {max(ready.values()):.1f} s last; "
+                f"per idle server RSS {statistics.median(rss):.0f} MB, PSS {statistics.median(pss):.0f} MB "
+                f"(median), start-up CPU {statistics.median(cpu):.1f} s; hub {hub_rss.get('hub')} MB, "
+                f"proxy {hub_rss.get('proxy')} MB RSS"
+            ),
+        }
+    ]
 
 
 if __name__ == "__main__":

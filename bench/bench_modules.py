@@ -50,8 +50,14 @@ def _papermill(path: Path) -> float:
     import papermill
 
     start = time.perf_counter()
-    papermill.execute_notebook(str(path), str(path.with_suffix(".out.ipynb")), cwd=str(path.parent),
-                               kernel_name="python3", progress_bar=False, log_output=False)
+    papermill.execute_notebook(
+        str(path),
+        str(path.with_suffix(".out.ipynb")),
+        cwd=str(path.parent),
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+    )
     return time.perf_counter() - start
 
 
@@ -81,8 +87,10 @@ def _warm(cache_dir: Path) -> str:
     os.environ["COURSE_CACHE"] = str(cache_dir)
     start = time.perf_counter()
     counts = warm_cache(load_case_cached(ROOT / "data"))
-    return (f"warm cache filled in {time.perf_counter() - start:.1f} s ({counts['timeline_drawn']} timeline images, "
-            f"{counts['summary']} summary charts, the parsed case)")
+    return (
+        f"warm cache filled in {time.perf_counter() - start:.1f} s ({counts['timeline_drawn']} timeline images, "
+        f"{counts['summary']} summary charts, the parsed case)"
+    )
 
 
 def _run(executor: str, quick: bool, detail: bool) -> list[dict]:
@@ -147,48 +155,62 @@ def _run(executor: str, quick: bool, detail: bool) -> list[dict]:
     # the modules at 0.64x the trivial notebooks. The per-round sums are still given in the notes.
     trivial_one = statistics.median(per_trivial)
     baseline = len(modules) * trivial_one
-    rounds = (f"per-round sums: trivial {', '.join(f'{t:.2f}' for t in trivial_totals)} s; "
-              f"slowest single trivial run {max(per_trivial):.2f} s")
+    rounds = (
+        f"per-round sums: trivial {', '.join(f'{t:.2f}' for t in trivial_totals)} s; "
+        f"slowest single trivial run {max(per_trivial):.2f} s"
+    )
     notes = f"{repeats} run(s); {executor}, fresh kernel per notebook; " + (
-        "no answers file written" if not leaked else f"ANSWERS FILES WRITTEN: {leaked}")
+        "no answers file written" if not leaked else f"ANSWERS FILES WRITTEN: {leaked}"
+    )
     rows = []
     for kind in ("warm", "cold"):
         median = sum(statistics.median(per_module[mid][kind]) for mid in modules)
-        rows.append({
-            "name": f"modules: all {len(modules)} executed headless ({executor}, {kind} cache)",
+        rows.append(
+            {
+                "name": f"modules: all {len(modules)} executed headless ({executor}, {kind} cache)",
+                "median_s": round(median, 3),
+                "baseline": f"{len(modules)} trivial one-cell notebooks, {executor} ({len(modules)} x the median run)",
+                "baseline_median_s": round(baseline, 3),
+                "ratio": round(median / baseline, 3),
+                "target": f"ratio <= {TARGET}" if kind == "warm" else "(for information; target judged warm)",
+                "met": median / baseline <= TARGET if kind == "warm" else None,
+                "notes": notes
+                + "; sum of per-module medians; "
+                + rounds
+                + (
+                    "; " + warm_note
+                    if kind == "warm"
+                    else "; a new empty cache for every run: case parsed and validated, charts drawn"
+                ),
+            }
+        )
+    median = sum(statistics.median(per_module[mid]["empty"]) for mid in modules)
+    rows.append(
+        {
+            "name": f"control: the same {len(modules)} notebooks, every code cell `pass` ({executor})",
             "median_s": round(median, 3),
-            "baseline": f"{len(modules)} trivial one-cell notebooks, {executor} ({len(modules)} x the median run)",
+            "baseline": f"{len(modules)} trivial one-cell notebooks, {executor}",
             "baseline_median_s": round(baseline, 3),
             "ratio": round(median / baseline, 3),
-            "target": f"ratio <= {TARGET}" if kind == "warm" else "(for information; target judged warm)",
-            "met": median / baseline <= TARGET if kind == "warm" else None,
-            "notes": notes + "; sum of per-module medians; " + rounds + (
-                "; " + warm_note if kind == "warm" else
-                "; a new empty cache for every run: case parsed and validated, charts drawn"),
-        })
-    median = sum(statistics.median(per_module[mid]["empty"]) for mid in modules)
-    rows.append({
-        "name": f"control: the same {len(modules)} notebooks, every code cell `pass` ({executor})",
-        "median_s": round(median, 3),
-        "baseline": f"{len(modules)} trivial one-cell notebooks, {executor}",
-        "baseline_median_s": round(baseline, 3),
-        "ratio": round(median / baseline, 3),
-        "target": "(for information: the executor's own cost for this many cells)",
-        "notes": f"{sum(len(nbformat.read(base_nb, as_version=4).cells) for base_nb in _sources(modules))} cells "
-                 "in all, no course code run",
-    })
+            "target": "(for information: the executor's own cost for this many cells)",
+            "notes": f"{sum(len(nbformat.read(base_nb, as_version=4).cells) for base_nb in _sources(modules))} cells "
+            "in all, no course code run",
+        }
+    )
     for mid in modules if detail else ():
         for kind in ("warm", "cold"):
             m = statistics.median(per_module[mid][kind])
-            rows.append({
-                "name": f"modules: {mid} executed headless ({executor}, {kind} cache)",
-                "median_s": round(m, 3),
-                "baseline": "one trivial one-cell notebook",
-                "baseline_median_s": round(trivial_one, 3),
-                "ratio": round(m / trivial_one, 3),
-                "target": f"ratio <= {TARGET} (for the six together)" if kind == "warm" else "(for information)",
-                "notes": f"{len(nbformat.read(ROOT / 'notebooks' / mid / f'{mid}.ipynb', as_version=4).cells)} cells",
-            })
+            rows.append(
+                {
+                    "name": f"modules: {mid} executed headless ({executor}, {kind} cache)",
+                    "median_s": round(m, 3),
+                    "baseline": "one trivial one-cell notebook",
+                    "baseline_median_s": round(trivial_one, 3),
+                    "ratio": round(m / trivial_one, 3),
+                    "target": f"ratio <= {TARGET} (for the six together)" if kind == "warm" else "(for information)",
+                    "notes": f"{len(nbformat.read(ROOT / 'notebooks' / mid / f'{mid}.ipynb', as_version=4).cells)} cells",
+                }
+            )
     return rows
 
 

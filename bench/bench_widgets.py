@@ -125,18 +125,22 @@ def _choose_case() -> tuple[str, str, str]:
 
 def _p95(xs: list[float]) -> float:
     xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(0.95 * (len(xs) - 1))))]
+    return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
 
 
 def _comm_step(kc, comm_id: str, state: dict) -> float:
-    msg = kc.session.msg("comm_msg", {"comm_id": comm_id,
-                                      "data": {"method": "update", "state": state, "buffer_paths": []}})
+    msg = kc.session.msg(
+        "comm_msg", {"comm_id": comm_id, "data": {"method": "update", "state": state, "buffer_paths": []}}
+    )
     t = time.perf_counter()
     kc.shell_channel.send(msg)
     while True:
         reply = kc.get_iopub_msg(timeout=60)
-        if (reply["parent_header"].get("msg_id") == msg["header"]["msg_id"] and reply["msg_type"] == "status"
-                and reply["content"]["execution_state"] == "idle"):
+        if (
+            reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]
+            and reply["msg_type"] == "status"
+            and reply["content"]["execution_state"] == "idle"
+        ):
             return time.perf_counter() - t
 
 
@@ -158,9 +162,9 @@ def _run_in_kernel(pack: str, module: str, steps: int) -> dict:
                 if kind == "stream":
                     for line in content["text"].splitlines():
                         if line.startswith("RESULT "):
-                            result.update(json.loads(line[len("RESULT "):]))
+                            result.update(json.loads(line[len("RESULT ") :]))
                         elif line.startswith("PROGRESS "):
-                            print(f"  bench_widgets: {line[len('PROGRESS '):]}", file=sys.stderr, flush=True)
+                            print(f"  bench_widgets: {line[len('PROGRESS ') :]}", file=sys.stderr, flush=True)
                 elif kind == "error":
                     errors.append("\n".join(content.get("traceback", [])))
 
@@ -175,8 +179,12 @@ def _run_in_kernel(pack: str, module: str, steps: int) -> dict:
             e2e = [_comm_step(kc, result["lens_slider"], {"index": order[(i + 1) % len(order)]}) for i in range(steps)]
             print(f"  bench_widgets: {steps} slider steps sent as comm messages", file=sys.stderr, flush=True)
             bare = [_comm_step(kc, result["base_slider"], {"value": i + 1}) for i in range(steps)]
-            result.update(e2e_median=statistics.median(e2e), e2e_p95=_p95(e2e), e2e_base_median=statistics.median(bare),
-                          e2e_base_p95=_p95(bare))
+            result.update(
+                e2e_median=statistics.median(e2e),
+                e2e_p95=_p95(e2e),
+                e2e_base_median=statistics.median(bare),
+                e2e_base_p95=_p95(bare),
+            )
             return result
         finally:
             kc.stop_channels()
@@ -189,37 +197,65 @@ def run(quick: bool) -> list[dict]:
     print(f"  bench_widgets: starting a kernel for {module} ({which}), {steps} steps", file=sys.stderr, flush=True)
     r = _run_in_kernel(pack, module, steps)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    common = (f"load average {load} on {os.cpu_count()} cores; module {module} of {which}: {r['lanes']} lanes, {r['stops']} slider stops; {steps} steps in a "
-              f"fresh ipykernel (comm messages sent), HTML {r['image_bytes'] / 1024:.0f} KB per "
-              "step (cached PNG background + SVG date layer)")
+    common = (
+        f"load average {load} on {os.cpu_count()} cores; module {module} of {which}: {r['lanes']} lanes, {r['stops']} slider stops; {steps} steps in a "
+        f"fresh ipykernel (comm messages sent), HTML {r['image_bytes'] / 1024:.0f} KB per "
+        "step (cached PNG background + SVG date layer)"
+    )
     return [
-        {"name": "date-slider step: lens + timeline (kernel)", "median_s": r["median"], "p95_s": r["p95"],
-         "baseline": "bare ipywidgets Output update", "baseline_median_s": r["base_median"],
-         "ratio": r["median"] / r["base_median"] if r["base_median"] else float("inf"),
-         "target": f"median <= {STEP_TARGET_S * 1000:.0f} ms",
-         "met": r["median"] <= STEP_TARGET_S,
-         "notes": f"{common}; p95 {r['p95'] * 1000:.1f} ms (baseline p95 {r['base_p95'] * 1000:.2f} ms)"},
-        {"name": "date-slider step, end to end (comm message -> kernel idle)", "median_s": r["e2e_median"],
-         "p95_s": r["e2e_p95"], "baseline": "bare IntSlider -> Output update, same path",
-         "baseline_median_s": r["e2e_base_median"],
-         "ratio": r["e2e_median"] / r["e2e_base_median"] if r["e2e_base_median"] else float("inf"),
-         "target": f"median <= {STEP_TARGET_S * 1000:.0f} ms", "met": r["e2e_median"] <= STEP_TARGET_S,
-         "notes": "a client sends the slider's comm 'update' message as a browser would and waits for the kernel to "
-                  f"go idle (handler run, lens and timeline updates sent); baseline p95 {r['e2e_base_p95'] * 1000:.1f} ms"},
-        {"name": "agency change, first time: chart background redrawn (kernel)", "median_s": r["agency_cold"],
-         "baseline": "bare ipywidgets Output update", "baseline_median_s": r["base_median"],
-         "ratio": r["agency_cold"] / r["base_median"] if r["agency_cold"] and r["base_median"] else None,
-         "target": "(no target; reported)",
-         "notes": f"{r['agency_cold_n']} first changes to an agency: the highlighted lane is drawn and the chart "
-                  f"background re-encoded once; {r['background_renders']} background encodes in the whole run"},
-        {"name": "agency change, seen before: kept background (kernel)", "median_s": r["agency_warm"],
-         "baseline": "bare ipywidgets Output update", "baseline_median_s": r["base_median"],
-         "ratio": r["agency_warm"] / r["base_median"] if r["agency_warm"] and r["base_median"] else None,
-         "target": "(no target; reported)", "notes": f"{r['agency_warm_n']} changes back to an agency already drawn"},
-        {"name": "kernel RSS after a module's views are built", "median_s": r["rss_mb"], "unit": "MB",
-         "baseline": f"{RSS_BUDGET_MB:.0f} MB budget", "baseline_median_s": RSS_BUDGET_MB,
-         "ratio": r["rss_mb"] / RSS_BUDGET_MB, "target": f"<= {RSS_BUDGET_MB:.0f} MB", "met": r["rss_mb"] <= RSS_BUDGET_MB,
-         "notes": f"intro, lens, timeline, every decision point and the summary of {module}, displayed; after gc"},
+        {
+            "name": "date-slider step: lens + timeline (kernel)",
+            "median_s": r["median"],
+            "p95_s": r["p95"],
+            "baseline": "bare ipywidgets Output update",
+            "baseline_median_s": r["base_median"],
+            "ratio": r["median"] / r["base_median"] if r["base_median"] else float("inf"),
+            "target": f"median <= {STEP_TARGET_S * 1000:.0f} ms",
+            "met": r["median"] <= STEP_TARGET_S,
+            "notes": f"{common}; p95 {r['p95'] * 1000:.1f} ms (baseline p95 {r['base_p95'] * 1000:.2f} ms)",
+        },
+        {
+            "name": "date-slider step, end to end (comm message -> kernel idle)",
+            "median_s": r["e2e_median"],
+            "p95_s": r["e2e_p95"],
+            "baseline": "bare IntSlider -> Output update, same path",
+            "baseline_median_s": r["e2e_base_median"],
+            "ratio": r["e2e_median"] / r["e2e_base_median"] if r["e2e_base_median"] else float("inf"),
+            "target": f"median <= {STEP_TARGET_S * 1000:.0f} ms",
+            "met": r["e2e_median"] <= STEP_TARGET_S,
+            "notes": "a client sends the slider's comm 'update' message as a browser would and waits for the kernel to "
+            f"go idle (handler run, lens and timeline updates sent); baseline p95 {r['e2e_base_p95'] * 1000:.1f} ms",
+        },
+        {
+            "name": "agency change, first time: chart background redrawn (kernel)",
+            "median_s": r["agency_cold"],
+            "baseline": "bare ipywidgets Output update",
+            "baseline_median_s": r["base_median"],
+            "ratio": r["agency_cold"] / r["base_median"] if r["agency_cold"] and r["base_median"] else None,
+            "target": "(no target; reported)",
+            "notes": f"{r['agency_cold_n']} first changes to an agency: the highlighted lane is drawn and the chart "
+            f"background re-encoded once; {r['background_renders']} background encodes in the whole run",
+        },
+        {
+            "name": "agency change, seen before: kept background (kernel)",
+            "median_s": r["agency_warm"],
+            "baseline": "bare ipywidgets Output update",
+            "baseline_median_s": r["base_median"],
+            "ratio": r["agency_warm"] / r["base_median"] if r["agency_warm"] and r["base_median"] else None,
+            "target": "(no target; reported)",
+            "notes": f"{r['agency_warm_n']} changes back to an agency already drawn",
+        },
+        {
+            "name": "kernel RSS after a module's views are built",
+            "median_s": r["rss_mb"],
+            "unit": "MB",
+            "baseline": f"{RSS_BUDGET_MB:.0f} MB budget",
+            "baseline_median_s": RSS_BUDGET_MB,
+            "ratio": r["rss_mb"] / RSS_BUDGET_MB,
+            "target": f"<= {RSS_BUDGET_MB:.0f} MB",
+            "met": r["rss_mb"] <= RSS_BUDGET_MB,
+            "notes": f"intro, lens, timeline, every decision point and the summary of {module}, displayed; after gc",
+        },
     ]
 
 

@@ -33,14 +33,31 @@ def _submissions(case, folder: Path, trainees: int = TRAINEES) -> Path:
             for d in case.decisions_in(m.id):
                 ids = [o.id for o in d.options]
                 choice = sorted(rng.sample(ids, rng.randint(1, len(ids)))) if d.multiple else rng.choice(ids)
-                decisions[d.id] = {"first": {"choice": choice, "rationale": "bench", "confidence": rng.randint(1, 5),
-                                             "submitted_at": "2026-03-01T09:30:00Z",
-                                             "revealed_at": "2026-03-01T09:30:00Z"}, "revisions": []}
+                decisions[d.id] = {
+                    "first": {
+                        "choice": choice,
+                        "rationale": "bench",
+                        "confidence": rng.randint(1, 5),
+                        "submitted_at": "2026-03-01T09:30:00Z",
+                        "revealed_at": "2026-03-01T09:30:00Z",
+                    },
+                    "revisions": [],
+                }
             if decisions:
                 p = folder / f"trainee{i:02d}" / m.id / "answers.json"
                 p.parent.mkdir(parents=True, exist_ok=True)
-                p.write_text(json.dumps({"schema": 1, "course": case.id, "course_version": case.version,
-                                         "decisions": decisions, "activity": {}}), encoding="utf-8")
+                p.write_text(
+                    json.dumps(
+                        {
+                            "schema": 1,
+                            "course": case.id,
+                            "course_version": case.version,
+                            "decisions": decisions,
+                            "activity": {},
+                        }
+                    ),
+                    encoding="utf-8",
+                )
     return folder
 
 
@@ -65,16 +82,18 @@ def run(quick: bool = False) -> list[dict]:
             inproc.append(time.perf_counter() - start)
         size = (Path(tmp) / "report0.html").stat().st_size
     median, baseline = statistics.median(full), statistics.median(inproc)
-    return [{
-        "name": f"workshop report, {TRAINEES} trainees x {len(case.decisions)} decisions (papermill + HTML)",
-        "median_s": median,
-        "baseline": "same reading, aggregation, charts and HTML in-process, no notebook",
-        "baseline_median_s": baseline,
-        "ratio": median / baseline,
-        "target": f"median <= {TARGET_S:.0f} s",
-        "met": median <= TARGET_S,
-        "notes": f"{repeats} run(s); report {size / 1e6:.1f} MB, self-contained",
-    }]
+    return [
+        {
+            "name": f"workshop report, {TRAINEES} trainees x {len(case.decisions)} decisions (papermill + HTML)",
+            "median_s": median,
+            "baseline": "same reading, aggregation, charts and HTML in-process, no notebook",
+            "baseline_median_s": baseline,
+            "ratio": median / baseline,
+            "target": f"median <= {TARGET_S:.0f} s",
+            "met": median <= TARGET_S,
+            "notes": f"{repeats} run(s); report {size / 1e6:.1f} MB, self-contained",
+        }
+    ]
 
 
 if __name__ == "__main__":

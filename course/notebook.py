@@ -62,13 +62,22 @@ class ModuleSession:
 
     def intro(self) -> Html:
         m = self.module
-        text = "\n".join([m.title, m.summary, f"Period: {m.period_text}. Time: about {m.minutes} minutes.",
-                          "By the end you will be able to:", *(f"- {o}" for o in m.objectives)])
+        text = "\n".join(
+            [
+                m.title,
+                m.summary,
+                f"Period: {m.period_text}. Time: about {m.minutes} minutes.",
+                "By the end you will be able to:",
+                *(f"- {o}" for o in m.objectives),
+            ]
+        )
         return Html(intro_html(self.case, m), text)
 
     def key_points(self) -> Html:
-        return Html(key_points_html(self.case, self.module.id),
-                    "Key points:\n" + "\n".join(f"- {k}" for k in self.module.key_points))
+        return Html(
+            key_points_html(self.case, self.module.id),
+            "Key points:\n" + "\n".join(f"- {k}" for k in self.module.key_points),
+        )
 
     # ------------------------------------------------------------ interactive views
 
@@ -105,8 +114,10 @@ class ModuleSession:
     def _decision_point(self, decision_id: str):
         ids = [d.id for d in self.case.decisions_in(self.module.id)]
         if decision_id not in ids:
-            raise ValueError(f"There is no decision {decision_id!r} in module {self.module.id} "
-                             f"(its decisions: {', '.join(ids) or 'none'}).")
+            raise ValueError(
+                f"There is no decision {decision_id!r} in module {self.module.id} "
+                f"(its decisions: {', '.join(ids) or 'none'})."
+            )
         return self.case.decision(decision_id)
 
     def _answers_or_problem(self):
@@ -129,19 +140,23 @@ class ModuleSession:
             if self.store.unsaved.get(decision_id):
                 lines.append("Your answer is shown above but could not be saved, so it cannot be graded.")
             else:
-                lines.append("No answer recorded for this decision yet. Go to the decision above, choose your "
-                             "answer and press Submit.")
+                lines.append(
+                    "No answer recorded for this decision yet. Go to the decision above, choose your "
+                    "answer and press Submit."
+                )
             print("\n".join(lines))
             return
         lines.append(f"Your graded answer (your first), recorded {when_text(first.get('submitted_at', ''))}:")
         lines += [f"  - {t}" for t in choice_texts(d, first.get("choice"))]
         lines.append(f"Confidence: {first.get('confidence')} out of 5")
         rationale = (first.get("rationale") or "").strip()
-        lines.append(f"Your reasons: {rationale if rationale else '(none given)'}")
+        lines.append(f"Your reasons: {rationale or '(none given)'}")
         changes = answers.revisions(decision_id)
         if changes:
-            lines.append(f"You changed your answer {len(changes)} time{'s' if len(changes) != 1 else ''} afterwards; "
-                         "changes are kept but not graded.")
+            lines.append(
+                f"You changed your answer {len(changes)} time{'s' if len(changes) != 1 else ''} afterwards; "
+                "changes are kept but not graded."
+            )
         print("\n".join(lines))
 
     def score(self, decision_id: str) -> float:
@@ -158,8 +173,9 @@ class ModuleSession:
         return d.score(first.get("choice"))
 
 
-def open_module(module_id: str, case: Case | str | os.PathLike | None = None,
-                answers_dir: str | os.PathLike | None = None) -> ModuleSession:
+def open_module(
+    module_id: str, case: Case | str | os.PathLike | None = None, answers_dir: str | os.PathLike | None = None
+) -> ModuleSession:
     """Open a module's views. `case` is a loaded Case or a case pack folder (default: the course's data);
     answers are kept in `answers_dir` (default: the notebook's folder, i.e. the current directory)."""
     if not isinstance(case, Case):

@@ -142,8 +142,10 @@ class AnswerStore:
                 self._notice(f"{e}. Earlier answers are not shown.")
                 return empty_document(course, version)
             except OSError as e:
-                self._notice(f"There is a problem with your answers file: {why}, and it could not be moved "
-                             f"aside ({e.strerror or e}). Earlier answers are not shown.")
+                self._notice(
+                    f"There is a problem with your answers file: {why}, and it could not be moved "
+                    f"aside ({e.strerror or e}). Earlier answers are not shown."
+                )
                 return empty_document(course, version)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         aside = self.path.with_name(f"{self.path.name}{CORRUPT_SUFFIX}{stamp}")
@@ -153,8 +155,9 @@ class AnswerStore:
             return empty_document(course, version)
         except OSError as e:
             # Never write over a file that could be neither read nor moved aside.
-            raise _CannotWrite(f"There is a problem with your answers file: {why}, and it could not be moved "
-                               f"aside ({e.strerror or e})") from None
+            raise _CannotWrite(
+                f"There is a problem with your answers file: {why}, and it could not be moved aside ({e.strerror or e})"
+            ) from None
         self._notice(
             f"There is a problem with your answers file: {why}. It has been kept, unchanged, as {aside.name}, and "
             f"a new answers file has been started. Please tell your trainer, who can recover earlier answers from it."
@@ -217,11 +220,15 @@ class AnswerStore:
 
     def _write_problem(self, e: OSError) -> str:
         if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            return (f"Your answer could not be saved: the folder {self.path.parent} is read-only. It is still shown "
-                    f"on screen; copy it somewhere safe and ask your trainer to make the folder writable.")
+            return (
+                f"Your answer could not be saved: the folder {self.path.parent} is read-only. It is still shown "
+                f"on screen; copy it somewhere safe and ask your trainer to make the folder writable."
+            )
         if e.errno == errno.ENOSPC:
-            return ("Your answer could not be saved: the disk is full. It is still shown on screen; "
-                    "ask your trainer for help.")
+            return (
+                "Your answer could not be saved: the disk is full. It is still shown on screen; "
+                "ask your trainer for help."
+            )
         return f"Your answer could not be saved ({e.strerror or e}). It is still shown on screen."
 
     def _validate(self, decision_id: str, choice: Any, rationale: Any, confidence: Any) -> Any:

@@ -39,24 +39,48 @@ def _code(source: str, **nbgrader) -> nbformat.NotebookNode:
 def module_notebook(case, module_id: str, facade: str | None = None) -> nbformat.NotebookNode:
     facade = facade or facade_module()
     module = case.module(module_id)
-    cells = [nbformat.v4.new_markdown_cell(f"# {module.title}\n\n{module.summary}"),
-             _code(f'from {facade} import open_module\nm = open_module("{module_id}")', grade=False,
-                   grade_id="intro", locked=True)]
+    cells = [
+        nbformat.v4.new_markdown_cell(f"# {module.title}\n\n{module.summary}"),
+        _code(
+            f'from {facade} import open_module\nm = open_module("{module_id}")',
+            grade=False,
+            grade_id="intro",
+            locked=True,
+        ),
+    ]
     for d in case.decisions_in(module_id):
         cells.append(nbformat.v4.new_markdown_cell(f"## {d.question}"))
         cells.append(_code(f'm.decision("{d.id}")', grade=False, grade_id=f"decision-{d.id}", locked=True))
-        cells.append(_code(f'm.recorded("{d.id}")\n### BEGIN HIDDEN TESTS\nm.score("{d.id}")\n### END HIDDEN TESTS',
-                           grade=True, grade_id=f"score-{d.id}", locked=True, points=d.max_points))
+        cells.append(
+            _code(
+                f'm.recorded("{d.id}")\n### BEGIN HIDDEN TESTS\nm.score("{d.id}")\n### END HIDDEN TESTS',
+                grade=True,
+                grade_id=f"score-{d.id}",
+                locked=True,
+                points=d.max_points,
+            )
+        )
     if module.reflection:
         r = module.reflection
         cells.append(nbformat.v4.new_markdown_cell(f"## Reflection\n\n{r.prompt}"))
         answer = nbformat.v4.new_markdown_cell("### BEGIN SOLUTION\nA model answer only graders see.\n### END SOLUTION")
-        answer.metadata = {"nbgrader": {"schema_version": 3, "solution": True, "grade": True, "task": False,
-                                        "locked": False, "grade_id": f"reflection-{module_id}", "points": r.points}}
+        answer.metadata = {
+            "nbgrader": {
+                "schema_version": 3,
+                "solution": True,
+                "grade": True,
+                "task": False,
+                "locked": False,
+                "grade_id": f"reflection-{module_id}",
+                "points": r.points,
+            }
+        }
         cells.append(answer)
     nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                   "language_info": {"name": "python"}}
+    nb.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
     return nb
 
 
@@ -77,8 +101,14 @@ def answers_doc(case, choices: dict, when: str = "2026-01-10T09:00:00Z") -> dict
     return {"schema": 1, "course": case.id, "course_version": case.version, "decisions": decisions, "activity": {}}
 
 
-def submit(course_dir: Path, trainee: str, module: str, answers: dict | str | None = None,
-           notebook_edit=None, timestamp: str = "2026-01-10 10:00:00.000000 UTC") -> Path:
+def submit(
+    course_dir: Path,
+    trainee: str,
+    module: str,
+    answers: dict | str | None = None,
+    notebook_edit=None,
+    timestamp: str = "2026-01-10 10:00:00.000000 UTC",
+) -> Path:
     """Put a trainee's submission where `nbgrader collect` would: submitted/<trainee>/<module>/."""
     folder = Path(course_dir) / "submitted" / trainee / module
     if folder.exists():

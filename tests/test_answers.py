@@ -53,12 +53,17 @@ def test_multiple_choice_answer_is_stored_as_a_list(tmp_path, fictional_case):
 
 
 @pytest.mark.parametrize(
-    "decision, choice, confidence",
-    [("hv-bruise", "nope", 3), ("hv-bruise", ["record", "refer"], 3), ("hv-bruise", "refer", 0),
-     ("hv-bruise", "refer", 6), ("social-assessment", ["history", "zzz"], 3)],
+    ("decision", "choice", "confidence"),
+    [
+        ("hv-bruise", "nope", 3),
+        ("hv-bruise", ["record", "refer"], 3),
+        ("hv-bruise", "refer", 0),
+        ("hv-bruise", "refer", 6),
+        ("social-assessment", ["history", "zzz"], 3),
+    ],
 )
 def test_invalid_answers_are_refused_before_anything_is_written(tmp_path, fictional_case, decision, choice, confidence):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"choice|confidence|rationale|option|takes one"):
         AnswerStore(tmp_path, fictional_case).record(decision, choice, "why", confidence)
     assert not (tmp_path / "answers.json").exists()
 
@@ -77,9 +82,10 @@ def test_opening_a_module_alone_creates_no_file_but_is_recorded_with_the_first_a
 # ------------------------------------------------------------------ no writes while a notebook is executed
 
 
-@pytest.mark.parametrize("var, value", [("NBGRADER_EXECUTION", "autograde"), ("COURSE_READ_ONLY", "1")])
-def test_executing_a_notebook_writes_nothing_but_keeps_the_answer_in_the_session(tmp_path, fictional_case, monkeypatch,
-                                                                                 var, value):
+@pytest.mark.parametrize(("var", "value"), [("NBGRADER_EXECUTION", "autograde"), ("COURSE_READ_ONLY", "1")])
+def test_executing_a_notebook_writes_nothing_but_keeps_the_answer_in_the_session(
+    tmp_path, fictional_case, monkeypatch, var, value
+):
     monkeypatch.setenv(var, value)
     store = AnswerStore(tmp_path, fictional_case)
     store.touch_activity("f01-early")
@@ -115,8 +121,9 @@ def test_corrupt_json_is_moved_aside_with_a_timestamp_and_the_trainee_is_told(tm
     assert _disk(tmp_path)["decisions"]["hv-bruise"]["first"]["choice"] == "refer"
 
 
-@pytest.mark.parametrize("content", [b"\xff\xfe\x00garbage", b"[1, 2, 3]", b'{"hello": "world"}',
-                                     b'{"schema": 1, "decisions": []}'])
+@pytest.mark.parametrize(
+    "content", [b"\xff\xfe\x00garbage", b"[1, 2, 3]", b'{"hello": "world"}', b'{"schema": 1, "decisions": []}']
+)
 def test_unreadable_shapes_are_kept_aside_when_recording(tmp_path, fictional_case, content):
     (tmp_path / "answers.json").write_bytes(content)
     store = AnswerStore(tmp_path, fictional_case)
@@ -186,9 +193,13 @@ def test_schema_0_is_upgraded_in_memory_by_readers(tmp_path, fictional_case):
     (tmp_path / "answers.json").write_text(json.dumps(SCHEMA_0), encoding="utf-8")
     answers = read_answers(tmp_path, fictional_case)
     assert answers.schema == SCHEMA_VERSION
-    assert answers.first("hv-bruise") == {"choice": "visit", "rationale": "See Sam.", "confidence": 4,
-                                          "submitted_at": "2025-01-02T03:04:05Z",
-                                          "revealed_at": "2025-01-02T03:04:05Z"}
+    assert answers.first("hv-bruise") == {
+        "choice": "visit",
+        "rationale": "See Sam.",
+        "confidence": 4,
+        "submitted_at": "2025-01-02T03:04:05Z",
+        "revealed_at": "2025-01-02T03:04:05Z",
+    }
     assert json.loads((tmp_path / "answers.json").read_text(encoding="utf-8")) == SCHEMA_0  # untouched
 
 
@@ -250,16 +261,24 @@ def _env():
 @pytest.mark.slow
 def test_concurrent_writer_processes_lose_no_answer(tmp_path):
     procs, count = 4, 25
-    ps = [subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path), f"p{n}", str(count)], env=_env(),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in range(procs)]
+    ps = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(tmp_path), f"p{n}", str(count)],
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(procs)
+    ]
     for p in ps:
-        out, err = p.communicate(timeout=120)
+        _out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
     answers = read_answers(tmp_path)
     for n in range(procs):
         for i in range(count):
             assert answers.first(f"d-p{n}-{i}")["rationale"] == f"p{n} {i}"
-    shared = [answers.first("d-shared")] + answers.revisions("d-shared")
+    shared = [answers.first("d-shared"), *answers.revisions("d-shared")]
     assert len(shared) == procs * count
     assert sorted(x["rationale"] for x in shared) == sorted(f"p{n} {i}" for n in range(procs) for i in range(count))
     assert not list(tmp_path.glob(".answers.json.*.tmp"))
@@ -284,8 +303,12 @@ def test_writer_killed_mid_write_leaves_the_previous_answers_intact(tmp_path):
     seen = 0
     killed_mid_write = 0
     for _ in range(6):
-        p = subprocess.Popen([sys.executable, "-c", _LOOPING_WRITER, str(tmp_path)], env=_env(),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        p = subprocess.Popen(
+            [sys.executable, "-c", _LOOPING_WRITER, str(tmp_path)],
+            env=_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         try:
             # Kill the writer the moment a temp file shows it is part-way through a write.
             deadline = time.monotonic() + 30
@@ -342,8 +365,14 @@ def test_a_read_only_folder_gives_a_clear_message_and_keeps_the_answer_in_the_se
         kwargs["group"] = "nogroup"
         kwargs["cwd"] = "/"
     try:
-        out = subprocess.run([sys.executable, "-c", _READ_ONLY_WRITER, str(folder)], env=_env(), capture_output=True,
-                             text=True, timeout=60, **kwargs)
+        out = subprocess.run(
+            [sys.executable, "-c", _READ_ONLY_WRITER, str(folder)],
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            **kwargs,
+        )
     finally:
         folder.chmod(0o755)
     assert out.returncode == 0, out.stderr
@@ -373,13 +402,23 @@ def test_an_unreadable_file_is_moved_aside_not_overwritten(reachable_tmp):
     AnswerStore(folder).record("d-old", "a", "root's earlier answer", 2)
     (folder / "answers.json").chmod(0o000)
     (folder / ".answers.json.lock").chmod(0o666)
-    out = subprocess.run([sys.executable, "-c", _UNREADABLE_WRITER, str(folder)], env=_env(), capture_output=True,
-                         text=True, timeout=60, user="nobody", group="nogroup", cwd="/")
+    out = subprocess.run(
+        [sys.executable, "-c", _UNREADABLE_WRITER, str(folder)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        user="nobody",
+        group="nogroup",
+        cwd="/",
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["saved"] is True
     aside = [p for p in folder.iterdir() if ".corrupt-" in p.name]
-    assert len(aside) == 1 and json.loads(aside[0].read_text())["decisions"]["d-old"]["first"]["rationale"] == \
-        "root's earlier answer"
+    assert (
+        len(aside) == 1
+        and json.loads(aside[0].read_text())["decisions"]["d-old"]["first"]["rationale"] == "root's earlier answer"
+    )
     assert any("could not be opened" in n and aside[0].name in n for n in result["notices"])
     assert read_answers(folder).first("d-new")["rationale"] == "after an unreadable file"

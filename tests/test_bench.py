@@ -45,8 +45,18 @@ def test_bench_only_filters_by_name_and_a_broken_benchmark_is_reported(tmp_path,
 
 
 def test_rows_naming_megabytes_are_shown_in_megabytes():
-    table = format_table([{"name": "peak memory per worker (MB, in median_s)", "median_s": 312.4,
-                           "baseline": "400 MB budget", "baseline_median_s": 400.0, "ratio": 0.78, "target": "<= 400"}])
+    table = format_table(
+        [
+            {
+                "name": "peak memory per worker (MB, in median_s)",
+                "median_s": 312.4,
+                "baseline": "400 MB budget",
+                "baseline_median_s": 400.0,
+                "ratio": 0.78,
+                "target": "<= 400",
+            }
+        ]
+    )
     assert "312 MB" in table and "400 MB" in table and "0.78" in table
 
 
@@ -66,15 +76,24 @@ def test_the_browser_benchmarks_floor_notebook_has_the_modules_shape_with_trivia
     floor = floor_notebook(nb)
     nbformat.validate(nbformat.from_dict(floor))
     assert [c["cell_type"] for c in floor["cells"]] == [c["cell_type"] for c in nb["cells"]]
-    assert [c["source"] for c in floor["cells"] if c["cell_type"] == "markdown"] == \
-        [c["source"] for c in nb["cells"] if c["cell_type"] == "markdown"]
-    code = [(("".join(c["source"])), ("".join(f["source"]))) for c, f in zip(nb["cells"], floor["cells"], strict=True)
-            if c["cell_type"] == "code"]
+    assert [c["source"] for c in floor["cells"] if c["cell_type"] == "markdown"] == [
+        c["source"] for c in nb["cells"] if c["cell_type"] == "markdown"
+    ]
+    code = [
+        (("".join(c["source"])), ("".join(f["source"])))
+        for c, f in zip(nb["cells"], floor["cells"], strict=True)
+        if c["cell_type"] == "code"
+    ]
     assert code[0][0].endswith('m = open_module("m04-school")') and code[0][1] == "import ipywidgets as w"  # no output
     views = [f for src, f in code if src.startswith(("m.lens(", "m.timeline(", "m.decision(", "m.summary("))]
     assert len(views) == 7 and set(views) == {'w.HTML("x")'}
     recorded = [f for src, f in code if src.startswith("m.recorded(")]
     assert len(recorded) == 4 and set(recorded) == {'print("x")'}
     assert json.loads(path.read_text(encoding="utf-8")) == nb  # the module itself is left as it was
-    assert [_cell_kind(s) for s in ("m.intro()", "m.key_points()", "m.summary()", 'm = open_module("x")', "")] == \
-        ["html", "html", "widget", "none", "none"]
+    assert [_cell_kind(s) for s in ("m.intro()", "m.key_points()", "m.summary()", 'm = open_module("x")', "")] == [
+        "html",
+        "html",
+        "widget",
+        "none",
+        "none",
+    ]

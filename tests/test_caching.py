@@ -156,7 +156,9 @@ def test_a_corrupt_cache_entry_is_ignored_and_rewritten(fictional_case, pack_cop
 
 def test_warm_cache_covers_the_states_a_module_notebook_opens_with(fictional_case, tmp_path):
     counts = warm_cache(fictional_case)
-    assert counts["timeline_drawn"] == 2 * len(fictional_case.modules) and counts["summary"] == len(fictional_case.modules)
+    assert counts["timeline_drawn"] == 2 * len(fictional_case.modules) and counts["summary"] == len(
+        fictional_case.modules
+    )
     for module in fictional_case.modules:
         lens_agency = lens_agencies(fictional_case, module)[0]
         for highlight in (None, lens_agency):
@@ -191,8 +193,10 @@ def test_with_a_warm_cache_a_module_runs_without_importing_matplotlib_or_yaml(tm
         print("YAML", "yaml" in sys.modules)
     """)
     env = dict(os.environ, COURSE_READ_ONLY="1")
-    runs = [subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                           timeout=120) for _ in range(2)]
+    runs = [
+        subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        for _ in range(2)
+    ]
     assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr
     assert "MATPLOTLIB True" in runs[0].stdout  # cold: drawn
     assert "MATPLOTLIB False" in runs[1].stdout  # warm: nothing drawn
@@ -239,11 +243,17 @@ def test_prune_keeps_the_cache_under_its_cap_oldest_first_and_removes_stale_temp
 def test_course_cache_command_reports_the_cache_and_clears_it(fictional_case):
     warm_cache(fictional_case)
     env = dict(os.environ)
-    shown = subprocess.run([sys.executable, "-m", "course.apps.cli", "cache"], capture_output=True, text=True, env=env,
-                           timeout=120)
+    shown = subprocess.run(
+        [sys.executable, "-m", "course.apps.cli", "cache"], capture_output=True, text=True, env=env, timeout=120
+    )
     n = len(cache.entries())
     assert shown.returncode == 0 and f"{n} cached file(s)" in shown.stdout and n > 0, shown.stdout + shown.stderr
-    cleared = subprocess.run([sys.executable, "-m", "course.apps.cli", "cache", "--clear"], capture_output=True,
-                             text=True, env=env, timeout=120)
+    cleared = subprocess.run(
+        [sys.executable, "-m", "course.apps.cli", "cache", "--clear"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert cleared.returncode == 0 and f"Removed {n} cached file(s)" in cleared.stdout
     assert cache.entries() == []

@@ -27,19 +27,40 @@ ON = dt.date(2026, 3, 2)
 def answers_doc(answers: dict, version="1", activity=None, revisions=None) -> dict:
     decisions = {}
     for did, (choice, conf, why) in answers.items():
-        first = {"choice": choice, "rationale": why, "confidence": conf,
-                 "submitted_at": "2026-02-10T09:30:00Z", "revealed_at": "2026-02-10T09:30:00Z"}
+        first = {
+            "choice": choice,
+            "rationale": why,
+            "confidence": conf,
+            "submitted_at": "2026-02-10T09:30:00Z",
+            "revealed_at": "2026-02-10T09:30:00Z",
+        }
         decisions[did] = {"first": first, "revisions": (revisions or {}).get(did, [])}
-    return {"schema": 1, "course": "fictional-sam", "course_version": version, "decisions": decisions,
-            "activity": activity or {}}
+    return {
+        "schema": 1,
+        "course": "fictional-sam",
+        "course_version": version,
+        "decisions": decisions,
+        "activity": activity or {},
+    }
 
 
 def reflection_notebook(module: str, text: str) -> dict:
-    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": "markdown", "metadata": {}, "source": "Some narrative.", "id": "a"},
-        {"cell_type": "markdown", "id": "b", "source": text,
-         "metadata": {"nbgrader": {"grade": True, "grade_id": f"reflection-{module}", "points": 3, "solution": True}}},
-    ]}
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": "Some narrative.", "id": "a"},
+            {
+                "cell_type": "markdown",
+                "id": "b",
+                "source": text,
+                "metadata": {
+                    "nbgrader": {"grade": True, "grade_id": f"reflection-{module}", "points": 3, "solution": True}
+                },
+            },
+        ],
+    }
 
 
 @pytest.fixture
@@ -51,14 +72,24 @@ def workspace(tmp_path):
     doc = answers_doc(
         {"practice": ("a", 4, "It was the right one."), "hv-bruise": ("visit", 3, "I wanted to see Sam first.")},
         activity={"f01-early": {"first_opened_at": "2026-02-10T09:00:00Z", "last_seen_at": "2026-02-10T09:45:00Z"}},
-        revisions={"hv-bruise": [{"choice": "refer", "rationale": "After reading the review.", "confidence": 4,
-                                  "submitted_at": "2026-02-10T09:40:00Z"}]},
+        revisions={
+            "hv-bruise": [
+                {
+                    "choice": "refer",
+                    "rationale": "After reading the review.",
+                    "confidence": 4,
+                    "submitted_at": "2026-02-10T09:40:00Z",
+                }
+            ]
+        },
     )
     (ws / "f01-early" / "answers.json").write_text(json.dumps(doc), encoding="utf-8")
     (ws / "f01-early" / "f01-early.ipynb").write_text(
-        json.dumps(reflection_notebook("f01-early", "I would link the bruise to the wider picture.")), encoding="utf-8")
+        json.dumps(reflection_notebook("f01-early", "I would link the bruise to the wider picture.")), encoding="utf-8"
+    )
     (ws / "f02-later" / "f02-later.ipynb").write_text(
-        json.dumps(reflection_notebook("f02-later", "YOUR ANSWER HERE")), encoding="utf-8")
+        json.dumps(reflection_notebook("f02-later", "YOUR ANSWER HERE")), encoding="utf-8"
+    )
     return ws
 
 
@@ -104,8 +135,14 @@ def test_a_module_with_some_decisions_answered_is_started_not_completed(fictiona
 
 def test_every_module_completed_lists_both_and_adds_their_minutes(fictional_case, tmp_path):
     f = tmp_path / "answers.json"
-    f.write_text(json.dumps(answers_doc({"practice": ("b", 1, ""), "hv-bruise": ("refer", 5, ""),
-                                          "social-assessment": (["history"], 2, "")})), encoding="utf-8")
+    f.write_text(
+        json.dumps(
+            answers_doc(
+                {"practice": ("b", 1, ""), "hv-bruise": ("refer", 5, ""), "social-assessment": (["history"], 2, "")}
+            )
+        ),
+        encoding="utf-8",
+    )
     rec = trainee_record(fictional_case, collect_trainee(f, fictional_case))
     page = certificate_html(fictional_case, rec, on=ON)
     assert listed_modules(page) == ["f01-early", "f02-later"]
@@ -119,7 +156,8 @@ def test_reflections_are_read_from_the_graded_cell_without_the_placeholder(ficti
 
 def test_a_reflection_in_a_module_without_saved_answers_is_found_in_the_workspace(fictional_case, workspace):
     (workspace / "f02-later" / "f02-later.ipynb").write_text(
-        json.dumps(reflection_notebook("f02-later", "Read the history first.")), encoding="utf-8")
+        json.dumps(reflection_notebook("f02-later", "Read the history first.")), encoding="utf-8"
+    )
     rec = trainee_record(fictional_case, collect_trainee(workspace, fictional_case))
     assert rec.reflections["f02-later"] == "Read the history first."
     assert [m.id for m in rec.completed] == ["f01-early"]  # a reflection alone does not complete a module
@@ -135,7 +173,10 @@ def test_reflective_log_has_choices_confidence_reasons_changes_and_reflection(fi
     assert "- **Confidence:** 3 of 5" in log
     assert "### The health visitor, June 2019" in log
     assert "I wanted to see Sam first." in log
-    assert "- **Later change** (10 February 2026): Talk to social care, confidence 4 of 5. After reading the review." in log
+    assert (
+        "- **Later change** (10 February 2026): Talk to social care, confidence 4 of 5. After reading the review."
+        in log
+    )
     assert "The review found the pieces were not put together." in log
     assert "I would link the bruise to the wider picture." in log
     assert "not an assessment of competence" in log
@@ -158,8 +199,21 @@ def test_certificate_command_writes_certificate_and_log(workspace, tmp_path, cap
     from course.apps.cli import main
 
     out = tmp_path / "out" / "certificate.html"
-    rc = main(["certificate", "--answers", str(workspace), "--name", "Jo Example", "--out", str(out),
-               "--data", str(FIXTURE_PACK), "--date", "2026-03-02"])
+    rc = main(
+        [
+            "certificate",
+            "--answers",
+            str(workspace),
+            "--name",
+            "Jo Example",
+            "--out",
+            str(out),
+            "--data",
+            str(FIXTURE_PACK),
+            "--date",
+            "2026-03-02",
+        ]
+    )
     assert rc == 0
     log = out.with_name("reflective-log.md")
     assert out.exists() and log.exists()
@@ -174,9 +228,12 @@ def test_certificate_command_for_a_submissions_folder_writes_one_per_trainee(wor
     shutil.copytree(workspace, subs / "trainee-a")
     (subs / "trainee-b" / "f02-later").mkdir(parents=True)
     (subs / "trainee-b" / "f02-later" / "answers.json").write_text(
-        json.dumps(answers_doc({"social-assessment": (["child"], 3, "")})), encoding="utf-8")
+        json.dumps(answers_doc({"social-assessment": (["child"], 3, "")})), encoding="utf-8"
+    )
     out_dir = tmp_path / "certs"
-    assert main(["certificate", "--submissions", str(subs), "--out-dir", str(out_dir), "--data", str(FIXTURE_PACK)]) == 0
+    assert (
+        main(["certificate", "--submissions", str(subs), "--out-dir", str(out_dir), "--data", str(FIXTURE_PACK)]) == 0
+    )
     assert listed_modules((out_dir / "trainee-a-certificate.html").read_text(encoding="utf-8")) == ["f01-early"]
     assert listed_modules((out_dir / "trainee-b-certificate.html").read_text(encoding="utf-8")) == ["f02-later"]
     assert (out_dir / "trainee-b-reflective-log.md").exists()
@@ -191,6 +248,20 @@ def test_certificate_as_pdf_with_chromium(workspace, tmp_path):
     from course.apps.cli import main
 
     out = tmp_path / "certificate.pdf"
-    assert main(["certificate", "--answers", str(workspace), "--format", "pdf", "--out", str(out),
-                 "--data", str(FIXTURE_PACK)]) == 0
+    assert (
+        main(
+            [
+                "certificate",
+                "--answers",
+                str(workspace),
+                "--format",
+                "pdf",
+                "--out",
+                str(out),
+                "--data",
+                str(FIXTURE_PACK),
+            ]
+        )
+        == 0
+    )
     assert out.read_bytes()[:5] == b"%PDF-"

@@ -47,8 +47,12 @@ def test_client_packages_are_all_declared():
 
 
 def test_course_check_passes_on_the_fictional_pack():
-    out = subprocess.run([sys.executable, "-m", "course.apps.cli", "check", "--data", "tests/fixtures/case", "--data-only"],
-                         cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "course.apps.cli", "check", "--data", "tests/fixtures/case", "--data-only"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "15 quotations verified verbatim" in out.stdout
 
@@ -56,8 +60,12 @@ def test_course_check_passes_on_the_fictional_pack():
 def test_course_check_fails_with_an_actionable_message_on_a_broken_pack(pack_copy):
     events = pack_copy / "events.yaml"
     events.write_text(events.read_text(encoding="utf-8").replace('date: "2019-07"', 'date: "2019-7"'), encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "course.apps.cli", "check", "--data", str(pack_copy), "--data-only"],
-                         cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "course.apps.cli", "check", "--data", str(pack_copy), "--data-only"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1
     assert "case/events.yaml: event 'argument': date: '2019-7' is not a date" in out.stdout
 
@@ -67,9 +75,20 @@ def test_stored_notebooks_have_no_outputs_or_execution_counts():
 
 
 def test_notebook_hygiene_check_catches_outputs(tmp_path):
-    nb = {"cells": [{"cell_type": "code", "source": "1", "metadata": {}, "execution_count": 3,
-                     "outputs": [{"output_type": "execute_result", "data": {"text/plain": "1"}}]}],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": "1",
+                "metadata": {},
+                "execution_count": 3,
+                "outputs": [{"output_type": "execute_result", "data": {"text/plain": "1"}}],
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     (tmp_path / "x.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     problems = notebook_problems(tmp_path)
     assert any("stored with outputs" in p for p in problems)
@@ -81,7 +100,7 @@ def test_readme_gives_the_two_commands_and_the_content_warning():
     assert "make course" in text and "make test" in text
     assert "Content warning" in text
     make = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert re.search(r"^course:", make, re.M) and re.search(r"^test:", make, re.M)
+    assert re.search(r"^course:", make, re.MULTILINE) and re.search(r"^test:", make, re.MULTILINE)
 
 
 def test_ci_runs_the_readme_test_command_and_refuses_an_empty_run():
@@ -92,6 +111,13 @@ def test_ci_runs_the_readme_test_command_and_refuses_an_empty_run():
 
 def test_git_ignores_generated_grading_folders_and_answer_files():
     ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
-    for entry in ("grading/release/", "grading/submitted/", "grading/autograded/", "grading/feedback/",
-                  "answers.json", "workspace/", "artifacts/"):
+    for entry in (
+        "grading/release/",
+        "grading/submitted/",
+        "grading/autograded/",
+        "grading/feedback/",
+        "answers.json",
+        "workspace/",
+        "artifacts/",
+    ):
         assert entry in ignored

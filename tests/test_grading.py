@@ -81,8 +81,9 @@ def _fresh_course(released, name: str) -> Path:
     """A copy of the released course folder, without any submissions, for one test to grade in."""
     base, _ = released
     dest = base.parent / f"{base.name}-{name}"
-    shutil.copytree(base / "grading", dest, ignore=shutil.ignore_patterns("submitted", "autograded", "feedback",
-                                                                         STATE_DIR))
+    shutil.copytree(
+        base / "grading", dest, ignore=shutil.ignore_patterns("submitted", "autograded", "feedback", STATE_DIR)
+    )
     return dest
 
 
@@ -156,14 +157,24 @@ def test_clean_feedback_removes_mark_scheme_hidden_tests_and_tracebacks(fictiona
     graded = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "score-hv-bruise")
     graded.outputs = [
         nbformat.v4.new_output("stream", name="stdout", text="You recorded 'refer'.\n"),
-        nbformat.v4.new_output("error", ename="AssertionError", evalue="expected 2",
-                               traceback=["Traceback (most recent call last)", "assert m.score('hv-bruise') == 2"]),
+        nbformat.v4.new_output(
+            "error",
+            ename="AssertionError",
+            evalue="expected 2",
+            traceback=["Traceback (most recent call last)", "assert m.score('hv-bruise') == 2"],
+        ),
     ]
     (tmp_path / "answers.json").write_text(json.dumps(gs.answers_doc(fictional_case, {"hv-bruise": "refer"})))
     nb, _ = CleanFeedback()(nb, {"metadata": {"path": str(tmp_path)}})
     text = json.dumps(nb)
-    for leaked in ("HIDDEN TESTS", "m.score(", "Traceback", "AssertionError", "Mark scheme",
-                   "Links the bruise to the wider picture."):
+    for leaked in (
+        "HIDDEN TESTS",
+        "m.score(",
+        "Traceback",
+        "AssertionError",
+        "Mark scheme",
+        "Links the bruise to the wider picture.",
+    ):
         assert leaked not in text
     assert "You recorded 'refer'." in text
     assert "could not be completed" in text
@@ -217,8 +228,15 @@ def test_release_refuses_a_module_that_shows_the_scoring_call(tmp_path, fictiona
 def test_validator_reports_a_release_notebook_that_fails_to_run(tmp_path, fictional_case, fixture_env):
     nb = gs.module_notebook(fictional_case, "f02-later")
     nb.cells.insert(2, gs._code("raise RuntimeError('the lens could not be drawn')"))
-    nb.cells[2].metadata["nbgrader"] = {"schema_version": 3, "grade": True, "solution": False, "task": False,
-                                        "locked": True, "grade_id": "broken", "points": 1}
+    nb.cells[2].metadata["nbgrader"] = {
+        "schema_version": 3,
+        "grade": True,
+        "solution": False,
+        "task": False,
+        "locked": True,
+        "grade_id": "broken",
+        "points": 1,
+    }
     path = tmp_path / "broken.ipynb"
     nbformat.write(nb, path)
     problems = validate_notebook(path)
@@ -229,8 +247,15 @@ def test_validator_reports_a_release_notebook_that_fails_to_run(tmp_path, fictio
 def test_golden_submissions_get_exactly_the_expected_scores(released, fictional_case):
     course = _fresh_course(released, "golden")
     _submit_golden(course, fictional_case)
-    gs.submit(course, "aligned", "f02-later", gs.answers_doc(fictional_case, {"social-assessment": ["history", "child"]}))
-    gs.submit(course, "partly", "f02-later", gs.answers_doc(fictional_case, {"social-assessment": ["history", "child", "skip"]}))
+    gs.submit(
+        course, "aligned", "f02-later", gs.answers_doc(fictional_case, {"social-assessment": ["history", "child"]})
+    )
+    gs.submit(
+        course,
+        "partly",
+        "f02-later",
+        gs.answers_doc(fictional_case, {"social-assessment": ["history", "child", "skip"]}),
+    )
     run = grade(course, workers=2, progress=False, log=lambda *_: None)
     assert run.failed == {}
     scores = _scores(course)
@@ -274,11 +299,21 @@ def test_formgrader_shows_the_grader_the_mark_scheme_beside_the_reflection(relea
     cfg = Config()
     cfg.HTMLExporter.template_name = "formgrade"
     cfg.HTMLExporter.extra_template_basedirs = [handlers.template_path]
-    resources = {"assignment_id": "f01-early", "notebook_id": "f01-early", "submission_id": "x", "index": 0,
-                 "total": 1, "base_url": "", "student": "aligned", "last_name": None, "first_name": None,
-                 "notebook_path": "autograded/aligned/f01-early/f01-early.ipynb"}
+    resources = {
+        "assignment_id": "f01-early",
+        "notebook_id": "f01-early",
+        "submission_id": "x",
+        "index": 0,
+        "total": 1,
+        "base_url": "",
+        "student": "aligned",
+        "last_name": None,
+        "first_name": None,
+        "notebook_path": "autograded/aligned/f01-early/f01-early.ipynb",
+    }
     html, _ = HTMLExporter(config=cfg).from_filename(
-        str(course / "autograded" / "aligned" / "f01-early" / "f01-early.ipynb"), resources=resources)
+        str(course / "autograded" / "aligned" / "f01-early" / "f01-early.ipynb"), resources=resources
+    )
     assert "Mark scheme (for graders only" in html
     assert "Links the bruise to the wider picture." in html
     assert html.index("Links the bruise") < html.index("My reflection as aligned")
@@ -303,8 +338,14 @@ def test_feedback_has_answers_review_and_comments_but_no_hidden_test(released, f
     assert len(made) == 3
     for page in made:
         html = page.read_text()
-        for leaked in ("BEGIN HIDDEN TESTS", "m.score(", "Traceback (most recent call last)", "Mark scheme",
-                       "Links the bruise to the wider picture.", "A model answer only graders see."):
+        for leaked in (
+            "BEGIN HIDDEN TESTS",
+            "m.score(",
+            "Traceback (most recent call last)",
+            "Mark scheme",
+            "Links the bruise to the wider picture.",
+            "A model answer only graders see.",
+        ):
             assert leaked not in html, (page, leaked)
     aligned = (course / "feedback" / "aligned" / "f01-early" / "f01-early.html").read_text()
     assert "Good link between the bruise and the history." in aligned
@@ -323,8 +364,14 @@ def test_parallel_grading_produces_the_same_gradebook_as_serial(released, fictio
     for course in (serial, parallel):
         _submit_golden(course, fictional_case, cohort)
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
-    cli = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", "f01-early"], cwd=serial, env=env,
-                         capture_output=True, text=True, timeout=600)
+    cli = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "autograde", "f01-early"],
+        cwd=serial,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert cli.returncode == 0, cli.stderr[-2000:]
     run = grade(parallel, workers=2, progress=False, log=lambda *_: None)
     assert run.failed == {}
@@ -363,7 +410,9 @@ def test_interrupted_grade_resumes_without_grading_anything_twice(released, fict
     assert not [k for k in done_first if keys.count(k) > 1], "a finished submission was graded again"
     assert len(keys) == 8
     rows = gradebook_rows(course)
-    assert {(r["trainee"], r["module"]) for r in rows} == {(f"t{n}", m) for n in range(4) for m in ("f01-early", "f02-later")}
+    assert {(r["trainee"], r["module"]) for r in rows} == {
+        (f"t{n}", m) for n in range(4) for m in ("f01-early", "f02-later")
+    }
     assert (course / "grades.csv").exists() and (course / "summaries" / "t0.md").exists()
 
 
@@ -421,8 +470,14 @@ def test_course_release_of_the_real_modules_is_clean_and_scores_golden_answers(t
     expected = {}
     for module in modules:
         decisions = case.decisions_in(module)
-        best = {d.id: (sorted(o.id for o in d.options if o.points > 0) if d.multiple
-                       else max(d.options, key=lambda o: o.points).id) for d in decisions}
+        best = {
+            d.id: (
+                sorted(o.id for o in d.options if o.points > 0)
+                if d.multiple
+                else max(d.options, key=lambda o: o.points).id
+            )
+            for d in decisions
+        }
         worst = {d.id: min(d.options, key=lambda o: o.points).id for d in decisions}
         gs.submit(course, "aligned", module, gs.answers_doc(case, best))
         gs.submit(course, "none", module, gs.answers_doc(case, worst))
@@ -448,8 +503,16 @@ def test_course_release_of_the_real_modules_is_clean_and_scores_golden_answers(t
 def test_course_release_command_exits_1_and_names_the_file_when_something_leaks(tmp_path, fictional_case, fixture_env):
     notebooks = tmp_path / "notebooks"
     gs.write_source_course(fictional_case, notebooks, ["f02-later"])
-    cmd = [sys.executable, "-m", "course.apps.cli", "release", "--notebooks", str(notebooks),
-           "--course-dir", str(tmp_path / "grading")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "course.apps.cli",
+        "release",
+        "--notebooks",
+        str(notebooks),
+        "--course-dir",
+        str(tmp_path / "grading"),
+    ]
     ok = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert "released and checked" in ok.stdout

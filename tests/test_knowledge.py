@@ -21,10 +21,14 @@ def _check_invariant(case: Case, agency: str, day: dt.date) -> None:
     view = knowledge.held_by(case, agency, day)
     for e in view:
         assert not e.hindsight, f"hindsight {e.id} in {agency}'s view on {day}"
-        assert any(k.agency == agency and dates.end(k.from_) <= day for k in e.known_to), \
+        assert any(k.agency == agency and dates.end(k.from_) <= day for k in e.known_to), (
             f"{e.id} in {agency}'s view on {day} before it was held"
-    expected = {e.id for e in case.events if not e.hindsight
-                and any(k.agency == agency and dates.end(k.from_) <= day for k in e.known_to)}
+        )
+    expected = {
+        e.id
+        for e in case.events
+        if not e.hindsight and any(k.agency == agency and dates.end(k.from_) <= day for k in e.known_to)
+    }
     assert {e.id for e in view} == expected
 
 
@@ -55,7 +59,7 @@ def test_nursery_view_on_the_day_of_the_bruise_shows_it(fictional_case):
 
 
 def test_hindsight_fact_never_appears_in_an_at_the_time_view(fictional_case):
-    for day in _days_to_check(fictional_case) + [dt.date(2030, 1, 1)]:
+    for day in [*_days_to_check(fictional_case), dt.date(2030, 1, 1)]:
         assert "diary" not in {e.id for e in knowledge.whole_picture(fictional_case, day)}
         for a in fictional_case.agencies:
             assert "diary" not in {e.id for e in knowledge.held_by(fictional_case, a.id, day)}
@@ -111,17 +115,40 @@ def events(draw, n):
             later = draw(partial_dates(min_year=dates.start(date).year))
             frm = later if dates.end(later) >= dates.end(date) else date
             known.append(KnownTo(agency, frm))
-    return Event(id=f"e{n}", date=date, date_text=date, title="t", summary="s", agencies=(), known_to=tuple(known),
-                 hindsight=hindsight, themes=(), module="m", source=Quote("S", "q"))
+    return Event(
+        id=f"e{n}",
+        date=date,
+        date_text=date,
+        title="t",
+        summary="s",
+        agencies=(),
+        known_to=tuple(known),
+        hindsight=hindsight,
+        themes=(),
+        module="m",
+        source=Quote("S", "q"),
+    )
 
 
 @st.composite
 def cases(draw):
     n = draw(st.integers(0, 12))
     evs = [draw(events(i)) for i in range(n)]
-    return Case(id="gen", title="generated", version="1", first_year=2005, last_year=2010,
-                source=Source(Path("none"), "", ()), agencies=tuple(Agency(a, a, a) for a in AGENCIES), people=(),
-                events=tuple(evs), flows=(), themes=(), decisions=(), modules=())
+    return Case(
+        id="gen",
+        title="generated",
+        version="1",
+        first_year=2005,
+        last_year=2010,
+        source=Source(Path("none"), "", ()),
+        agencies=tuple(Agency(a, a, a) for a in AGENCIES),
+        people=(),
+        events=tuple(evs),
+        flows=(),
+        themes=(),
+        decisions=(),
+        modules=(),
+    )
 
 
 @settings(max_examples=200, deadline=None)

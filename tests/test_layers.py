@@ -184,8 +184,11 @@ def test_render_layer_draws_no_widget_and_no_chart(graph):
 
 
 def test_no_file_in_the_package_is_over_500_lines():
-    long = {str(p.relative_to(ROOT)): n for p in PACKAGE.rglob("*.py")
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
     assert long == {}
 
 
@@ -208,26 +211,32 @@ def _package(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def test_checker_finds_a_cycle_hidden_in_a_function(tmp_path):
-    root = _package(tmp_path, {
-        "__init__.py": "",
-        "core/__init__.py": "",
-        "core/a.py": "from . import b\n",
-        "core/b.py": "def later():\n    from .a import thing\n",
-    })
+    root = _package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "core/__init__.py": "",
+            "core/a.py": "from . import b\n",
+            "core/b.py": "def later():\n    from .a import thing\n",
+        },
+    )
     inside, _ = import_graph(root)
     assert cycles(inside) == [["course.core.a", "course.core.b"]]
 
 
 def test_checker_sees_an_upward_import_and_a_forbidden_library(tmp_path):
-    root = _package(tmp_path, {
-        "__init__.py": "",
-        "core/__init__.py": "",
-        "core/records.py": "def f():\n    from ..widgets import lens\n",
-        "render/__init__.py": "",
-        "render/view.py": "import matplotlib.pyplot as plt\n",
-        "widgets/__init__.py": "",
-        "widgets/lens.py": "from ..core import records\n",
-    })
+    root = _package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "core/__init__.py": "",
+            "core/records.py": "def f():\n    from ..widgets import lens\n",
+            "render/__init__.py": "",
+            "render/view.py": "import matplotlib.pyplot as plt\n",
+            "widgets/__init__.py": "",
+            "widgets/lens.py": "from ..core import records\n",
+        },
+    )
     inside, outside = import_graph(root)
     assert inside["course.core.records"] == {"course.widgets", "course.widgets.lens"}
     assert "matplotlib" in outside["course.render.view"]

@@ -72,8 +72,9 @@ def test_grading_reads_the_locked_first_answer_not_later_changes(fictional_case,
     assert again.score("hv-bruise") == 1.0 and again.decision("hv-bruise").revealed
 
 
-def test_score_of_a_damaged_answers_file_is_zero_with_a_plain_message_and_the_file_untouched(fictional_case, tmp_path,
-                                                                                          capsys, monkeypatch):
+def test_score_of_a_damaged_answers_file_is_zero_with_a_plain_message_and_the_file_untouched(
+    fictional_case, tmp_path, capsys, monkeypatch
+):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     (tmp_path / "answers.json").write_text("{broken", encoding="utf-8")
     m = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
@@ -145,16 +146,25 @@ def test_a_module_notebook_executes_under_nbgrader_without_writing_and_shows_the
     AnswerStore(tmp_path, fictional_case).record("hv-bruise", "refer", "Share it.", 4)
     before = store.read_bytes()
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(s) for s in (
-        f"from course.notebook import open_module\nm = open_module('f01-early', case={str(FIXTURE_PACK)!r})\nm.intro()",
-        "m.lens()", "m.timeline()", "m.decision('hv-bruise')",
-        "m.recorded('hv-bruise')\nm.score('hv-bruise')", "m.summary()", "m.key_points()",
-    )]
+    nb.cells = [
+        nbformat.v4.new_code_cell(s)
+        for s in (
+            f"from course.notebook import open_module\nm = open_module('f01-early', case={str(FIXTURE_PACK)!r})\nm.intro()",
+            "m.lens()",
+            "m.timeline()",
+            "m.decision('hv-bruise')",
+            "m.recorded('hv-bruise')\nm.score('hv-bruise')",
+            "m.summary()",
+            "m.key_points()",
+        )
+    ]
     env = dict(os.environ, NBGRADER_EXECUTION="autograde", PYTHONPATH=str(ROOT))
     old = dict(os.environ)
     os.environ.update(env)
     try:
-        NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+        NotebookClient(
+            nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        ).execute()
     finally:
         os.environ.clear()
         os.environ.update(old)
@@ -175,8 +185,13 @@ def _text(widget) -> str:
     out = []
     for name in ("value", "description", "placeholder", "tooltip", "_options_labels"):
         v = getattr(widget, name, None)
-        out += [v] if isinstance(v, str) else [x for x in (v or ()) if isinstance(x, str)] if isinstance(
-            v, (tuple, list)) else []
+        out += (
+            [v]
+            if isinstance(v, str)
+            else [x for x in (v or ()) if isinstance(x, str)]
+            if isinstance(v, (tuple, list))
+            else []
+        )
     for child in getattr(widget, "children", ()):
         out.append(_text(child))
     return "\n".join(out)
@@ -203,8 +218,9 @@ def test_views_work_on_the_real_case_pack(tmp_path, pelka_case):
             before_submit = _text(view)
             review = [q.quote for q in d.review.quotes] + [o.feedback for o in d.options] + [d.review.summary]
             assert not [t for t in review if t in before_submit], d.id
-            best = [o.id for o in d.options if o.points > 0] if d.multiple else \
-                max(d.options, key=lambda o: o.points).id
+            best = (
+                [o.id for o in d.options if o.points > 0] if d.multiple else max(d.options, key=lambda o: o.points).id
+            )
             view.set_selected(best)
             view.submit.click()
             assert view.revealed and m.score(d.id) == float(d.max_points), d.id

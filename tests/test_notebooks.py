@@ -81,8 +81,17 @@ def test_each_story_module_has_two_to_four_decisions_and_the_welcome_a_practice_
 def test_every_module_has_its_parts_in_order():
     for mid in MODULES:
         ids = [c["id"] for c in _nb(mid)["cells"]]
-        parts = ["title", "about", "intro", "lens", "timeline", "learning-together", "prompt-reflection",
-                 f"reflection-{mid}", "summary"]
+        parts = [
+            "title",
+            "about",
+            "intro",
+            "lens",
+            "timeline",
+            "learning-together",
+            "prompt-reflection",
+            f"reflection-{mid}",
+            "summary",
+        ]
         assert [i for i in ids if i in parts] == parts, mid
         assert ids.index("timeline") < min((ids.index(i) for i in ids if i.startswith("score-")), default=10**6)
 
@@ -98,8 +107,13 @@ def test_about_this_module_is_written_in_the_notebook_before_the_cell_that_opens
         text = _src(about)
         assert about["cell_type"] == "markdown" and text.startswith("## About this module\n")
         n = len(pelka_case.decisions_in(m.id))
-        for fact in (m.summary, f"**Period:** {m.period_text}.", f"about {m.minutes} minutes", f"**Decisions:** {n}.",
-                     *(f"- {o}" for o in m.objectives)):
+        for fact in (
+            m.summary,
+            f"**Period:** {m.period_text}.",
+            f"about {m.minutes} minutes",
+            f"**Decisions:** {n}.",
+            *(f"- {o}" for o in m.objectives),
+        ):
             assert fact in text, (m.id, fact)
 
 
@@ -111,9 +125,12 @@ def test_no_code_is_visible_or_editable_in_any_module():
                 assert meta["jupyter"]["source_hidden"] is True
                 assert meta["editable"] is False and meta["deletable"] is False
                 assert meta["nbgrader"]["locked"] is True
-                assert re.fullmatch(r'(from course\.notebook import open_module\n\nm = open_module\("[a-z0-9-]+"\)'
-                                    r'|m\.\w+\(("[\w-]+")?\)(\n### BEGIN HIDDEN TESTS\nm\.score\("[\w-]+"\)'
-                                    r'\n### END HIDDEN TESTS)?)', _src(cell)), _src(cell)
+                assert re.fullmatch(
+                    r'(from course\.notebook import open_module\n\nm = open_module\("[a-z0-9-]+"\)'
+                    r'|m\.\w+\(("[\w-]+")?\)(\n### BEGIN HIDDEN TESTS\nm\.score\("[\w-]+"\)'
+                    r"\n### END HIDDEN TESTS)?)",
+                    _src(cell),
+                ), _src(cell)
             elif not meta.get("nbgrader", {}).get("solution"):
                 assert meta["editable"] is False, (mid, cell["id"])
 
@@ -125,8 +142,15 @@ def test_reflection_cell_is_a_markdown_answer_worth_the_points_in_modules_yaml(p
         assert len(answer) == 1
         meta = answer[0]["metadata"]["nbgrader"]
         assert answer[0]["cell_type"] == "markdown"
-        assert meta == {"grade": True, "grade_id": f"reflection-{m.id}", "locked": False,
-                        "points": m.reflection.points, "schema_version": 3, "solution": True, "task": False}
+        assert meta == {
+            "grade": True,
+            "grade_id": f"reflection-{m.id}",
+            "locked": False,
+            "points": m.reflection.points,
+            "schema_version": 3,
+            "solution": True,
+            "task": False,
+        }
         assert _src(answer[0]) == "YOUR ANSWER HERE"
         prompt = cells[cells.index(answer[0]) - 1]
         assert m.reflection.prompt in _src(prompt) and prompt["metadata"]["nbgrader"]["locked"] is True
@@ -169,16 +193,26 @@ def test_no_answers_file_is_kept_in_the_notebooks_folder():
 
 def test_builder_gives_byte_identical_notebooks_on_every_run(fictional_case):
     for m in fictional_case.modules:
-        assert notebook_text(build_notebook(fictional_case, m.id)) == notebook_text(build_notebook(fictional_case, m.id))
+        assert notebook_text(build_notebook(fictional_case, m.id)) == notebook_text(
+            build_notebook(fictional_case, m.id)
+        )
 
 
 def test_graded_cell_has_the_contract_shape_and_the_decisions_points(fictional_case):
     nb = build_notebook(fictional_case, "f01-early")
     cell = next(c for c in nb.cells if c.id == "score-hv-bruise")
-    assert cell.source == ('m.recorded("hv-bruise")\n### BEGIN HIDDEN TESTS\nm.score("hv-bruise")\n'
-                           "### END HIDDEN TESTS")
-    assert cell.metadata["nbgrader"] == {"grade": True, "grade_id": "score-hv-bruise", "locked": True, "points": 2,
-                                         "schema_version": 3, "solution": False, "task": False}
+    assert cell.source == (
+        'm.recorded("hv-bruise")\n### BEGIN HIDDEN TESTS\nm.score("hv-bruise")\n### END HIDDEN TESTS'
+    )
+    assert cell.metadata["nbgrader"] == {
+        "grade": True,
+        "grade_id": "score-hv-bruise",
+        "locked": True,
+        "points": 2,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
     multi = next(c for c in build_notebook(fictional_case, "f02-later").cells if c.id == "score-social-assessment")
     assert multi.metadata["nbgrader"]["points"] == 4  # multiple choice: the sum of the positive options
 
@@ -199,24 +233,32 @@ def test_named_decisions_are_placed_where_the_narrative_says(fictional_case):
     assert not any(c.source == "Then the real one." for c in cells)
 
 
-@pytest.mark.parametrize("narrative, message", [
-    ("{{intro}}\n{{decision social-assessment}}\n{{decisions}}\n{{reflection}}", "belongs to module 'f02-later'"),
-    ("{{intro}}\n{{decision d-nothing}}\n{{decisions}}\n{{reflection}}", "no such decision"),
-    ("{{intro}}\n{{decision hv-bruise}}\n{{reflection}}", "decisions practice of module 'f01-early' are not placed"),
-    ("{{intro}}\n{{decisions}}\n{{decision hv-bruise}}\n{{decision hv-bruise}}\n{{reflection}}", "placed twice"),
-    ("{{intro}}\n{{decisions}}", "no {{reflection}}"),
-    ("{{lens}}\n{{intro}}\n{{decisions}}\n{{reflection}}", "comes before {{intro}}"),
-    ("{{intro}}\n{{decisions}}\n{{reflection}}\n{{chart}}", "unknown marker {{chart}}"),
-    ("{{intro}}\n{{decisions}}\n{{reflection}}\nSee {{lens}} here", "must stand alone"),
-])
+@pytest.mark.parametrize(
+    ("narrative", "message"),
+    [
+        ("{{intro}}\n{{decision social-assessment}}\n{{decisions}}\n{{reflection}}", "belongs to module 'f02-later'"),
+        ("{{intro}}\n{{decision d-nothing}}\n{{decisions}}\n{{reflection}}", "no such decision"),
+        (
+            "{{intro}}\n{{decision hv-bruise}}\n{{reflection}}",
+            "decisions practice of module 'f01-early' are not placed",
+        ),
+        ("{{intro}}\n{{decisions}}\n{{decision hv-bruise}}\n{{decision hv-bruise}}\n{{reflection}}", "placed twice"),
+        ("{{intro}}\n{{decisions}}", "no {{reflection}}"),
+        ("{{lens}}\n{{intro}}\n{{decisions}}\n{{reflection}}", "comes before {{intro}}"),
+        ("{{intro}}\n{{decisions}}\n{{reflection}}\n{{chart}}", "unknown marker {{chart}}"),
+        ("{{intro}}\n{{decisions}}\n{{reflection}}\nSee {{lens}} here", "must stand alone"),
+    ],
+)
 def test_builder_refuses_a_narrative_that_does_not_fit_the_pack(fictional_case, narrative, message):
     with pytest.raises(AuthoringError, match=re.escape(message)):
         build_notebook(fictional_case, "f01-early", narrative, "f01-early.md")
 
 
 def test_inline_values_and_author_notes(fictional_case):
-    text = ("%% a note for authors only\n{{intro}}\nAbout {{minutes}} minutes, {{decision_count}}.\n"
-            "Set in {{when hv-bruise}}.\n{{decisions}}\n{{reflection}}")
+    text = (
+        "%% a note for authors only\n{{intro}}\nAbout {{minutes}} minutes, {{decision_count}}.\n"
+        "Set in {{when hv-bruise}}.\n{{decisions}}\n{{reflection}}"
+    )
     nb = build_notebook(fictional_case, "f01-early", text)
     body = "\n".join(c.source for c in nb.cells)
     assert "About 20 minutes, 1 decision point.\nSet in June 2019." in body and "note for authors" not in body
@@ -239,20 +281,35 @@ def test_checks_pass_on_built_notebooks_and_name_each_breakage(fictional_case, t
     def cell(nb, cid):
         return next(c for c in nb.cells if c.id == cid)
 
-    assert any("worth 5 points; decisions.yaml gives 2" in p
-               for p in broken(lambda nb: cell(nb, "score-hv-bruise").metadata.nbgrader.update(points=5)))
-    assert any("not collapsed" in p
-               for p in broken(lambda nb: cell(nb, "lens").metadata.jupyter.update(source_hidden=False)))
-    assert any("not locked for nbgrader" in p
-               for p in broken(lambda nb: cell(nb, "lens").metadata.nbgrader.update(locked=False)))
-    assert any("'reflection-f01-early', found 0" in p
-               for p in broken(lambda nb: nb.cells.remove(cell(nb, "reflection-f01-early"))))
-    assert any("needs exactly one graded cell 'score-hv-bruise', found 0" in p
-               for p in broken(lambda nb: nb.cells.remove(cell(nb, "score-hv-bruise"))))
-    assert any("decision 'social-assessment' appears in more than one notebook" in p
-               for p in broken(lambda nb: nb.cells.append(nbformat.v4.new_code_cell('m.decision("social-assessment")'))))
-    assert any("for graders only" in p for p in broken(
-        lambda nb: nb.cells.append(nbformat.v4.new_markdown_cell("### BEGIN MARK SCHEME\nx\n### END MARK SCHEME"))))
+    assert any(
+        "worth 5 points; decisions.yaml gives 2" in p
+        for p in broken(lambda nb: cell(nb, "score-hv-bruise").metadata.nbgrader.update(points=5))
+    )
+    assert any(
+        "not collapsed" in p for p in broken(lambda nb: cell(nb, "lens").metadata.jupyter.update(source_hidden=False))
+    )
+    assert any(
+        "not locked for nbgrader" in p
+        for p in broken(lambda nb: cell(nb, "lens").metadata.nbgrader.update(locked=False))
+    )
+    assert any(
+        "'reflection-f01-early', found 0" in p
+        for p in broken(lambda nb: nb.cells.remove(cell(nb, "reflection-f01-early")))
+    )
+    assert any(
+        "needs exactly one graded cell 'score-hv-bruise', found 0" in p
+        for p in broken(lambda nb: nb.cells.remove(cell(nb, "score-hv-bruise")))
+    )
+    assert any(
+        "decision 'social-assessment' appears in more than one notebook" in p
+        for p in broken(lambda nb: nb.cells.append(nbformat.v4.new_code_cell('m.decision("social-assessment")')))
+    )
+    assert any(
+        "for graders only" in p
+        for p in broken(
+            lambda nb: nb.cells.append(nbformat.v4.new_markdown_cell("### BEGIN MARK SCHEME\nx\n### END MARK SCHEME"))
+        )
+    )
     path.write_text(clean)
     (root / "f01-early" / "answers.json").write_text("{}")
     assert any("answers file must never be kept" in p for p in module_notebook_problems(fictional_case, root))
@@ -267,8 +324,14 @@ def _execute(folder: Path, module_id: str, out: Path) -> float:
     import papermill
 
     start = time.perf_counter()
-    papermill.execute_notebook(str(folder / f"{module_id}.ipynb"), str(out), cwd=str(folder), kernel_name="python3",
-                               progress_bar=False, log_output=False)
+    papermill.execute_notebook(
+        str(folder / f"{module_id}.ipynb"),
+        str(out),
+        cwd=str(folder),
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+    )
     return time.perf_counter() - start
 
 
@@ -361,10 +424,20 @@ def test_graded_cells_score_a_trainees_first_answers_from_the_answers_file(pelka
     decisions = {}
     for d in pelka_case.decisions_in(mid):
         best = [o.id for o in d.options if o.points > 0] if d.multiple else [max(d.options, key=lambda o: o.points).id]
-        record = {"choice": best if d.multiple else best[0], "rationale": "Because the history matters.",
-                  "confidence": 4, "submitted_at": "2026-01-10T09:00:00Z"}
+        record = {
+            "choice": best if d.multiple else best[0],
+            "rationale": "Because the history matters.",
+            "confidence": 4,
+            "submitted_at": "2026-01-10T09:00:00Z",
+        }
         decisions[d.id] = {"first": {**record, "revealed_at": "2026-01-10T09:00:00Z"}, "revisions": []}
-    doc = {"schema": 1, "course": pelka_case.id, "course_version": pelka_case.version, "decisions": decisions, "activity": {}}
+    doc = {
+        "schema": 1,
+        "course": pelka_case.id,
+        "course_version": pelka_case.version,
+        "decisions": decisions,
+        "activity": {},
+    }
     answers = folder / "answers.json"
     answers.write_text(json.dumps(doc), encoding="utf-8")
     before = answers.read_bytes()

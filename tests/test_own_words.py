@@ -22,7 +22,7 @@ def _words(text: str) -> list[str]:
 
 
 def _runs(words: list[str]) -> set[tuple[str, ...]]:
-    return {tuple(words[i:i + RUN]) for i in range(len(words) - RUN + 1)}
+    return {tuple(words[i : i + RUN]) for i in range(len(words) - RUN + 1)}
 
 
 @pytest.fixture(scope="module")
@@ -75,9 +75,8 @@ def test_case_pack_own_words_fields_copy_no_unquoted_run_of_the_source(source_ru
 def test_module_narratives_copy_no_unquoted_run_of_the_source(source_runs):
     problems = []
     for path in sorted((ROOT / "notebooks" / "src").glob("m*.md")):
-        text = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
-                         if not line.startswith("%%"))
-        text = re.sub(r"^>.*$", "", text, flags=re.M)  # block quotations
+        text = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("%%"))
+        text = re.sub(r"^>.*$", "", text, flags=re.MULTILINE)  # block quotations
         for hit in _copied(text, source_runs):
             problems.append(f"{path.name}: '{hit}'")
     assert problems == [], "source words used as the course's own:\n" + "\n".join(sorted(set(problems)))

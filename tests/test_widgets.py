@@ -76,10 +76,18 @@ def _order(html: str, *titles: str) -> list[int]:
 def test_slider_stops_are_labelled_at_the_precision_the_source_gives(fictional_case):
     stops = slider_stops(fictional_case, fictional_case.module("f01-early"))
     assert [s.label for s in stops] == ["3 June 2019", "June 2019", "July 2019", "2019"]
-    assert [s.day for s in stops] == [dt.date(2019, 6, 3), dt.date(2019, 6, 30), dt.date(2019, 7, 31),
-                                      dt.date(2019, 12, 31)]
-    assert [s.phrase for s in stops] == ["on 3 June 2019", "by the end of June 2019", "by the end of July 2019",
-                                         "by the end of 2019"]
+    assert [s.day for s in stops] == [
+        dt.date(2019, 6, 3),
+        dt.date(2019, 6, 30),
+        dt.date(2019, 7, 31),
+        dt.date(2019, 12, 31),
+    ]
+    assert [s.phrase for s in stops] == [
+        "on 3 June 2019",
+        "by the end of June 2019",
+        "by the end of July 2019",
+        "by the end of 2019",
+    ]
 
 
 def test_no_slider_label_names_a_day_the_source_does_not_give(fictional_case):
@@ -92,8 +100,11 @@ def test_no_slider_label_names_a_day_the_source_does_not_give(fictional_case):
 def test_nursery_view_on_3_june_2019_holds_the_bruise(fictional_case):
     items = lens_items(fictional_case, "nursery", dt.date(2019, 6, 3))
     assert [i.event_id for i in items] == ["bruise"]
-    assert (items[0].date_text, items[0].section, items[0].source_text) == ("3 June 2019", "Chronology",
-                                                                            "Source: Chronology")
+    assert (items[0].date_text, items[0].section, items[0].source_text) == (
+        "3 June 2019",
+        "Chronology",
+        "Source: Chronology",
+    )
 
 
 def test_health_visitor_view_on_3_june_2019_hides_the_bruise_known_only_to_the_month(fictional_case):
@@ -133,16 +144,22 @@ def test_no_hindsight_item_appears_in_any_at_the_time_lens_view(fictional_case):
                 for whole in (False, True):
                     items = lens_items(fictional_case, agency.id, stop.day, whole)
                     assert not {i.event_id for i in items} & hindsight_ids
-                    expected = knowledge.whole_picture(fictional_case, stop.day) if whole else \
-                        knowledge.held_by(fictional_case, agency.id, stop.day)
+                    expected = (
+                        knowledge.whole_picture(fictional_case, stop.day)
+                        if whole
+                        else knowledge.held_by(fictional_case, agency.id, stop.day)
+                    )
                     assert {i.event_id for i in items} == {e.id for e in expected}
                     html = lens_html(fictional_case, agency.id, stop, whole)
                     assert not [t for t in hidden if t in html]
 
 
 @settings(max_examples=300, deadline=None)
-@given(day=st.dates(min_value=dt.date(2018, 1, 1), max_value=dt.date(2022, 12, 31)), whole=st.booleans(),
-       agency=st.sampled_from(["nursery", "hv", "police", "social", "gp"]))
+@given(
+    day=st.dates(min_value=dt.date(2018, 1, 1), max_value=dt.date(2022, 12, 31)),
+    whole=st.booleans(),
+    agency=st.sampled_from(["nursery", "hv", "police", "social", "gp"]),
+)
 def test_lens_on_any_day_is_exactly_what_was_held_newest_first_and_never_hindsight(day, whole, agency):
     case = _FIXTURE_CASE
     items = lens_items(case, agency, day, whole)
@@ -173,10 +190,11 @@ def test_lens_whole_picture_toggle_is_labelled_and_marks_what_the_agency_did_not
     lens.slider.value = dt.date(2019, 12, 31)
     lens.whole.value = True
     html = lens.view.value
-    assert "Whole picture (every agency)" == lens.whole.description
+    assert lens.whole.description == "Whole picture (every agency)"
     assert "The whole picture by the end of 2019" in html
     assert _order(html, "Police attend", "Nursery notes a bruise", "The family moves") == sorted(
-        _order(html, "Police attend", "Nursery notes a bruise", "The family moves"))
+        _order(html, "Police attend", "Nursery notes a bruise", "The family moves")
+    )
     assert "not held by the police" in html and "Held by: nursery, health visitor" in html
 
 
@@ -220,11 +238,17 @@ def test_timeline_data_has_lanes_marks_at_the_sources_precision_and_flows(fictio
     data = timeline_data(fictional_case, fictional_case.module("f01-early"))
     assert data.lanes == ("nursery", "hv", "police", "social", "gp")
     marks = {(m.event_id, m.agency): m.precision for m in data.marks}
-    assert marks == {("bruise", "nursery"): "day", ("bruise", "hv"): "month", ("argument", "police"): "month",
-                     ("arrival", "gp"): "year"}
+    assert marks == {
+        ("bruise", "nursery"): "day",
+        ("bruise", "hv"): "month",
+        ("argument", "police"): "month",
+        ("arrival", "gp"): "year",
+    }
     flows = {(f.flow_id, f.status, f.from_agency, f.to_agency) for f in data.flows}
-    assert flows == {("bruise-to-hv", "passed", "nursery", "hv"), ("argument-not-notified", "stopped", "police",
-                                                                   "social")}
+    assert flows == {
+        ("bruise-to-hv", "passed", "nursery", "hv"),
+        ("argument-not-notified", "stopped", "police", "social"),
+    }
     assert data.hindsight_marks == ()
 
 
@@ -305,6 +329,7 @@ def test_timeline_image_is_a_png_with_alt_text_generated_from_the_data(fictional
     m = re.search(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)"', html)
     assert m and "Information stopped" in m.group(2)
     import base64
+
     png = base64.b64decode(m.group(1))
     img = Image.open(io.BytesIO(png))
     assert img.format == "PNG" and img.size[0] >= 1000
@@ -315,8 +340,11 @@ def test_timeline_draws_stopped_flows_distinctly_with_the_okabe_ito_palette(fict
     tl = Timeline(fictional_case, fictional_case.module("f01-early"))
     lines = tl.chart.ax.get_lines()
     stopped = [ln for ln in lines if ln.get_color() == OKABE_ITO["vermillion"]]
-    assert any(ln.get_linestyle() in ("--", (0, (4, 2))) or ln.get_dashes() for ln in stopped if
-               ln.get_marker() in (None, "None", ""))
+    assert any(
+        ln.get_linestyle() in ("--", (0, (4, 2))) or ln.get_dashes()
+        for ln in stopped
+        if ln.get_marker() in (None, "None", "")
+    )
     assert any(ln.get_marker() == "X" for ln in stopped)
     arrows = [a for a in tl.chart.ax.texts if getattr(a, "arrow_patch", None) is not None]
     assert len(arrows) == 1
@@ -364,8 +392,11 @@ def test_decision_shows_the_scenario_as_the_role_held_it(fictional_case, tmp_pat
     assert "you are the health visitor, June 2019" in html
     assert "Nursery notes a bruise" in html and "3 June 2019" in html and "Source: Chronology" in html
     assert "What do you do?" in html
-    assert view.choice.options == (("Record it and wait", "record"), ("Talk to social care", "refer"),
-                                   ("Visit and see Sam", "visit"))
+    assert view.choice.options == (
+        ("Record it and wait", "record"),
+        ("Talk to social care", "refer"),
+        ("Visit and see Sam", "visit"),
+    )
     assert view.choice.value is None
     assert [v for _, v in view.confidence.options] == [1, 2, 3, 4, 5] and view.confidence.value == 3
     assert isinstance(view.confidence, widgets.Dropdown) and "confident" in view.confidence.description
@@ -451,8 +482,12 @@ def test_reopening_shows_the_recorded_decision_with_its_reveal(fictional_case, t
 
 def test_multiple_choice_decision_uses_labelled_checkboxes_and_stores_a_list(fictional_case, tmp_path):
     view = DecisionView(fictional_case, "social-assessment", AnswerStore(tmp_path, fictional_case))
-    assert [cb.description for cb in view.checkboxes] == ["What the parent says", "Earlier records",
-                                                          "Talk with Sam", "Close without a visit"]
+    assert [cb.description for cb in view.checkboxes] == [
+        "What the parent says",
+        "Earlier records",
+        "Talk with Sam",
+        "Close without a visit",
+    ]
     view.submit.click()
     assert "at least one option" in view.status.value
     view.checkboxes[1].value = view.checkboxes[2].value = True
@@ -473,7 +508,9 @@ def test_in_a_read_only_run_the_answer_is_revealed_but_not_saved(fictional_case,
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_unanswered_decision_builds_only_its_form_and_appends_the_analysis_without_rebuilding_it(fictional_case, tmp_path):
+def test_an_unanswered_decision_builds_only_its_form_and_appends_the_analysis_without_rebuilding_it(
+    fictional_case, tmp_path
+):
     view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
     assert view.notices is None and view._reveal is None  # no empty notice area, no analysis model yet
     form = list(view.children)
@@ -525,8 +562,14 @@ def test_a_read_only_folder_keeps_the_answer_on_screen_with_a_clear_message(fict
         env["PYTHONPATH"] = str(ROOT)
         env["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="mpl-")
         os.chmod(env["MPLCONFIGDIR"], 0o777)
-        out = subprocess.run([sys.executable, "-c", _READ_ONLY_WIDGET, str(folder), str(FIXTURE_PACK)], env=env,
-                             capture_output=True, text=True, timeout=120, **kwargs)
+        out = subprocess.run(
+            [sys.executable, "-c", _READ_ONLY_WIDGET, str(folder), str(FIXTURE_PACK)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            **kwargs,
+        )
         assert out.returncode == 0, out.stderr
         result = json.loads(out.stdout)
         assert "read-only" in result["status"] and "still shown" in result["status"]
@@ -587,8 +630,10 @@ def test_widgets_share_layout_and_style_models(fictional_case, tmp_path):
     a.whole.layout.close()  # a closed shared model is never handed out again
     c = Lens(fictional_case)
     assert c.whole.layout is not a.whole.layout and c.whole.layout.comm is not None
-    d1, d2 = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case)), DecisionView(
-        fictional_case, "practice", AnswerStore(tmp_path, fictional_case))
+    d1, d2 = (
+        DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case)),
+        DecisionView(fictional_case, "practice", AnswerStore(tmp_path, fictional_case)),
+    )
     assert d1.submit.layout is d2.submit.layout and d1.status.style is d2.status.style
 
 
@@ -597,8 +642,12 @@ def test_the_stylesheet_travels_once_in_a_hidden_shared_carrier_not_in_every_htm
     from course.widgets.summary import Summary
     from course.widgets.timeline import Timeline
 
-    views = [Lens(fictional_case), Timeline(fictional_case), DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case)),
-             Summary(fictional_case, "f01-early", lambda: (AnswerStore(tmp_path, fictional_case).load(), None))]
+    views = [
+        Lens(fictional_case),
+        Timeline(fictional_case),
+        DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case)),
+        Summary(fictional_case, "f01-early", lambda: (AnswerStore(tmp_path, fictional_case).load(), None)),
+    ]
     views[2].choice.value = "visit"
     views[2].submit.click()  # the reveal's HTML too
     views[0].hindsight.value = True

@@ -31,8 +31,13 @@ MODULE_OF = {"practice": "f01-early", "hv-bruise": "f01-early", "social-assessme
 def doc(answers: dict, course="fictional-sam", version="1") -> dict:
     decisions = {}
     for did, (choice, conf) in answers.items():
-        first = {"choice": choice, "rationale": f"because {did}", "confidence": conf,
-                 "submitted_at": "2026-01-05T10:00:00Z", "revealed_at": "2026-01-05T10:00:00Z"}
+        first = {
+            "choice": choice,
+            "rationale": f"because {did}",
+            "confidence": conf,
+            "submitted_at": "2026-01-05T10:00:00Z",
+            "revealed_at": "2026-01-05T10:00:00Z",
+        }
         decisions[did] = {"first": first, "revisions": []}
     return {"schema": 1, "course": course, "course_version": version, "decisions": decisions, "activity": {}}
 
@@ -116,7 +121,8 @@ def test_participants_are_anonymised_in_a_stable_order_unless_names_are_asked_fo
     report = build_report(fictional_case, collect(folder, fictional_case))
     page = "".join(report_sections(report))
     assert {"Participant 1", "Participant 2", "Participant 3", "Participant 4"} <= set(
-        re.findall(r"Participant \d", page))
+        re.findall(r"Participant \d", page)
+    )
     for trainee in ROOM:
         assert trainee not in page
     assert collect(folder, fictional_case).labels() == collect(folder, fictional_case).labels()
@@ -136,7 +142,7 @@ def test_modules_parameter_limits_the_report_and_unknown_modules_fail(fictional_
     assert report.participants == 3 and report.other_modules_only == 1  # tr-cal answered only f01-early
     assert report.decisions[0].participants == 3
     assert 'data-stat="other-modules">1<' in "".join(report_sections(report))
-    with pytest.raises(WorkshopError, match="unknown module id.*'f09'"):
+    with pytest.raises(WorkshopError, match=r"unknown module id.*'f09'"):
         build_report(fictional_case, col, modules=["f09"])
 
 
@@ -157,10 +163,15 @@ def test_missing_folder_fails_with_a_clear_message(fictional_case, tmp_path):
 def test_the_nbgrader_course_root_is_refused_so_submitted_and_autograded_are_not_both_counted(fictional_case, tmp_path):
     make_nbgrader_tree(tmp_path / "grading" / "submitted")
     make_nbgrader_tree(tmp_path / "grading" / "autograded")
-    with pytest.raises(WorkshopError, match=r"looks like an nbgrader course folder\. Give one of its autograded/ or "
-                                            r"submitted/ folders instead"):
+    with pytest.raises(
+        WorkshopError,
+        match=r"looks like an nbgrader course folder\. Give one of its autograded/ or "
+        r"submitted/ folders instead",
+    ):
         collect(tmp_path / "grading", fictional_case)
-    assert build_report(fictional_case, collect(tmp_path / "grading" / "autograded", fictional_case)).participants == len(ROOM)
+    assert build_report(
+        fictional_case, collect(tmp_path / "grading" / "autograded", fictional_case)
+    ).participants == len(ROOM)
 
 
 def test_corrupt_answers_file_fails_naming_the_file(fictional_case, tmp_path):
@@ -219,7 +230,7 @@ def test_report_template_has_a_parameters_cell_hidden_code_and_no_outputs():
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1
     for name in ("submissions", "group", "modules", "names", "case_dir"):
-        assert re.search(rf"^{name} = ", params[0].source, flags=re.M)
+        assert re.search(rf"^{name} = ", params[0].source, flags=re.MULTILINE)
     for c in nb.cells:
         if c.cell_type == "code":
             assert c.outputs == [] and c.execution_count is None
@@ -259,7 +270,8 @@ def test_html_report_counts_match_the_inputs_and_it_is_self_contained(fictional_
     folder = make_nbgrader_tree(tmp_path / "submitted")
     (folder / "old" / "f01-early").mkdir(parents=True)
     (folder / "old" / "f01-early" / "answers.json").write_text(
-        json.dumps(doc({"hv-bruise": ("refer", 5)}, version="0")), encoding="utf-8")
+        json.dumps(doc({"hv-bruise": ("refer", 5)}, version="0")), encoding="utf-8"
+    )
     before = _tree_hash(folder)
     out = tmp_path / "report.html"
     run_report(folder, out, fictional_case, group="Fictional LSCB, March", progress=False)
@@ -300,17 +312,32 @@ def test_workshop_command_writes_the_report_and_says_what_it_counted(tmp_path, c
 
     folder = make_flat(tmp_path / "s")
     out = tmp_path / "r.html"
-    rc = main(["workshop", "--submissions", str(folder), "--out", str(out), "--data", str(FIXTURE_PACK),
-               "--group", "Group A", "--quiet"])
+    rc = main(
+        [
+            "workshop",
+            "--submissions",
+            str(folder),
+            "--out",
+            str(out),
+            "--data",
+            str(FIXTURE_PACK),
+            "--group",
+            "Group A",
+            "--quiet",
+        ]
+    )
     assert rc == 0 and out.exists()
     assert "4 participant(s), 3 decision(s)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("breakage, message", [
-    ("empty", "No answers files found in"),
-    ("corrupt", "ash.json: The answers file"),
-    ("unknown-id", "ash.json: unknown decision id 'd-ghost'"),
-])
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        ("empty", "No answers files found in"),
+        ("corrupt", "ash.json: The answers file"),
+        ("unknown-id", "ash.json: unknown decision id 'd-ghost'"),
+    ],
+)
 def test_workshop_command_fails_with_the_message_for_each_bad_input(tmp_path, capsys, breakage, message):
     from course.apps.cli import main
 
@@ -322,8 +349,18 @@ def test_workshop_command_fails_with_the_message_for_each_bad_input(tmp_path, ca
         d = doc({"hv-bruise": ("refer", 3)})
         d["decisions"]["d-ghost"] = d["decisions"]["hv-bruise"]
         (folder / "ash.json").write_text(json.dumps(d), encoding="utf-8")
-    rc = main(["workshop", "--submissions", str(folder), "--out", str(tmp_path / "r.html"), "--data", str(FIXTURE_PACK),
-               "--quiet"])
+    rc = main(
+        [
+            "workshop",
+            "--submissions",
+            str(folder),
+            "--out",
+            str(tmp_path / "r.html"),
+            "--data",
+            str(FIXTURE_PACK),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 1
     assert message in err
@@ -346,7 +383,8 @@ def test_facilitator_guide_decision_prompts_are_current_with_the_case_pack(pelka
 
     guide = GUIDE.read_text(encoding="utf-8")
     assert guide_with_notes(guide, facilitator_notes_markdown(pelka_case)) == guide, (
-        "the generated prompts are out of date: run `course facilitator-notes --write`")
+        "the generated prompts are out of date: run `course facilitator-notes --write`"
+    )
 
 
 def test_facilitator_guide_plans_use_the_modules_and_carry_the_wellbeing_essentials(pelka_case):
@@ -356,10 +394,22 @@ def test_facilitator_guide_plans_use_the_modules_and_carry_the_wellbeing_essenti
     for m in pelka_case.modules:
         assert f"**{m.id}**" in full_day, m.id
     assert "**m00-welcome**" in half_day and "Debrief" in half_day
-    for needed in ("Content warning", "The right to step out", "### Debrief", "### Signposting",
-                   "NSPCC helpline: 0808 800 5000", "Samaritans: 116 123", "employee assistance programme",
-                   "safeguarding lead", "## Ground rules", "### With nbgrader", "### Without nbgrader",
-                   "## Using the room report", "course present", "not an assessment of competence"):
+    for needed in (
+        "Content warning",
+        "The right to step out",
+        "### Debrief",
+        "### Signposting",
+        "NSPCC helpline: 0808 800 5000",
+        "Samaritans: 116 123",
+        "employee assistance programme",
+        "safeguarding lead",
+        "## Ground rules",
+        "### With nbgrader",
+        "### Without nbgrader",
+        "## Using the room report",
+        "course present",
+        "not an assessment of competence",
+    ):
         assert needed in guide, needed
 
 
@@ -439,9 +489,23 @@ def test_present_command_prints_its_address_on_the_given_port_and_stops_voila_on
     from course.apps.present import free_port
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "course.apps.cli", "present", "--no-browser", "--port", str(port),
-                             "--data", str(FIXTURE_PACK)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            cwd=ROOT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "course.apps.cli",
+            "present",
+            "--no-browser",
+            "--port",
+            str(port),
+            "--data",
+            str(FIXTURE_PACK),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         line = proc.stdout.readline()
         assert line.strip() == f"Projector view: http://127.0.0.1:{port}/"
@@ -476,6 +540,10 @@ def test_answers_written_by_the_real_answer_store_are_read_and_counted(fictional
         assert store.record("hv-bruise", choice, "reasons", 4).saved
         if later:
             assert store.record("hv-bruise", later, "changed my mind", 2).kind == "revision"
-    hv = next(s for s in build_report(fictional_case, collect(folder, fictional_case)).decisions if s.decision.id == "hv-bruise")
+    hv = next(
+        s
+        for s in build_report(fictional_case, collect(folder, fictional_case)).decisions
+        if s.decision.id == "hv-bruise"
+    )
     assert {o.id: o.count for o in hv.options} == {"record": 1, "refer": 1, "visit": 0}  # first answers only
     assert hv.confidence == (0, 0, 0, 2, 0)

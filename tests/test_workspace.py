@@ -20,8 +20,14 @@ from course.apps import lab as workspace
 from tests import grading_support as gs
 from tests.paths import ROOT
 
-HIDDEN = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN SOLUTION", "BEGIN MARK SCHEME", "m.score(",
-          "A model answer only graders see.")
+HIDDEN = (
+    "BEGIN HIDDEN TESTS",
+    "END HIDDEN TESTS",
+    "BEGIN SOLUTION",
+    "BEGIN MARK SCHEME",
+    "m.score(",
+    "A model answer only graders see.",
+)
 
 
 @pytest.fixture
@@ -33,8 +39,14 @@ def course_env(tmp_path, monkeypatch, fictional_case):
 
 
 def _lab(args, cwd, **kw):
-    return subprocess.run([sys.executable, "-m", "course.apps.cli", "lab", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=300, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "course.apps.cli", "lab", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        **kw,
+    )
 
 
 @pytest.mark.slow
@@ -80,8 +92,11 @@ def test_rebuilding_keeps_the_trainees_answers_and_edits_and_adds_new_modules(co
 def test_workspace_config_switches_off_trainer_tools_only(tmp_path):
     cfg = workspace.write_lab_config(tmp_path)
     page = json.loads((cfg / "labconfig" / "page_config.json").read_text())["disabledExtensions"]
-    assert page == {"@jupyter/nbgrader:formgrader": True, "@jupyter/nbgrader:create-assignment": True,
-                    "@jupyter/nbgrader:course-list": True}
+    assert page == {
+        "@jupyter/nbgrader:formgrader": True,
+        "@jupyter/nbgrader:create-assignment": True,
+        "@jupyter/nbgrader:course-list": True,
+    }
     server = json.loads((cfg / "jupyter_server_config.json").read_text())["ServerApp"]["jpserver_extensions"]
     assert server == {"nbgrader.server_extensions.formgrader": False, "nbgrader.server_extensions.course_list": False}
     env = workspace.lab_environment(tmp_path)
@@ -96,17 +111,31 @@ def test_workspace_jupyterlab_serves_trainee_shortcuts_that_leave_arrow_keys_to_
     lab = json.loads((cfg / "jupyter_server_config.json").read_text())["LabApp"]
     assert Path(lab["app_settings_dir"]) == (cfg / workspace.APP_SETTINGS_DIR).resolve()
     schemas = Path(sys.prefix) / "share" / "jupyter" / "lab" / "schemas"
-    found, _ = get_settings(str(lab["app_settings_dir"]), str(schemas), str(tmp_path / "user-settings"),
-                            "@jupyterlab/shortcuts-extension:shortcuts")
+    found, _ = get_settings(
+        str(lab["app_settings_dir"]),
+        str(schemas),
+        str(tmp_path / "user-settings"),
+        "@jupyterlab/shortcuts-extension:shortcuts",
+    )
     shortcuts = found["schema"]["properties"]["shortcuts"]["default"]
-    off = {(s["command"], tuple(s["keys"])) for s in shortcuts
-           if s.get("disabled") and s["selector"] == workspace.COMMAND_MODE_FOCUS}
-    back = {(s["command"], tuple(s["keys"])) for s in shortcuts
-            if not s.get("disabled") and s["selector"] == workspace.COMMAND_MODE_FOCUS + workspace.OUTSIDE_OUTPUTS}
+    off = {
+        (s["command"], tuple(s["keys"]))
+        for s in shortcuts
+        if s.get("disabled") and s["selector"] == workspace.COMMAND_MODE_FOCUS
+    }
+    back = {
+        (s["command"], tuple(s["keys"]))
+        for s in shortcuts
+        if not s.get("disabled") and s["selector"] == workspace.COMMAND_MODE_FOCUS + workspace.OUTSIDE_OUTPUTS
+    }
     # JupyterLab's one-key shortcuts that act on any focused element (the arrows, "a", "d d"...) are switched
     # off, and given back except inside a cell's output, where the course's widgets are...
-    for key in [("notebook:move-cursor-down", ("ArrowDown",)), ("notebook:move-cursor-up", ("ArrowUp",)),
-                ("notebook:insert-cell-above", ("A",)), ("notebook:delete-cell", ("D", "D"))]:
+    for key in [
+        ("notebook:move-cursor-down", ("ArrowDown",)),
+        ("notebook:move-cursor-up", ("ArrowUp",)),
+        ("notebook:insert-cell-above", ("A",)),
+        ("notebook:delete-cell", ("D", "D")),
+    ]:
         assert key in off and key in back, key
     assert off == back
     # ...and shortcuts with Ctrl or Accel (run the cell, select all) are left alone.
@@ -123,12 +152,26 @@ def test_saving_a_notebook_in_the_workspace_replaces_widget_views_with_a_run_all
     cfg = workspace.write_lab_config(tmp_path)
     config = Config(json.loads((cfg / "jupyter_server_config.json").read_text()))
     cm = FileContentsManager(config=config, root_dir=str(tmp_path))
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("m.lens()", outputs=[
-        nbformat.v4.new_output("display_data", data={WIDGET_VIEW: {"model_id": "abc", "version_major": 2,
-                                                                    "version_minor": 0}, "text/plain": "VBox()"}),
-        nbformat.v4.new_output("stream", text="kept\n")]),
-        nbformat.v4.new_code_cell("1 + 1", outputs=[nbformat.v4.new_output("execute_result", data={"text/plain": "2"},
-                                                                           execution_count=1)])])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "m.lens()",
+                outputs=[
+                    nbformat.v4.new_output(
+                        "display_data",
+                        data={
+                            WIDGET_VIEW: {"model_id": "abc", "version_major": 2, "version_minor": 0},
+                            "text/plain": "VBox()",
+                        },
+                    ),
+                    nbformat.v4.new_output("stream", text="kept\n"),
+                ],
+            ),
+            nbformat.v4.new_code_cell(
+                "1 + 1", outputs=[nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1)]
+            ),
+        ]
+    )
     cm.save({"type": "notebook", "format": "json", "content": json.loads(nbformat.writes(nb))}, "m.ipynb")
     saved = nbformat.read(tmp_path / "m.ipynb", as_version=4)
     first, stream = saved.cells[0].outputs
@@ -142,9 +185,13 @@ def test_saving_a_notebook_in_the_workspace_replaces_widget_views_with_a_run_all
 def test_lab_no_browser_prints_the_address_and_serves_without_formgrader(course_env, fictional_case, tmp_path):
     gs.write_source_course(fictional_case, course_env, ["f01-early"])
     ws = tmp_path / "ws"
-    proc = subprocess.Popen([sys.executable, "-m", "course.apps.cli", "lab", "--no-browser", "--port", "0",
-                             "--workspace", str(ws)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "course.apps.cli", "lab", "--no-browser", "--port", "0", "--workspace", str(ws)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     try:
         url = None
         for _ in range(40):
@@ -156,9 +203,14 @@ def test_lab_no_browser_prints_the_address_and_serves_without_formgrader(course_
         assert url, proc.stderr.read() if proc.poll() is not None else "no address printed"
         base, token = url.split("/lab?token=")
         html = urllib.request.urlopen(url, timeout=30).read().decode()
-        page = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
-                                    html, re.S).group(1))
-        assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"} <= set(page["disabledExtensions"])
+        page = json.loads(
+            re.search(
+                r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', html, re.DOTALL
+            ).group(1)
+        )
+        assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"} <= set(
+            page["disabledExtensions"]
+        )
         assert "@jupyter/nbgrader:assignment-list" not in page["disabledExtensions"]
         names = {e["name"] for e in page.get("federated_extensions", [])}
         assert {"@jupyter-widgets/jupyterlab-manager", "@jupyter/nbgrader"} <= names
@@ -175,8 +227,10 @@ def test_lab_no_browser_prints_the_address_and_serves_without_formgrader(course_
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (ROOT / "notebooks" / "m01-early-years" / "m01-early-years.ipynb").exists(),
-                    reason="notebooks/ holds no module notebooks yet")
+@pytest.mark.skipif(
+    not (ROOT / "notebooks" / "m01-early-years" / "m01-early-years.ipynb").exists(),
+    reason="notebooks/ holds no module notebooks yet",
+)
 def test_lab_build_only_on_the_course_modules_has_no_hidden_tests_or_solutions(tmp_path, monkeypatch):
     from course.grading.config import module_ids
 

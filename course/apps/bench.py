@@ -55,14 +55,20 @@ def format_table(rows: list[dict]) -> str:
     for r in rows:
         ratio = r.get("ratio")
         met = r.get("met")
-        table.append([
-            str(r.get("name", "?")), _value(r, "median_s"), _value(r, "p95_s"), str(r.get("baseline", "-")),
-            _value(r, "baseline_median_s"), f"{ratio:.2f}" if isinstance(ratio, (int, float)) else "-",
-            str(r.get("target", "-")), "-" if met is None else ("yes" if met else "NO"),
-        ])
+        table.append(
+            [
+                str(r.get("name", "?")),
+                _value(r, "median_s"),
+                _value(r, "p95_s"),
+                str(r.get("baseline", "-")),
+                _value(r, "baseline_median_s"),
+                f"{ratio:.2f}" if isinstance(ratio, (int, float)) else "-",
+                str(r.get("target", "-")),
+                "-" if met is None else ("yes" if met else "NO"),
+            ]
+        )
     widths = [max(len(h), *(len(row[i]) for row in table)) if table else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)),
-             "  ".join("-" * w for w in widths)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in table]
     notes = [f"- {r.get('name')}: {r['notes']}" for r in rows if r.get("notes")]
     if notes:

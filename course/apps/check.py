@@ -45,8 +45,10 @@ def run_checks(pack_dir: Path | None = None, notebooks: bool = True) -> int:
     if case is not None:
         n_quotes = len(case.quotes())
         print(f"Case pack {pack_dir}: {case.title}")
-        print(f"  {len(case.agencies)} agencies, {len(case.people)} people, {len(case.events)} events "
-              f"({sum(e.hindsight for e in case.events)} known only afterwards), {len(case.flows)} information flows")
+        print(
+            f"  {len(case.agencies)} agencies, {len(case.people)} people, {len(case.events)} events "
+            f"({sum(e.hindsight for e in case.events)} known only afterwards), {len(case.flows)} information flows"
+        )
         print(f"  {len(case.themes)} themes, {len(case.decisions)} decision points, {len(case.modules)} modules")
         print(f"  {n_quotes} quotations verified verbatim against {case.source.path.name}")
     if notebooks:

@@ -43,9 +43,11 @@ def _cache(args: argparse.Namespace) -> int:
         print(f"Removed {cache.clear()} cached file(s) from {where}.")
         return 0
     n, size = cache.size()
-    print(f"{where}: {n} cached file(s), {size / 1e6:.1f} MB (kept under {cache.MAX_BYTES / 1e6:.0f} MB; "
-          "oldest removed first whenever a workspace is built). `course cache --clear` "
-          "empties it; charts are redrawn when needed.")
+    print(
+        f"{where}: {n} cached file(s), {size / 1e6:.1f} MB (kept under {cache.MAX_BYTES / 1e6:.0f} MB; "
+        "oldest removed first whenever a workspace is built). `course cache --clear` "
+        "empties it; charts are redrawn when needed."
+    )
     return 0
 
 
@@ -80,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_check)
 
     p = sub.add_parser("lab", help="build your trainee workspace and open it in JupyterLab")
-    p.add_argument("--workspace", default="workspace", help="where your copy of the course lives (default: ./workspace)")
+    p.add_argument(
+        "--workspace", default="workspace", help="where your copy of the course lives (default: ./workspace)"
+    )
     p.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
     p.add_argument("--build-only", action="store_true", help="build or refresh the workspace, then stop")
     p.add_argument("--port", type=int, default=8888)
@@ -97,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build-notebooks", help="rebuild the module notebooks from their narrative and the case pack")
     p.add_argument("--data", help="a case pack folder (default: $COURSE_DATA or the course's data/)")
-    p.add_argument("--src", default=str(paths.NARRATIVES), help="folder of narrative .md files (default: notebooks/src)")
+    p.add_argument(
+        "--src", default=str(paths.NARRATIVES), help="folder of narrative .md files (default: notebooks/src)"
+    )
     p.add_argument("--out", default=str(paths.NOTEBOOKS), help="folder of module notebooks (default: notebooks)")
     p.add_argument("--check", action="store_true", help="only report notebooks that are out of date")
     p.add_argument("modules", nargs="*", help="module ids (default: all)")

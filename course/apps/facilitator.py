@@ -32,15 +32,27 @@ def _workshop(args: argparse.Namespace) -> int:
     if case is None:
         return 2
     try:
-        report = run_report(args.submissions, args.out, case, group=args.group or "", modules=args.modules,
-                            names=args.names, progress=not args.quiet)
+        report = run_report(
+            args.submissions,
+            args.out,
+            case,
+            group=args.group or "",
+            modules=args.modules,
+            names=args.names,
+            progress=not args.quiet,
+        )
     except WorkshopError as e:
         print(f"course workshop: {e}", file=sys.stderr)
         return 1
     excluded = len(report.collection.excluded)
-    print(f"Wrote {args.out}: {report.participants} participant(s), {len(report.decisions)} decision(s)"
-          + (f"; {excluded} answers file(s) from another course version listed separately, not counted." if excluded
-             else "."))
+    print(
+        f"Wrote {args.out}: {report.participants} participant(s), {len(report.decisions)} decision(s)"
+        + (
+            f"; {excluded} answers file(s) from another course version listed separately, not counted."
+            if excluded
+            else "."
+        )
+    )
     return 0
 
 
@@ -48,8 +60,9 @@ def _present(args: argparse.Namespace) -> int:
     from .present import PresentError, serve
 
     try:
-        return serve(module=args.module, port=args.port, no_browser=args.no_browser,
-                     data=Path(args.data) if args.data else None)
+        return serve(
+            module=args.module, port=args.port, no_browser=args.no_browser, data=Path(args.data) if args.data else None
+        )
     except PresentError as e:
         print(f"course present: {e}", file=sys.stderr)
         return 1
@@ -70,17 +83,23 @@ def _certificate(args: argparse.Namespace) -> int:
             print(f"course certificate: --date {args.date!r} is not a date like 2026-03-31", file=sys.stderr)
             return 2
     try:
-        written = write_certificates(case, answers=args.answers, submissions=args.submissions, out=args.out,
-                                     out_dir=args.out_dir, name=args.name or "", fmt=args.format, on=on,
-                                     log=args.log)
+        written = write_certificates(
+            case,
+            answers=args.answers,
+            submissions=args.submissions,
+            out=args.out,
+            out_dir=args.out_dir,
+            name=args.name or "",
+            fmt=args.format,
+            on=on,
+            log=args.log,
+        )
     except WorkshopError as e:
         print(f"course certificate: {e}", file=sys.stderr)
         return 1
     for path in written:
         print(f"Wrote {path}")
     return 0
-
-
 
 
 def _facilitator_notes(args: argparse.Namespace) -> int:
@@ -103,8 +122,9 @@ def _facilitator_notes(args: argparse.Namespace) -> int:
         return 1
     if args.check:
         if updated != text:
-            print(f"{guide}: the decision prompts are out of date; run: course facilitator-notes --write",
-                  file=sys.stderr)
+            print(
+                f"{guide}: the decision prompts are out of date; run: course facilitator-notes --write", file=sys.stderr
+            )
             return 1
         print(f"{guide}: the decision prompts match the case pack.")
         return 0
@@ -115,12 +135,18 @@ def _facilitator_notes(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("workshop", help="a group's answers against the review: a self-contained HTML report")
-    p.add_argument("--submissions", required=True,
-                   help="nbgrader's submitted/ or autograded/ folder, or a folder of answers .json files")
+    p.add_argument(
+        "--submissions",
+        required=True,
+        help="nbgrader's submitted/ or autograded/ folder, or a folder of answers .json files",
+    )
     p.add_argument("--out", default="report.html", help="the HTML report to write (default: report.html)")
     p.add_argument("--group", default="", help="the group's name, shown in the title")
-    p.add_argument("--modules", default="",
-                   help="module ids to include, separated by commas (default: every module with decisions)")
+    p.add_argument(
+        "--modules",
+        default="",
+        help="module ids to include, separated by commas (default: every module with decisions)",
+    )
     p.add_argument("--names", action="store_true", help="show trainee ids instead of Participant 1..N")
     p.add_argument("--data", help="a case pack folder (default: the course's data/)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -135,13 +161,14 @@ def register(sub) -> None:
 
     p = sub.add_parser("certificate", help="a CPD certificate and reflective log from completed modules")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--answers", default=None,
-                     help="your workspace folder or an answers file (default: ./workspace)")
+    src.add_argument("--answers", default=None, help="your workspace folder or an answers file (default: ./workspace)")
     src.add_argument("--submissions", help="trainer: one certificate per trainee in this submissions folder")
     p.add_argument("--name", help="the name to print on the certificate (default: the folder's name)")
     p.add_argument("--format", choices=("html", "pdf"), default="html", help="html (default) or pdf (needs Chromium)")
     p.add_argument("--out", help="the certificate file (default: certificate.html or .pdf)")
-    p.add_argument("--out-dir", default="certificates", help="with --submissions: where to write (default: certificates)")
+    p.add_argument(
+        "--out-dir", default="certificates", help="with --submissions: where to write (default: certificates)"
+    )
     p.add_argument("--log", help="the reflective log (Markdown) to write (default: beside the certificate)")
     p.add_argument("--date", help="the date on the certificate, YYYY-MM-DD (default: today)")
     p.add_argument("--data", help="a case pack folder (default: the course's data/)")
@@ -151,6 +178,8 @@ def register(sub) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="update the generated section of the facilitator guide")
     mode.add_argument("--check", action="store_true", help="fail if the guide's section is out of date")
-    p.add_argument("--guide", default=str(paths.FACILITATOR_GUIDE), help="the guide to update (default: docs/facilitator-guide.md)")
+    p.add_argument(
+        "--guide", default=str(paths.FACILITATOR_GUIDE), help="the guide to update (default: docs/facilitator-guide.md)"
+    )
     p.add_argument("--data", help="a case pack folder (default: the course's data/)")
     p.set_defaults(func=_facilitator_notes)

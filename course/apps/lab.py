@@ -6,6 +6,7 @@ answers.json and edits included. Trainer-only nbgrader tools are switched off fo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -44,8 +45,9 @@ class WorkspaceBuild:
     kept: list[str] = field(default_factory=list)
 
 
-def build_workspace(workspace: Path, notebooks_dir: Path | None = None, modules: list[str] | None = None,
-                    log=print) -> WorkspaceBuild:
+def build_workspace(
+    workspace: Path, notebooks_dir: Path | None = None, modules: list[str] | None = None, log=print
+) -> WorkspaceBuild:
     """Copy the release version of each module the workspace does not have yet; keep the trainee's own."""
     workspace = Path(workspace).resolve()
     notebooks_dir = Path(notebooks_dir) if notebooks_dir else paths.default_notebooks()
@@ -62,8 +64,10 @@ def build_workspace(workspace: Path, notebooks_dir: Path | None = None, modules:
             results = release(Path(tmp) / "grading", notebooks_dir, new, validate=False, log=lambda *_: None)
             for r in results:
                 if r.problems:
-                    raise GradingError("The trainee version of a module is not safe to open:\n"
-                                               + "\n".join(f"  - {p}" for p in r.problems))
+                    raise GradingError(
+                        "The trainee version of a module is not safe to open:\n"
+                        + "\n".join(f"  - {p}" for p in r.problems)
+                    )
                 _copy_missing(r.notebook.parent, workspace / r.module)
                 build.added.append(r.module)
         _warm_chart_cache(build.added)
@@ -77,12 +81,10 @@ def build_workspace(workspace: Path, notebooks_dir: Path | None = None, modules:
 
 
 def _warm_chart_cache(modules: list[str]) -> None:
-    """Draw the charts the new modules open with into the trainee's own cache (course/cache.py), so the
+    """Draw the charts the new modules open with into the trainee's own cache (course/core/cache.py), so the
     notebooks open without drawing. Best effort: a problem here must never stop the workspace."""
-    try:
+    with contextlib.suppress(Exception):  # the notebooks draw the charts themselves then
         warm_cache(load_case_cached(), modules=modules)
-    except Exception:  # the notebooks draw the charts themselves then
-        pass
 
 
 def _copy_missing(src: Path, dest: Path) -> None:
@@ -122,19 +124,34 @@ def command_mode_key_shortcuts() -> list[dict]:
                 continue
             for sc in data.get("jupyter.lab.shortcuts", []) if isinstance(data, dict) else []:
                 keys = sc.get("keys") or []
-                if (sc.get("selector") == COMMAND_MODE_FOCUS and keys and keys[0] and not sc.get("disabled")
-                        and not any(k in keys[0].split() for k in _HELD_KEYS)):
-                    found.append({"command": sc["command"], "keys": list(keys), "selector": sc["selector"],
-                                  **({"args": sc["args"]} if "args" in sc else {})})
+                if (
+                    sc.get("selector") == COMMAND_MODE_FOCUS
+                    and keys
+                    and keys[0]
+                    and not sc.get("disabled")
+                    and not any(k in keys[0].split() for k in _HELD_KEYS)
+                ):
+                    found.append(
+                        {
+                            "command": sc["command"],
+                            "keys": list(keys),
+                            "selector": sc["selector"],
+                            **({"args": sc["args"]} if "args" in sc else {}),
+                        }
+                    )
     return found
 
 
 def trainee_lab_settings() -> dict:
     shortcuts = command_mode_key_shortcuts()
-    return {"@jupyterlab/shortcuts-extension:shortcuts": {"shortcuts": [
-        *({**sc, "disabled": True} for sc in shortcuts),
-        *({**sc, "selector": sc["selector"] + OUTSIDE_OUTPUTS} for sc in shortcuts),
-    ]}}
+    return {
+        "@jupyterlab/shortcuts-extension:shortcuts": {
+            "shortcuts": [
+                *({**sc, "disabled": True} for sc in shortcuts),
+                *({**sc, "selector": sc["selector"] + OUTSIDE_OUTPUTS} for sc in shortcuts),
+            ]
+        }
+    }
 
 
 APP_SETTINGS_DIR = "lab-app-settings"
@@ -155,12 +172,20 @@ def write_lab_config(workspace: Path) -> Path:
     cfg = Path(workspace) / CONFIG_DIR
     (cfg / "labconfig").mkdir(parents=True, exist_ok=True)
     (cfg / "labconfig" / "page_config.json").write_text(
-        json.dumps({"disabledExtensions": {p: True for p in TRAINER_ONLY_LAB_PLUGINS}}, indent=2) + "\n")
-    (cfg / "jupyter_server_config.json").write_text(json.dumps(
-        {"ServerApp": {"jpserver_extensions": {e: False for e in TRAINER_ONLY_SERVER_EXTENSIONS}},
-         # saved widget views would show "model not found" when reopened; a note replaces them on disk
-         "ContentsManager": {"pre_save_hook": SAVE_HOOK},
-         **write_trainee_lab_settings(cfg)}, indent=2) + "\n")
+        json.dumps({"disabledExtensions": dict.fromkeys(TRAINER_ONLY_LAB_PLUGINS, True)}, indent=2) + "\n"
+    )
+    (cfg / "jupyter_server_config.json").write_text(
+        json.dumps(
+            {
+                "ServerApp": {"jpserver_extensions": dict.fromkeys(TRAINER_ONLY_SERVER_EXTENSIONS, False)},
+                # saved widget views would show "model not found" when reopened; a note replaces them on disk
+                "ContentsManager": {"pre_save_hook": SAVE_HOOK},
+                **write_trainee_lab_settings(cfg),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     return cfg
 
 
@@ -173,9 +198,17 @@ def lab_environment(workspace: Path) -> dict:
 
 
 def lab_command(workspace: Path, port: int, token: str, open_browser: bool) -> list[str]:
-    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={Path(workspace).resolve()}",
-           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-           f"--IdentityProvider.token={token}", f"--ServerApp.open_browser={open_browser}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={Path(workspace).resolve()}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.open_browser={open_browser}",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     return cmd
@@ -187,20 +220,32 @@ def start_lab(workspace: Path, port: int = 0, open_browser: bool = False) -> tup
     token = secrets.token_hex(16)
     log_path = Path(workspace) / CONFIG_DIR / "lab.log"  # a file, not a pipe: a full pipe would stall the server
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(lab_command(workspace, chosen, token, open_browser), env=lab_environment(workspace),
-                                cwd=str(workspace), stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            lab_command(workspace, chosen, token, open_browser),
+            env=lab_environment(workspace),
+            cwd=str(workspace),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{chosen}/lab?token={token}"
     if not wait_until_answering(f"http://127.0.0.1:{chosen}/api/status?token={token}", proc):
         stop(proc)
-        raise GradingError(f"JupyterLab did not start in {workspace}. Its log is {log_path}:\n"
-                                   + last_lines(log_path.read_text(errors="replace")))
+        raise GradingError(
+            f"JupyterLab did not start in {workspace}. Its log is {log_path}:\n"
+            + last_lines(log_path.read_text(errors="replace"))
+        )
     if port and chosen != port:
         print(f"Port {port} was busy, so JupyterLab uses port {chosen}.")
     return proc, url
 
 
-def open_lab(workspace: Path, no_browser: bool = False, build_only: bool = False, port: int = 8888,
-             notebooks_dir: Path | None = None) -> int:
+def open_lab(
+    workspace: Path,
+    no_browser: bool = False,
+    build_only: bool = False,
+    port: int = 8888,
+    notebooks_dir: Path | None = None,
+) -> int:
     """`course lab`: build or refresh the workspace, then open JupyterLab there until Ctrl-C."""
     try:
         build_workspace(workspace, notebooks_dir)
@@ -214,8 +259,11 @@ def open_lab(workspace: Path, no_browser: bool = False, build_only: bool = False
     except GradingError as e:
         print(str(e), file=sys.stderr)
         return 1
-    print(f"JupyterLab is running. Open this address in your browser:\n  {url}" if no_browser
-          else f"JupyterLab is open in your browser. If it is not, use this address:\n  {url}")
+    print(
+        f"JupyterLab is running. Open this address in your browser:\n  {url}"
+        if no_browser
+        else f"JupyterLab is open in your browser. If it is not, use this address:\n  {url}"
+    )
     print("Press Ctrl-C here to stop it (your answers are saved as you go).", flush=True)
     try:
         proc.wait()

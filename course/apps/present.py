@@ -29,7 +29,11 @@ from ..core.pack import load_case
 from .server import free_port, stop, stop_on_sigterm, wait_until_answering
 
 TEMPLATE_NAME = "course-offline"
-VOILA_EXTENSION_DENYLIST = ["@jupyter/nbgrader", "@jupyter-notebook/lab-extension", "@voila-dashboards/jupyterlab-preview"]
+VOILA_EXTENSION_DENYLIST = [
+    "@jupyter/nbgrader",
+    "@jupyter-notebook/lab-extension",
+    "@voila-dashboards/jupyterlab-preview",
+]
 
 # Voila's lab template with its CDN stylesheet links removed (see the module docstring).
 OFFLINE_INDEX = """{%- extends 'voila/templates/lab/index.html.j2' -%}
@@ -96,14 +100,18 @@ def projector_notebook(module: str | None = None, data: Path | None = None):
         cells=[
             new_markdown_cell(f"# {heading}{period}\n\n{CONTENT_WARNING}"),
             new_code_cell(setup + f"display(HTML({PROJECTOR_CSS!r}))", metadata=hidden),
-            new_markdown_cell("## What each agency held, and when\n\nChoose an agency and a date. Facts that "
-                              "emerged only afterwards are kept apart and clearly marked as hindsight."),
+            new_markdown_cell(
+                "## What each agency held, and when\n\nChoose an agency and a date. Facts that "
+                "emerged only afterwards are kept apart and clearly marked as hindsight."
+            ),
             new_code_cell("display(Lens(case, module))", metadata=hidden),
             new_markdown_cell("## Timeline"),
             new_code_cell("display(Timeline(case, module))", metadata=hidden),
         ],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
-                  "title": f"Projector view: {heading}"},
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
+            "title": f"Projector view: {heading}",
+        },
     )
     return case, nb
 
@@ -119,12 +127,22 @@ def prepare(folder: Path, module: str | None = None, data: Path | None = None) -
 
 
 def voila_command(notebook: Path, port: int) -> list[str]:
-    return [sys.executable, "-m", "voila", str(notebook), f"--port={port}", "--no-browser",
-            "--Voila.ip=127.0.0.1", f"--template={TEMPLATE_NAME}", "--theme=light", "--strip_sources=True",
-            "--show_tracebacks=False",
-            # JupyterLab-only extensions in this environment fail to load in Voila and log JavaScript errors
-            # (nbgrader: "Shared module @jupyterlab/filebrowser doesn't exist"); the projector needs neither.
-            *(f"--VoilaConfiguration.extension_denylist={name}" for name in VOILA_EXTENSION_DENYLIST)]
+    return [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        f"--port={port}",
+        "--no-browser",
+        "--Voila.ip=127.0.0.1",
+        f"--template={TEMPLATE_NAME}",
+        "--theme=light",
+        "--strip_sources=True",
+        "--show_tracebacks=False",
+        # JupyterLab-only extensions in this environment fail to load in Voila and log JavaScript errors
+        # (nbgrader: "Shared module @jupyterlab/filebrowser doesn't exist"); the projector needs neither.
+        *(f"--VoilaConfiguration.extension_denylist={name}" for name in VOILA_EXTENSION_DENYLIST),
+    ]
 
 
 def voila_environment(share: Path, data: Path | None) -> dict:
@@ -135,8 +153,9 @@ def voila_environment(share: Path, data: Path | None) -> dict:
     return env
 
 
-def serve(module: str | None = None, port: int = 0, no_browser: bool = False, data: Path | None = None,
-          on_ready=None) -> int:
+def serve(
+    module: str | None = None, port: int = 0, no_browser: bool = False, data: Path | None = None, on_ready=None
+) -> int:
     """Start Voila on 127.0.0.1:`port` (a free port when 0), print the address, and run until interrupted."""
     port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="course-present-") as tmp:
@@ -144,15 +163,19 @@ def serve(module: str | None = None, port: int = 0, no_browser: bool = False, da
             notebook, share = prepare(Path(tmp), module, data)
         except CaseError as e:
             raise PresentError(f"the case pack cannot be loaded:\n{e}") from None
-        proc = subprocess.Popen(voila_command(notebook, port), cwd=tmp, env=voila_environment(share, data),
-                                stdout=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            voila_command(notebook, port), cwd=tmp, env=voila_environment(share, data), stdout=subprocess.DEVNULL
+        )
         url = f"http://127.0.0.1:{port}/"
         stop_on_sigterm()
         try:
             # The static endpoint answers without starting a kernel; the notebook page starts one per visit.
             if not wait_until_answering(url + "voila/static/voila.js", proc):
-                raise PresentError(f"Voila stopped while starting (exit code {proc.returncode})" if proc.poll() is not None
-                                   else "Voila did not start within 60 s")
+                raise PresentError(
+                    f"Voila stopped while starting (exit code {proc.returncode})"
+                    if proc.poll() is not None
+                    else "Voila did not start within 60 s"
+                )
             print(f"Projector view: {url}", flush=True)
             print("Press Ctrl+C to stop.", flush=True)
             if on_ready is not None:

@@ -15,11 +15,15 @@ from __future__ import annotations
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 STALE_MARK = "course_stale_view"  # output metadata key: this output stood for a widget view when saved
 
-NOTE_TEXT = ("This interactive view appears when the notebook runs. To see it again, choose Run > Run All "
-             "Cells. Your recorded answers are kept.")
-NOTE_HTML = ('<p role="note" style="color:#333;border-left:4px solid #0072B2;padding:0.3em 0.6em;margin:0">'
-             "This interactive view appears when the notebook runs. To see it again, choose "
-             "<strong>Run &gt; Run All Cells</strong>. Your recorded answers are kept.</p>")
+NOTE_TEXT = (
+    "This interactive view appears when the notebook runs. To see it again, choose Run > Run All "
+    "Cells. Your recorded answers are kept."
+)
+NOTE_HTML = (
+    '<p role="note" style="color:#333;border-left:4px solid #0072B2;padding:0.3em 0.6em;margin:0">'
+    "This interactive view appears when the notebook runs. To see it again, choose "
+    "<strong>Run &gt; Run All Cells</strong>. Your recorded answers are kept.</p>"
+)
 
 
 def stale_note() -> dict:

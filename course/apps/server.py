@@ -14,7 +14,7 @@ import urllib.request
 
 def free_port(preferred: int = 0) -> int:
     """`preferred` if it is free on 127.0.0.1, else any free port."""
-    for candidate in ((preferred, 0) if preferred else (0,)):
+    for candidate in (preferred, 0) if preferred else (0,):
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", candidate))
@@ -30,10 +30,9 @@ def wait_until_answering(url: str, proc: subprocess.Popen, timeout: float = 60.0
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return False
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return True
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as r:
+            if r.status == 200:
+                return True
         time.sleep(0.3)
     return False
 
@@ -53,6 +52,7 @@ def stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
 def stop_on_sigterm() -> None:
     """Turn SIGTERM into SystemExit, so that the launcher's `finally` stops its server instead of orphaning it."""
     if threading.current_thread() is threading.main_thread():
+
         def _exit(signum, frame):
             raise SystemExit(0)
 

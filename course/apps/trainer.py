@@ -22,17 +22,24 @@ def _release(args: argparse.Namespace) -> int:
     results = release(_course_dir(args), notebooks, args.module or None, validate=not args.no_validate)
     bad = [r for r in results if r.problems]
     if bad:
-        print(f"{len(bad)} module(s) must not be released as they are; fix the problems listed above.",
-              file=sys.stderr)
+        print(f"{len(bad)} module(s) must not be released as they are; fix the problems listed above.", file=sys.stderr)
         return 1
-    print(f"All {len(results)} module(s) released and checked: no hidden test, solution or mark scheme in "
-          f"{_course_dir(args) / 'release'}.")
+    print(
+        f"All {len(results)} module(s) released and checked: no hidden test, solution or mark scheme in "
+        f"{_course_dir(args) / 'release'}."
+    )
     return 0
 
 
 def _grade(args: argparse.Namespace) -> int:
-    run = grade(_course_dir(args), workers=args.workers, force=args.force,
-                        modules=args.module or None, trainees=args.trainee or None, progress=not args.no_progress)
+    run = grade(
+        _course_dir(args),
+        workers=args.workers,
+        force=args.force,
+        modules=args.module or None,
+        trainees=args.trainee or None,
+        progress=not args.no_progress,
+    )
     export(_course_dir(args))
     return 1 if run.failed else 0
 
@@ -54,6 +61,7 @@ def _run(func):
         except GradingError as e:
             print(str(e), file=sys.stderr)
             return 1
+
     return wrapped
 
 

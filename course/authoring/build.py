@@ -44,45 +44,59 @@ def _code(cell_id: str, source: str, **nbgrader) -> nbformat.NotebookNode:
     """A collapsed, read-only code cell, locked by nbgrader so a changed copy is restored at grading."""
     cid = _cell_id(cell_id)
     cell = nbformat.v4.new_code_cell(source.strip("\n"), id=cid)
-    meta = {"grade": False, "grade_id": cid, "locked": True, "schema_version": NBGRADER_SCHEMA,
-            "solution": False, "task": False}
+    meta = {
+        "grade": False,
+        "grade_id": cid,
+        "locked": True,
+        "schema_version": NBGRADER_SCHEMA,
+        "solution": False,
+        "task": False,
+    }
     meta.update(nbgrader)
-    cell.metadata = {"deletable": False, "editable": False, "jupyter": {"source_hidden": True},
-                     "nbgrader": meta}
+    cell.metadata = {"deletable": False, "editable": False, "jupyter": {"source_hidden": True}, "nbgrader": meta}
     return cell
 
 
 def _reflection_answer(module: Module) -> nbformat.NotebookNode:
     grade_id = reflection_id(module.id)
     cell = nbformat.v4.new_markdown_cell(ANSWER_PLACEHOLDER, id=_cell_id(grade_id))
-    cell.metadata = {"deletable": False, "nbgrader": {
-        "grade": True, "grade_id": grade_id, "locked": False, "points": module.reflection.points,
-        "schema_version": NBGRADER_SCHEMA, "solution": True, "task": False}}
+    cell.metadata = {
+        "deletable": False,
+        "nbgrader": {
+            "grade": True,
+            "grade_id": grade_id,
+            "locked": False,
+            "points": module.reflection.points,
+            "schema_version": NBGRADER_SCHEMA,
+            "solution": True,
+            "task": False,
+        },
+    }
     return cell
 
 
 def graded_source(decision_id: str) -> str:
     """The autograded cell of the course contract: visible record, hidden score."""
-    return (f'm.recorded("{decision_id}")\n'
-            "### BEGIN HIDDEN TESTS\n"
-            f'm.score("{decision_id}")\n'
-            "### END HIDDEN TESTS")
+    return f'm.recorded("{decision_id}")\n### BEGIN HIDDEN TESTS\nm.score("{decision_id}")\n### END HIDDEN TESTS'
 
 
 def _decision_heading(number: int, d: DecisionPoint, lead_in: str = "") -> str:
     title = "Practice decision" if d.practice else f"Decision point {number}"
     lead = f"{lead_in.strip()}\n\n" if lead_in.strip() else ""
-    return (f"### {title}\n\n{lead}"
-            "*Read what you knew at the time, choose, say how sure you are and why, then press **Submit my answer**. "
-            "The review's view appears only after you submit, and your first answer is the one that counts.*")
+    return (
+        f"### {title}\n\n{lead}"
+        "*Read what you knew at the time, choose, say how sure you are and why, then press **Submit my answer**. "
+        "The review's view appears only after you submit, and your first answer is the one that counts.*"
+    )
 
 
 def _sorted_decisions(ds) -> list[DecisionPoint]:
     return sorted(ds, key=lambda d: (not d.practice, dates.start(d.date) if d.date else dates.start("1900"), d.id))
 
 
-def build_notebook(case: Case, module_id: str, narrative: str = DEFAULT_NARRATIVE, where: str = "narrative",
-                   facade: str = FACADE) -> nbformat.NotebookNode:
+def build_notebook(
+    case: Case, module_id: str, narrative: str = DEFAULT_NARRATIVE, where: str = "narrative", facade: str = FACADE
+) -> nbformat.NotebookNode:
     """The module's notebook, from its narrative and the case pack. Raises AuthoringError on a mismatch."""
     try:
         module = case.module(module_id)
@@ -106,16 +120,22 @@ def build_notebook(case: Case, module_id: str, narrative: str = DEFAULT_NARRATIV
         if once != "decision" and kinds.count(once) > 1:
             raise AuthoringError(f"{where}: {{{{{once}}}}} appears {kinds.count(once)} times; use it once")
     if rest and "decisions" not in kinds:
-        raise AuthoringError(f"{where}: decisions {', '.join(d.id for d in rest)} of module '{module_id}' are not "
-                             "placed: add {{decision <id>}} lines or a {{decisions}} line")
+        raise AuthoringError(
+            f"{where}: decisions {', '.join(d.id for d in rest)} of module '{module_id}' are not "
+            "placed: add {{decision <id>}} lines or a {{decisions}} line"
+        )
     if "intro" not in kinds:
         raise AuthoringError(f"{where}: no {{{{intro}}}} line: the module must be opened before its views")
     if "reflection" not in kinds and module.reflection is not None:
-        raise AuthoringError(f"{where}: module '{module_id}' has a reflection in modules.yaml but no {{{{reflection}}}}")
+        raise AuthoringError(
+            f"{where}: module '{module_id}' has a reflection in modules.yaml but no {{{{reflection}}}}"
+        )
     first_code = next(i for i, k in enumerate(kinds) if k not in ("text", "title", "learning_together"))
     if kinds[first_code] != "intro":
-        raise AuthoringError(f"{where}: line {blocks[first_code].line}: {{{{{kinds[first_code]}}}}} comes before "
-                             "{{intro}}, which opens the module")
+        raise AuthoringError(
+            f"{where}: line {blocks[first_code].line}: {{{{{kinds[first_code]}}}}} comes before "
+            "{{intro}}, which opens the module"
+        )
 
     placed_order = []
     for b in blocks:
@@ -127,8 +147,11 @@ def build_notebook(case: Case, module_id: str, narrative: str = DEFAULT_NARRATIV
     number = {d.id: n for n, d in enumerate(non_practice, start=1)}
 
     def inline(text: str, line: int) -> str:
-        values = {"minutes": str(module.minutes), "period": module.period_text,
-                  "decision_count": plural(len(non_practice), "decision point")}
+        values = {
+            "minutes": str(module.minutes),
+            "period": module.period_text,
+            "decision_count": plural(len(non_practice), "decision point"),
+        }
 
         def value(m: re.Match) -> str:
             name, arg = m.group(1), m.group(2)
@@ -136,13 +159,15 @@ def build_notebook(case: Case, module_id: str, narrative: str = DEFAULT_NARRATIV
                 try:
                     return case.agency(arg).name
                 except KeyError:
-                    raise AuthoringError(f"{where}: line {line}: {{{{agency {arg}}}}} names no agency in "
-                                         "agencies.yaml") from None
+                    raise AuthoringError(
+                        f"{where}: line {line}: {{{{agency {arg}}}}} names no agency in agencies.yaml"
+                    ) from None
             if name != "when":
                 return values[name]
             if arg not in in_module:
-                raise AuthoringError(f"{where}: line {line}: {{{{when {arg}}}}} names no decision of module "
-                                     f"'{module_id}'")
+                raise AuthoringError(
+                    f"{where}: line {line}: {{{{when {arg}}}}} names no decision of module '{module_id}'"
+                )
             return in_module[arg].date_text
 
         return INLINE.sub(value, text)
@@ -187,19 +212,32 @@ def build_notebook(case: Case, module_id: str, narrative: str = DEFAULT_NARRATIV
             if module.learning_together:
                 items = "\n".join(f"- {q}" for q in module.learning_together)
                 text = lead_in()
-                cells.append(_markdown("learning-together", f"{text}\n\n{items}" if text
-                                       else f"#### Questions to talk through\n\n{items}"))
+                cells.append(
+                    _markdown(
+                        "learning-together",
+                        f"{text}\n\n{items}" if text else f"#### Questions to talk through\n\n{items}",
+                    )
+                )
         elif b.kind == "reflection":
             r = module.reflection
             if r is None:
                 continue
             worth = f"{plural(r.points, 'point')}, marked by your trainer"
             text = lead_in()
-            body = (f"{text}\n\n**The question ({worth}):**\n\n> {r.prompt}" if text
-                    else f"### Your reflection ({worth})\n\n{r.prompt}")
+            body = (
+                f"{text}\n\n**The question ({worth}):**\n\n> {r.prompt}"
+                if text
+                else f"### Your reflection ({worth})\n\n{r.prompt}"
+            )
             cells.append(_markdown("prompt-reflection", body))
-            cells[-1].metadata["nbgrader"] = {"grade": False, "grade_id": "prompt-reflection", "locked": True,
-                                              "schema_version": NBGRADER_SCHEMA, "solution": False, "task": False}
+            cells[-1].metadata["nbgrader"] = {
+                "grade": False,
+                "grade_id": "prompt-reflection",
+                "locked": True,
+                "schema_version": NBGRADER_SCHEMA,
+                "solution": False,
+                "task": False,
+            }
             cells.append(_reflection_answer(module))
 
     ids = [c.id for c in cells]
@@ -210,8 +248,7 @@ def build_notebook(case: Case, module_id: str, narrative: str = DEFAULT_NARRATIV
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
-        "course": {"module": module.id, "built_by": BUILT_BY,
-                   "narrative": f"notebooks/src/{module.id}.md"},
+        "course": {"module": module.id, "built_by": BUILT_BY, "narrative": f"notebooks/src/{module.id}.md"},
     }
     nb.nbformat, nb.nbformat_minor = 4, 5
     nbformat.validate(nb)
@@ -232,8 +269,9 @@ def narrative_path(src_dir: Path, module_id: str) -> Path:
     return Path(src_dir) / f"{module_id}.md"
 
 
-def build_all(case: Case, src_dir: Path = paths.NARRATIVES, nb_root: Path = paths.NOTEBOOKS,
-              modules: list[str] | None = None) -> dict[str, str]:
+def build_all(
+    case: Case, src_dir: Path = paths.NARRATIVES, nb_root: Path = paths.NOTEBOOKS, modules: list[str] | None = None
+) -> dict[str, str]:
     """The stored text of each module's notebook, keyed by module id; raises AuthoringError listing problems."""
     out: dict[str, str] = {}
     problems: list[str] = []
@@ -261,13 +299,20 @@ def stale_notebooks(case: Case, src_dir: Path = paths.NARRATIVES, nb_root: Path 
     for mid, text in built.items():
         path = notebook_path(nb_root, mid)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            stale.append(f"{_rel(path)}: not what `course build-notebooks` builds from "
-                         f"{_rel(narrative_path(src_dir, mid))} and the case pack (rebuild it)")
+            stale.append(
+                f"{_rel(path)}: not what `course build-notebooks` builds from "
+                f"{_rel(narrative_path(src_dir, mid))} and the case pack (rebuild it)"
+            )
     return stale
 
 
-def write_all(case: Case, src_dir: Path = paths.NARRATIVES, nb_root: Path = paths.NOTEBOOKS, modules: list[str] | None = None,
-              log=print) -> list[Path]:
+def write_all(
+    case: Case,
+    src_dir: Path = paths.NARRATIVES,
+    nb_root: Path = paths.NOTEBOOKS,
+    modules: list[str] | None = None,
+    log=print,
+) -> list[Path]:
     written = []
     for mid, text in build_all(case, src_dir, nb_root, modules).items():
         path = notebook_path(nb_root, mid)

@@ -14,6 +14,8 @@ from .narrative import AuthoringError
 
 DECISION_CALL = re.compile(r"""\bm\.decision\(\s*["']([^"']+)["']\s*\)""")
 OPEN_CALL = re.compile(r"""open_module\(\s*["']([^"']+)["']""")
+
+
 def _source(cell) -> str:
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else src
@@ -59,8 +61,10 @@ def _module_problems(case: Case, module, nb: dict, rel: str) -> list[str]:
     for did in shown:
         if did not in in_data:
             owner = next((d.module for d in case.decisions if d.id == did), None)
-            problems.append(f"{rel}: decision '{did}' " + (f"belongs to module '{owner}' in decisions.yaml"
-                                                          if owner else "is not in decisions.yaml"))
+            problems.append(
+                f"{rel}: decision '{did}' "
+                + (f"belongs to module '{owner}' in decisions.yaml" if owner else "is not in decisions.yaml")
+            )
     graded: dict[str, list] = {}
     for n, cell in enumerate(cells, start=1):
         text = _source(cell)
@@ -88,14 +92,16 @@ def _module_problems(case: Case, module, nb: dict, rel: str) -> list[str]:
         if cell.get("cell_type") != "code" or not meta.get("locked") or meta.get("solution"):
             problems.append(f"{rel}: cell {n} ('{gid}'): must be a locked, autograded code cell")
         if meta.get("points") != d.max_points:
-            problems.append(f"{rel}: cell {n} ('{gid}'): worth {meta.get('points')} points; decisions.yaml gives "
-                            f"{d.max_points}")
+            problems.append(
+                f"{rel}: cell {n} ('{gid}'): worth {meta.get('points')} points; decisions.yaml gives {d.max_points}"
+            )
         if meta.get("schema_version") != 3:
             problems.append(f"{rel}: cell {n} ('{gid}'): nbgrader metadata must have schema_version 3")
-        hidden = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)\n### END HIDDEN TESTS", text, re.S)
+        hidden = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)\n### END HIDDEN TESTS", text, re.DOTALL)
         if f'm.recorded("{did}")' not in text or not hidden or f'm.score("{did}")' not in hidden.group(1):
-            problems.append(f"{rel}: cell {n} ('{gid}'): must show m.recorded and score with m.score inside "
-                            "the hidden tests")
+            problems.append(
+                f"{rel}: cell {n} ('{gid}'): must show m.recorded and score with m.score inside the hidden tests"
+            )
     for did, counts in sorted(shown_counts(shown).items()):
         if counts > 1:
             problems.append(f"{rel}: decision '{did}' is shown {counts} times")
@@ -108,19 +114,25 @@ def _module_problems(case: Case, module, nb: dict, rel: str) -> list[str]:
             n, cell = reflections[0]
             meta = _nbg(cell)
             if cell.get("cell_type") != "markdown" or not meta.get("solution") or meta.get("locked"):
-                problems.append(f"{rel}: cell {n} ('{rid}'): must be an unlocked markdown answer cell "
-                                "(nbgrader solution and grade)")
+                problems.append(
+                    f"{rel}: cell {n} ('{rid}'): must be an unlocked markdown answer cell (nbgrader solution and grade)"
+                )
             if meta.get("points") != module.reflection.points:
-                problems.append(f"{rel}: cell {n} ('{rid}'): worth {meta.get('points')} points; modules.yaml "
-                                f"gives {module.reflection.points}")
+                problems.append(
+                    f"{rel}: cell {n} ('{rid}'): worth {meta.get('points')} points; modules.yaml "
+                    f"gives {module.reflection.points}"
+                )
             if n < 2 or module.reflection.prompt not in _source(cells[n - 2]):
-                problems.append(f"{rel}: cell {n} ('{rid}'): the reflection prompt from modules.yaml must be in "
-                                "the cell just above it")
+                problems.append(
+                    f"{rel}: cell {n} ('{rid}'): the reflection prompt from modules.yaml must be in "
+                    "the cell just above it"
+                )
         everything = "\n".join(_source(c) for c in cells)
         for level in module.reflection.rubric:
             if len(level.descriptor) > 40 and level.descriptor in everything:
-                problems.append(f"{rel}: holds mark scheme text ({level.descriptor[:40]!r}...), which is for "
-                                "graders only")
+                problems.append(
+                    f"{rel}: holds mark scheme text ({level.descriptor[:40]!r}...), which is for graders only"
+                )
     for gid in sorted(graded):
         problems.append(f"{rel}: graded cell '{gid}' matches no decision or reflection of module '{module.id}'")
     return problems
@@ -140,8 +152,10 @@ def answers_files(nb_root: Path) -> list[Path]:
 def module_notebook_problems(case: Case, nb_root: Path, src_dir: Path | None = None) -> list[str]:
     """Problems linking notebooks to the case pack; empty when all hold."""
     nb_root = Path(nb_root)
-    problems = [f"{p}: an answers file must never be kept in the notebooks folder (it would be released to "
-                "trainees); delete it" for p in answers_files(nb_root)]
+    problems = [
+        f"{p}: an answers file must never be kept in the notebooks folder (it would be released to trainees); delete it"
+        for p in answers_files(nb_root)
+    ]
     where_shown: dict[str, list[str]] = {}
     for module in case.modules:
         path = nb_root / module.id / f"{module.id}.ipynb"
@@ -160,8 +174,7 @@ def module_notebook_problems(case: Case, nb_root: Path, src_dir: Path | None = N
     for d in case.decisions:
         places = sorted(set(where_shown.get(d.id, [])))
         if not places:
-            problems.append(f"decisions.yaml: decision '{d.id}' appears in no module notebook "
-                            f"(expected in {d.module})")
+            problems.append(f"decisions.yaml: decision '{d.id}' appears in no module notebook (expected in {d.module})")
         elif len(places) > 1:
             problems.append(f"decisions.yaml: decision '{d.id}' appears in more than one notebook: {', '.join(places)}")
     src_dir = Path(src_dir) if src_dir is not None else nb_root / "src"

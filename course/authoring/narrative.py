@@ -37,14 +37,24 @@ MARKER = re.compile(r"^\{\{\s*([a-z_]+)(?:\s+([A-Za-z0-9_.-]+))?\s*\}\}$")
 INLINE = re.compile(r"\{\{\s*(minutes|period|decision_count|when|agency)(?:\s+([A-Za-z0-9_.-]+))?\s*\}\}")
 
 
-BLOCKS = ("title", "intro", "lens", "timeline", "decision", "decisions", "learning_together", "reflection",
-          "summary", "key_points")
+BLOCKS = (
+    "title",
+    "intro",
+    "lens",
+    "timeline",
+    "decision",
+    "decisions",
+    "learning_together",
+    "reflection",
+    "summary",
+    "key_points",
+)
 
 
 # What a module with no narrative file of its own would say (used for the fictional test course).
 DEFAULT_NARRATIVE = "\n".join(
-    "{{" + b + "}}" for b in ("title", "intro", "lens", "timeline", "decisions", "learning_together", "reflection",
-                              "summary")
+    "{{" + b + "}}"
+    for b in ("title", "intro", "lens", "timeline", "decisions", "learning_together", "reflection", "summary")
 )
 
 
@@ -85,11 +95,11 @@ def parse_narrative(text: str, where: str = "narrative") -> list[_Block]:
             flush()
             name, arg = m.group(1), m.group(2) or ""
             if name not in BLOCKS:
-                raise AuthoringError(f"{where}: line {n}: unknown marker {{{{{name}}}}} "
-                                     f"(known: {', '.join(BLOCKS)})")
+                raise AuthoringError(f"{where}: line {n}: unknown marker {{{{{name}}}}} (known: {', '.join(BLOCKS)})")
             if (name == "decision") != bool(arg):
-                raise AuthoringError(f"{where}: line {n}: {{{{decision d-...}}}} takes one decision id; "
-                                     f"{{{{{name}}}}} takes none")
+                raise AuthoringError(
+                    f"{where}: line {n}: {{{{decision d-...}}}} takes one decision id; {{{{{name}}}}} takes none"
+                )
             blocks.append(_Block(name, arg=arg, line=n))
             start = n + 1
             continue

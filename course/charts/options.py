@@ -25,10 +25,14 @@ def option_chart_png(options: Sequence[OptionBar]) -> bytes:
     from matplotlib.figure import Figure
 
     opts = list(options)
-    labels = [_wrap(o.text, 38) + ("\n(review's position)" if o.aligned else "\n(partly in line)" if o.points > 0
-                                   else "") for o in opts]
-    colours = [OKABE_ITO["bluish_green"] if o.aligned else
-               (OKABE_ITO["sky_blue"] if o.points > 0 else OKABE_ITO["vermillion"]) for o in opts]
+    labels = [
+        _wrap(o.text, 38) + ("\n(review's position)" if o.aligned else "\n(partly in line)" if o.points > 0 else "")
+        for o in opts
+    ]
+    colours = [
+        OKABE_ITO["bluish_green"] if o.aligned else (OKABE_ITO["sky_blue"] if o.points > 0 else OKABE_ITO["vermillion"])
+        for o in opts
+    ]
     hatches = ["//" if o.aligned else (".." if o.points > 0 else "") for o in opts]
     height = 0.9 + 0.75 * len(opts)
     fig = Figure(figsize=(8, height), dpi=100)

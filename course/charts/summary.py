@@ -12,8 +12,9 @@ from .base import chart_version
 
 def summary_chart_png(rows: list[SummaryRow]) -> bytes:
     """The bar chart as PNG: a pure function of the points, so kept in the per-user cache (course.cache)."""
-    name = "summary-" + cache.digest("summary", chart_version(),
-                                     repr([(r.points, r.max_points) for r in rows])) + ".png"
+    name = (
+        "summary-" + cache.digest("summary", chart_version(), repr([(r.points, r.max_points) for r in rows])) + ".png"
+    )
     png = cache.get(name)
     if png is not None and png.startswith(b"\x89PNG\r\n\x1a\n"):
         return png
@@ -32,10 +33,18 @@ def _draw_summary_chart(rows: list[SummaryRow]) -> bytes:
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.16, bottom / height, 0.8, 1 - (top + bottom) / height))
     ys = list(range(len(rows)))
-    ax.barh(ys, [r.max_points for r in rows], color="white", edgecolor="black", hatch="..", lw=1.5,
-            label="most available")
-    ax.barh(ys, [r.points for r in rows], color=OKABE_ITO["blue"], edgecolor="black", lw=1.5, height=0.5,
-            label="your first answer")
+    ax.barh(
+        ys, [r.max_points for r in rows], color="white", edgecolor="black", hatch="..", lw=1.5, label="most available"
+    )
+    ax.barh(
+        ys,
+        [r.points for r in rows],
+        color=OKABE_ITO["blue"],
+        edgecolor="black",
+        lw=1.5,
+        height=0.5,
+        label="your first answer",
+    )
     ax.set_yticks(ys, [f"Decision {i}" for i in range(1, len(rows) + 1)], fontsize=FONT_SIZE)
     ax.invert_yaxis()
     ax.set_xlabel("points", fontsize=FONT_SIZE)

@@ -3,7 +3,7 @@
 The figure is built once. Moving the date updates only the date artists (line, label, shading of what came
 later). The chart without them is encoded to PNG once per static state (lanes, highlighted agency,
 hindsight lane); the date layer is then drawn from those same artists as a small SVG over the <img>, so a
-slider step re-encodes no image. `render_png` still composites the whole chart (blitting) for export. No
+slider step re-encodes no image. No
 pyplot figure is ever opened, so nothing leaks. Background images (with the geometry the date layer needs)
 are kept in the per-user cache (course.core.cache), so with a warm cache a module never imports matplotlib.
 """
@@ -58,8 +58,9 @@ _EPOCH = dt.date(1970, 1, 1).toordinal()
 
 # The attributes that are matplotlib objects: made on first use, so a chart whose images come from the cache
 # never imports matplotlib.
-_FIGURE_PARTS = frozenset({"figure", "canvas", "ax", "_line", "_label", "_later", "_hind_artists", "_hind_band",
-                           "_highlight_band", "_legend"})
+_FIGURE_PARTS = frozenset(
+    {"figure", "canvas", "ax", "_line", "_label", "_later", "_hind_artists", "_hind_band", "_highlight_band", "_legend"}
+)
 
 
 def _datenum(d: dt.date) -> float:
@@ -120,13 +121,15 @@ class TimelineFigure:
             # Sizes in inches, so that lanes keep the same height however many there are.
             width, top, bottom = 13.0, 0.9, 1.75
             height = top + bottom + 0.62 * (n + 1)
-            longest = max(len(line) for name in [*self._names, HINDSIGHT_LANE.replace(" (", "\n(")]
-                          for line in name.splitlines())
+            longest = max(
+                len(line) for name in [*self._names, HINDSIGHT_LANE.replace(" (", "\n(")] for line in name.splitlines()
+            )
             left = min(3.6, 0.3 + 0.125 * longest * FONT_SIZE / 14)
             self.figure = Figure(figsize=(width, height), dpi=self.dpi)
             self.canvas = FigureCanvasAgg(self.figure)
-            self.ax = self.figure.add_axes((left / width, bottom / height, 1 - (left + 0.35) / width,
-                                            1 - (top + bottom) / height))
+            self.ax = self.figure.add_axes(
+                (left / width, bottom / height, 1 - (left + 0.35) / width, 1 - (top + bottom) / height)
+            )
             self._build()
         finally:
             self._building = False
@@ -147,39 +150,75 @@ class TimelineFigure:
         for lane in range(n + 1):
             if lane % 2 == 0:
                 ax.axhspan(lane - 0.5, lane + 0.5, color="#EEEEEE", zorder=0, lw=0)
-        self._hind_band = ax.axhspan(n - 0.5, n + 0.5, facecolor="#FFF7EE", edgecolor=C_STOPPED, hatch="//",
-                                     lw=0, alpha=0.5, zorder=0, visible=False)
+        self._hind_band = ax.axhspan(
+            n - 0.5,
+            n + 0.5,
+            facecolor="#FFF7EE",
+            edgecolor=C_STOPPED,
+            hatch="//",
+            lw=0,
+            alpha=0.5,
+            zorder=0,
+            visible=False,
+        )
         self._highlight_band = ax.axhspan(-0.5, 0.5, color=C_HIGHLIGHT, alpha=0.35, zorder=0.5, lw=0, visible=False)
 
         days = [m for m in data.marks if m.precision == "day"]
         spans = [m for m in data.marks if m.precision != "day"]
-        ax.scatter([self._x(m.start) for m in days], [m.lane + m.offset for m in days], s=170, marker="o",
-                   color=C_EVENT, edgecolors="black", linewidths=1.2, zorder=4)
+        ax.scatter(
+            [self._x(m.start) for m in days],
+            [m.lane + m.offset for m in days],
+            s=170,
+            marker="o",
+            color=C_EVENT,
+            edgecolors="black",
+            linewidths=1.2,
+            zorder=4,
+        )
         for m in spans:
             y = m.lane + m.offset
-            ax.plot([self._x(m.start), self._x(m.end)], [y, y], color=C_SPAN, lw=8, solid_capstyle="butt",
-                    zorder=3)
-            ax.plot([self._x(m.start), self._x(m.end)], [y, y], ls="none", marker="|", ms=18, mew=2.5,
-                    color=C_EVENT, zorder=4)
+            ax.plot([self._x(m.start), self._x(m.end)], [y, y], color=C_SPAN, lw=8, solid_capstyle="butt", zorder=3)
+            ax.plot(
+                [self._x(m.start), self._x(m.end)],
+                [y, y],
+                ls="none",
+                marker="|",
+                ms=18,
+                mew=2.5,
+                color=C_EVENT,
+                zorder=4,
+            )
 
         self._hind_artists = []
         for m in data.hindsight_marks:
             y = m.lane + m.offset
             if m.precision == "day":
-                self._hind_artists += ax.plot(self._x(m.start), y, marker="D", ms=12, color=GREY, mec="black",
-                                              zorder=4, visible=False)
+                self._hind_artists += ax.plot(
+                    self._x(m.start), y, marker="D", ms=12, color=GREY, mec="black", zorder=4, visible=False
+                )
             else:
-                self._hind_artists += ax.plot([self._x(m.start), self._x(m.end)], [y, y], color=GREY, lw=5,
-                                              ls=(0, (2, 1)), zorder=3, visible=False)
+                self._hind_artists += ax.plot(
+                    [self._x(m.start), self._x(m.end)],
+                    [y, y],
+                    color=GREY,
+                    lw=5,
+                    ls=(0, (2, 1)),
+                    zorder=3,
+                    visible=False,
+                )
 
         for i, f in enumerate(data.flows):
             x = self._x(f.at) + (i % 3 - 1) * 0.004 * (self._x(data.end) - self._x(data.start))
             if f.status == "passed":
                 y0 = f.from_lane if f.from_lane is not None else (f.to_lane - 0.5)
                 y1 = f.to_lane if f.to_lane is not None else (y0 + 0.5)
-                ax.annotate("", xy=(x, y1), xytext=(x, y0), zorder=5,
-                            arrowprops=dict(arrowstyle="-|>", color=C_PASSED, lw=3, mutation_scale=26,
-                                            shrinkA=8, shrinkB=8))
+                ax.annotate(
+                    "",
+                    xy=(x, y1),
+                    xytext=(x, y0),
+                    zorder=5,
+                    arrowprops=dict(arrowstyle="-|>", color=C_PASSED, lw=3, mutation_scale=26, shrinkA=8, shrinkB=8),
+                )
             else:
                 if f.from_lane is not None and f.to_lane is not None:
                     # The line runs to the edge of the receiving lane and stops there: it never arrived.
@@ -196,8 +235,19 @@ class TimelineFigure:
         x0, x1 = self._x(data.start), self._x(data.end)
         self._later = ax.axvspan(x0, x1, facecolor="white", alpha=LATER_ALPHA, zorder=7, lw=0, animated=True)
         self._line = ax.axvline(x0, color=C_LINE, lw=DATE_LINE_WIDTH, zorder=8, animated=True)
-        self._label = ax.text(x0, 1.01, "", transform=ax.get_xaxis_transform(), ha="center", va="bottom",
-                              fontsize=FONT_SIZE, fontweight="bold", zorder=9, animated=True, clip_on=False)
+        self._label = ax.text(
+            x0,
+            1.01,
+            "",
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=FONT_SIZE,
+            fontweight="bold",
+            zorder=9,
+            animated=True,
+            clip_on=False,
+        )
 
         ax.set_xlim(x0 - 2, x1 + 2)
         span = (data.end - data.start).days
@@ -212,21 +262,44 @@ class TimelineFigure:
         ax.set_axisbelow(True)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-        self.figure.text(0.01, 1 - 0.12 / self.figure.get_figheight(), textwrap.shorten(
-            f"Who held what: {data.period_text}", 110, placeholder=" ..."), fontsize=TITLE_SIZE, ha="left", va="top",
-            fontweight="bold")
+        self.figure.text(
+            0.01,
+            1 - 0.12 / self.figure.get_figheight(),
+            textwrap.shorten(f"Who held what: {data.period_text}", 110, placeholder=" ..."),
+            fontsize=TITLE_SIZE,
+            ha="left",
+            va="top",
+            fontweight="bold",
+        )
         handles = [
             Line2D([], [], ls="none", marker="o", ms=12, color=C_EVENT, mec="black", label="event (day given)"),
-            Line2D([], [], color=C_SPAN, lw=8, marker="|", ms=16, mew=2.5, mec=C_EVENT,
-                   label="event (month or year only)"),
+            Line2D(
+                [], [], color=C_SPAN, lw=8, marker="|", ms=16, mew=2.5, mec=C_EVENT, label="event (month or year only)"
+            ),
             Line2D([], [], color=C_PASSED, lw=3, marker=">", ms=11, label="information passed"),
-            Line2D([], [], color=C_STOPPED, lw=3, ls=(0, (4, 2)), marker="X", ms=13, mec="black",
-                   label="information stopped (not passed on, or not recorded)"),
+            Line2D(
+                [],
+                [],
+                color=C_STOPPED,
+                lw=3,
+                ls=(0, (4, 2)),
+                marker="X",
+                ms=13,
+                mec="black",
+                label="information stopped (not passed on, or not recorded)",
+            ),
             Line2D([], [], color=C_LINE, lw=3, label="date shown (later events faded)"),
         ]
-        self._legend = self.figure.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.01, 0.0), ncol=3,
-                                          fontsize=FONT_SIZE - 2, frameon=False, columnspacing=1.2,
-                                          handletextpad=0.5)
+        self._legend = self.figure.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(0.01, 0.0),
+            ncol=3,
+            fontsize=FONT_SIZE - 2,
+            frameon=False,
+            columnspacing=1.2,
+            handletextpad=0.5,
+        )
 
     def _apply_ylim(self) -> None:
         """Lanes top to bottom; the hindsight lane only when asked for."""
@@ -294,14 +367,6 @@ class TimelineFigure:
         image.convert("RGB").save(out, format="PNG", compress_level=1)
         return out.getvalue()
 
-    def render_png(self) -> bytes:
-        """The whole chart at the current date as one PNG (for export; blitted over the cached background)."""
-        self._draw_background()
-        self.canvas.restore_region(self._background)
-        for artist in (self._later, self._line, self._label):
-            self.figure.draw_artist(artist)
-        return self._encode()
-
     # ------------------------------------------------------------ the background image and its cache
 
     def _measure(self) -> dict:
@@ -309,8 +374,14 @@ class TimelineFigure:
         w, h = self.canvas.get_width_height()
         box = self.ax.bbox
         m = self.ax.transData.get_affine().get_matrix()
-        return {"w": int(w), "h": int(h), "box": [float(box.x0), float(box.y0), float(box.x1), float(box.y1)],
-                "ax": float(m[0, 0]), "bx": float(m[0, 1]), "cx": float(m[0, 2])}
+        return {
+            "w": int(w),
+            "h": int(h),
+            "box": [float(box.x0), float(box.y0), float(box.x1), float(box.y1)],
+            "ax": float(m[0, 0]),
+            "bx": float(m[0, 1]),
+            "cx": float(m[0, 2]),
+        }
 
     def _cache_name(self) -> str:
         if self._key is None:
@@ -325,8 +396,14 @@ class TimelineFigure:
             entry = json.loads(payload)
             png = base64.b64decode(entry["png"], validate=True)
             g = entry["geometry"]
-            geometry = {"w": int(g["w"]), "h": int(g["h"]), "box": [float(v) for v in g["box"]],
-                        "ax": float(g["ax"]), "bx": float(g["bx"]), "cx": float(g["cx"])}
+            geometry = {
+                "w": int(g["w"]),
+                "h": int(g["h"]),
+                "box": [float(v) for v in g["box"]],
+                "ax": float(g["ax"]),
+                "bx": float(g["bx"]),
+                "cx": float(g["cx"]),
+            }
         except (ValueError, KeyError, TypeError, binascii.Error):
             return None
         if len(geometry["box"]) != 4 or not png.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -373,15 +450,23 @@ class TimelineFigure:
         x = min(max(x, bx0), bx1)
         top, bottom = h - by1, h - by0
         scale = self.dpi / 72
-        parts = [f'<svg viewBox="0 0 {w} {h}" preserveAspectRatio="none" aria-hidden="true" focusable="false" '
-                 'style="position:absolute;left:0;top:0;width:100%;height:100%;overflow:visible">']
+        parts = [
+            f'<svg viewBox="0 0 {w} {h}" preserveAspectRatio="none" aria-hidden="true" focusable="false" '
+            'style="position:absolute;left:0;top:0;width:100%;height:100%;overflow:visible">'
+        ]
         if num < self._x(self.data.end) + 2 and bx1 > x:
-            parts.append(f'<rect x="{x:.1f}" y="{top:.1f}" width="{bx1 - x:.1f}" height="{bottom - top:.1f}" '
-                         f'fill="white" fill-opacity="{LATER_ALPHA}"/>')
-        parts.append(f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" stroke="{C_LINE}" '
-                     f'stroke-width="{DATE_LINE_WIDTH * scale:.1f}"/>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{top:.1f}" width="{bx1 - x:.1f}" height="{bottom - top:.1f}" '
+                f'fill="white" fill-opacity="{LATER_ALPHA}"/>'
+            )
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" stroke="{C_LINE}" '
+            f'stroke-width="{DATE_LINE_WIDTH * scale:.1f}"/>'
+        )
         size = FONT_SIZE * scale
-        parts.append(f'<text x="{x:.1f}" y="{top - 0.3 * size:.1f}" text-anchor="middle" font-size="{size:.1f}" '
-                     'font-weight="bold" font-family="DejaVu Sans, Verdana, sans-serif" fill="black">'
-                     f"{esc(self._label_text)}</text></svg>")
+        parts.append(
+            f'<text x="{x:.1f}" y="{top - 0.3 * size:.1f}" text-anchor="middle" font-size="{size:.1f}" '
+            'font-weight="bold" font-family="DejaVu Sans, Verdana, sans-serif" fill="black">'
+            f"{esc(self._label_text)}</text></svg>"
+        )
         return "".join(parts)

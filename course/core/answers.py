@@ -46,8 +46,13 @@ def answers_path(where: str | os.PathLike | None = None) -> Path:
 
 
 def empty_document(course: str = "", course_version: str = "") -> dict:
-    return {"schema": SCHEMA_VERSION, "course": course, "course_version": course_version,
-            "decisions": {}, "activity": {}}
+    return {
+        "schema": SCHEMA_VERSION,
+        "course": course,
+        "course_version": course_version,
+        "decisions": {},
+        "activity": {},
+    }
 
 
 def upgrade(doc: dict) -> dict:
@@ -84,12 +89,22 @@ def _upgrade_0_to_1(doc: dict) -> dict:
             raise AnswersError(f"the answer to {did!r} is not in the expected form")
         when = a.get("saved_at") or ""
         decisions[did] = {
-            "first": {"choice": a.get("choice"), "rationale": a.get("rationale", ""),
-                      "confidence": a.get("confidence"), "submitted_at": when, "revealed_at": when},
+            "first": {
+                "choice": a.get("choice"),
+                "rationale": a.get("rationale", ""),
+                "confidence": a.get("confidence"),
+                "submitted_at": when,
+                "revealed_at": when,
+            },
             "revisions": [],
         }
-    return {"schema": 1, "course": doc.get("course", ""), "course_version": doc.get("course_version", ""),
-            "decisions": decisions, "activity": {}}
+    return {
+        "schema": 1,
+        "course": doc.get("course", ""),
+        "course_version": doc.get("course_version", ""),
+        "decisions": decisions,
+        "activity": {},
+    }
 
 
 def _check_shape(doc: dict) -> None:
@@ -112,8 +127,9 @@ def parse_document(text: str) -> dict:
     try:
         raw = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise AnswersError("it is damaged and cannot be read (its contents are not valid JSON, line "
-                           f"{getattr(e, 'lineno', '?')})") from None
+        raise AnswersError(
+            f"it is damaged and cannot be read (its contents are not valid JSON, line {getattr(e, 'lineno', '?')})"
+        ) from None
     return upgrade(raw)
 
 
@@ -180,7 +196,5 @@ def read_answers(path: str | os.PathLike | None = None, case: Any = None) -> Ans
     except AnswersError as e:
         raise AnswersError(f"The answers file {p} cannot be used: {e}.") from None
     if case is not None and doc.get("course") and doc["course"] != case.id:
-        raise AnswersError(
-            f"The answers file {p} belongs to another course ({doc['course']!r}, not {case.id!r})."
-        )
+        raise AnswersError(f"The answers file {p} belongs to another course ({doc['course']!r}, not {case.id!r}).")
     return Answers(doc, p)

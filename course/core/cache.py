@@ -12,6 +12,7 @@ file, and the cache is outside the trainee's folders.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
@@ -63,7 +64,7 @@ def get(name: str) -> bytes | None:
         return None
     if not raw.startswith(_MAGIC):
         return None
-    head, sep, payload = raw[len(_MAGIC):].partition(b"\n")
+    head, sep, payload = raw[len(_MAGIC) :].partition(b"\n")
     if not sep or hashlib.sha256(payload).hexdigest().encode("ascii") != head:
         return None
     return payload
@@ -85,10 +86,8 @@ def put(name: str, payload: bytes) -> bool:
         return True
     except OSError:
         if tmp is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
         return False
 
 

@@ -5,6 +5,7 @@ Any change to any file in the pack, or to the loader's code, means a fresh, full
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import sys
 from pathlib import Path
@@ -21,8 +22,11 @@ _LOADED: dict[str, Case] = {}
 def _pack_fingerprint(pack_dir: Path) -> str:
     """A digest of every file in the pack (path, size, mtime and content), the loader's own code and Python."""
     here = Path(__file__).resolve().parent
-    parts: list[bytes | str] = [str(pack_dir.resolve()), sys.version,
-                                cache.code_version(*(here / f for f in LOADER_FILES))]
+    parts: list[bytes | str] = [
+        str(pack_dir.resolve()),
+        sys.version,
+        cache.code_version(*(here / f for f in LOADER_FILES)),
+    ]
     for f in sorted(p for p in pack_dir.rglob("*") if p.is_file()):
         st = f.stat()
         parts += [str(f.relative_to(pack_dir)), f"{st.st_size} {st.st_mtime_ns}", f.read_bytes()]
@@ -52,9 +56,7 @@ def load_case_cached(pack_dir: Path | str | None = None) -> Case:
             case = None
     if case is None:
         case = load_case(pack_dir)
-        try:
+        with contextlib.suppress(pickle.PicklingError, TypeError, AttributeError):
             cache.put(name, pickle.dumps(case, protocol=pickle.HIGHEST_PROTOCOL))
-        except (pickle.PicklingError, TypeError, AttributeError):
-            pass
     _LOADED[key] = case
     return case

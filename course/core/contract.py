@@ -24,8 +24,14 @@ MARK_SCHEME_TAG = "course-mark-scheme"
 MARK_SCHEME_HEADING = "Mark scheme (for graders only, removed from trainee feedback)"
 HIDDEN_TESTS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 # Text that belongs to graders only: never in a module notebook (hidden tests are the one allowed region there).
-GRADER_ONLY = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN MARK SCHEME", "END MARK SCHEME", MARK_SCHEME_TAG,
-               "Mark scheme (for graders")
+GRADER_ONLY = (
+    "BEGIN SOLUTION",
+    "END SOLUTION",
+    "BEGIN MARK SCHEME",
+    "END MARK SCHEME",
+    MARK_SCHEME_TAG,
+    "Mark scheme (for graders",
+)
 # Text that must never reach a trainee: the above, nbgrader's hidden test region and the hidden scoring call.
 LEAK_MARKERS = (*HIDDEN_TESTS, *GRADER_ONLY, ".score(")
 FEEDBACK_LEAK_MARKERS = (*LEAK_MARKERS, "Traceback (most recent call last)", "AssertionError")
@@ -48,17 +54,9 @@ def grade_kind(grade_id: str) -> str:
     return "other"
 
 
-def graded_item(grade_id: str) -> str:
-    """The decision or module id a grade id names ('' for any other cell)."""
-    for prefix in (SCORE_PREFIX, REFLECTION_PREFIX):
-        if grade_id.startswith(prefix):
-            return grade_id[len(prefix):]
-    return ""
-
-
 def is_answers_file(name: str) -> bool:
     """answers.json, or one of the store's own files beside it (set aside, lock, temp)."""
-    return name == ANSWERS_FILE or name.startswith(ANSWERS_FILE + ".") or name.startswith("." + ANSWERS_FILE)
+    return name == ANSWERS_FILE or name.startswith((ANSWERS_FILE + ".", "." + ANSWERS_FILE))
 
 
 def writes_disabled_reason() -> str | None:

@@ -84,6 +84,4 @@ def in_period(event: Event, start: str | None, end: str | None) -> bool:
     last = dates.end(event.date_end or event.date)
     if start is not None and last < dates.start(start):
         return False
-    if end is not None and first > dates.end(end):
-        return False
-    return True
+    return not (end is not None and first > dates.end(end))

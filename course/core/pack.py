@@ -81,8 +81,11 @@ def load_case(pack_dir: Path | str | None = None) -> Case:
     for p in people:
         for n, r in enumerate(p.relationships):
             if r.to not in ctx.people:
-                problems.add(f"{pack_dir.name}/people.yaml: person '{p.id}'", f"relationships[{n}].to",
-                             f"unknown person '{r.to}'")
+                problems.add(
+                    f"{pack_dir.name}/people.yaml: person '{p.id}'",
+                    f"relationships[{n}].to",
+                    f"unknown person '{r.to}'",
+                )
     events = tuple(_event(i, e, ctx) for i, e in _entries(pack_dir / "events.yaml", "events", "event", problems))
     ctx.events = {e.id: e for e in events}
     flows = tuple(_flow(i, e, ctx) for i, e in _entries(pack_dir / "flows.yaml", "flows", "flow", problems))
@@ -132,18 +135,21 @@ class _Context:
             return
         year, month, day = dates.parse(value)
         if not self.first_year <= year <= self.last_year:
-            entry.problems.add(entry.where, entry.f(name),
-                               f"{value!r} is outside the case ({self.first_year}-{self.last_year})")
+            entry.problems.add(
+                entry.where, entry.f(name), f"{value!r} is outside the case ({self.first_year}-{self.last_year})"
+            )
         if day:
             phrase = f"{day} {dates.MONTHS[month - 1]}"
             # Whole numbers only: '1 March' must not be satisfied by '21 March'.
             stated = re.compile(rf"(?<!\d){phrase}\b")
             if not stated.search(self.source.text):
-                entry.problems.add(entry.where, entry.f(name),
-                                   f"{value!r} gives a day, but '{phrase}' does not appear in the source")
+                entry.problems.add(
+                    entry.where, entry.f(name), f"{value!r} gives a day, but '{phrase}' does not appear in the source"
+                )
             elif date_text and not stated.search(date_text):
-                entry.problems.add(entry.where, entry.f(name),
-                                   f"{value!r} gives a day that date_text {date_text!r} does not state")
+                entry.problems.add(
+                    entry.where, entry.f(name), f"{value!r} gives a day that date_text {date_text!r} does not state"
+                )
 
     def agency(self, entry: _Entry, name: str, value: str | None) -> None:
         if value is not None and value not in self.agencies:
@@ -174,8 +180,9 @@ class _Context:
         elif section and text and not self.source.find(text, section):
             where_else = [s.heading for s in self.source.sections if self.source.find(text, s.heading)]
             hint = f" (it is in section {where_else[0]!r})" if where_else else ""
-            entry.problems.add(entry.where, entry.f("quote"),
-                               f"quote not found verbatim in section {section!r}{hint}: {text[:70]!r}")
+            entry.problems.add(
+                entry.where, entry.f("quote"), f"quote not found verbatim in section {section!r}{hint}: {text[:70]!r}"
+            )
         return Quote(section=section, quote=text, by=by)
 
     def quotes(self, entry: _Entry, name: str, required: bool = True) -> tuple[Quote, ...]:
@@ -209,8 +216,7 @@ def _person(ident: str, e: _Entry, ctx: _Context) -> Person:
         d_end = p.date("date_end", required=False)
         ctx.check_date(p, "date_end", d_end)
         periods.append(Period(d or "", d_end, date_text, p.text("text")))
-    return Person(ident, e.text("name"), e.text("description"), tuple(rels), tuple(periods),
-                  ctx.quotes(e, "sources"))
+    return Person(ident, e.text("name"), e.text("description"), tuple(rels), tuple(periods), ctx.quotes(e, "sources"))
 
 
 def _event(ident: str, e: _Entry, ctx: _Context) -> Event:
@@ -240,8 +246,11 @@ def _event(ident: str, e: _Entry, ctx: _Context) -> Event:
         ctx.check_date(k, "from", explicit)
         frm = explicit or d
         if frm and d and dates.end(frm) < dates.end(d):
-            e.problems.add(e.where, f"known_to[{n}].from",
-                           f"{frm!r} ends before the event's date {d!r} does: nothing is known before it happens")
+            e.problems.add(
+                e.where,
+                f"known_to[{n}].from",
+                f"{frm!r} ends before the event's date {d!r} does: nothing is known before it happens",
+            )
         if agency and frm:
             known.append(KnownTo(agency, frm))
     if hindsight and known:
@@ -251,10 +260,22 @@ def _event(ident: str, e: _Entry, ctx: _Context) -> Event:
     if kind not in ("event", "aggregate"):
         e.problems.add(e.where, "kind", f"{kind!r} is not 'event' or 'aggregate'")
     return Event(
-        id=ident, date=d or "", date_text=date_text, title=e.text("title"), summary=e.text("summary"),
-        agencies=agencies, known_to=tuple(known), hindsight=hindsight, themes=ctx.theme_ids(e, "themes"),
-        module=ctx.module_id(e, "module"), source=ctx.quote(e.sub("source")) or Quote("", ""),
-        date_end=d_end, date_basis=basis, date_note=note, emerged_text=emerged, kind=kind,
+        id=ident,
+        date=d or "",
+        date_text=date_text,
+        title=e.text("title"),
+        summary=e.text("summary"),
+        agencies=agencies,
+        known_to=tuple(known),
+        hindsight=hindsight,
+        themes=ctx.theme_ids(e, "themes"),
+        module=ctx.module_id(e, "module"),
+        source=ctx.quote(e.sub("source")) or Quote("", ""),
+        date_end=d_end,
+        date_basis=basis,
+        date_note=note,
+        emerged_text=emerged,
+        kind=kind,
     )
 
 
@@ -274,8 +295,18 @@ def _flow(ident: str, e: _Entry, ctx: _Context) -> Flow:
     status = e.text("status")
     if status and status not in FLOW_STATUSES:
         e.problems.add(e.where, "status", f"{status!r} is not one of {', '.join(FLOW_STATUSES)}")
-    return Flow(ident, d or "", date_text, frm, to, event, status, e.text("how"),
-                ctx.quote(e.sub("source")) or Quote("", ""), ctx.theme_ids(e, "themes"))
+    return Flow(
+        ident,
+        d or "",
+        date_text,
+        frm,
+        to,
+        event,
+        status,
+        e.text("how"),
+        ctx.quote(e.sub("source")) or Quote("", ""),
+        ctx.theme_ids(e, "themes"),
+    )
 
 
 def _decision(ident: str, e: _Entry, ctx: _Context) -> DecisionPoint:
@@ -310,8 +341,11 @@ def _decision(ident: str, e: _Entry, ctx: _Context) -> DecisionPoint:
     review_entry = e.sub("review")
     review = Review("", (), ())
     if review_entry is not None:
-        review = Review(review_entry.text("summary"), ctx.quotes(review_entry, "quotes", required=not practice),
-                        ctx.theme_ids(review_entry, "themes"))
+        review = Review(
+            review_entry.text("summary"),
+            ctx.quotes(review_entry, "quotes", required=not practice),
+            ctx.theme_ids(review_entry, "themes"),
+        )
     went_well = []
     for n, raw in enumerate(e.items("went_well", required=False)):
         w = _Entry(raw, e.where, e.problems, f"went_well[{n}].")
@@ -321,11 +355,22 @@ def _decision(ident: str, e: _Entry, ctx: _Context) -> DecisionPoint:
     if lt_entry is not None:
         lt = LearningTogether(lt_entry.text("front_of_mind"), lt_entry.text("would_have_helped"))
     return DecisionPoint(
-        id=ident, module=ctx.module_id(e, "module"), role=role, role_title=e.text("role_title"),
-        date=d or "", date_text=date_text, context=context, scenario=e.text("scenario"),
-        question=e.text("question"), multiple=e.boolean("multiple"), options=tuple(options),
-        rationale_prompt=e.text("rationale_prompt"), review=review, went_well=tuple(went_well),
-        learning_together=lt, practice=practice,
+        id=ident,
+        module=ctx.module_id(e, "module"),
+        role=role,
+        role_title=e.text("role_title"),
+        date=d or "",
+        date_text=date_text,
+        context=context,
+        scenario=e.text("scenario"),
+        question=e.text("question"),
+        multiple=e.boolean("multiple"),
+        options=tuple(options),
+        rationale_prompt=e.text("rationale_prompt"),
+        review=review,
+        went_well=tuple(went_well),
+        learning_together=lt,
+        practice=practice,
     )
 
 
@@ -343,16 +388,27 @@ def _module(ident: str, e: _Entry, ctx: _Context) -> Module:
             levels.append(RubricLevel(lv.integer("points"), lv.text("descriptor")))
         points = r.integer("points")
         if levels and max(lv.points for lv in levels) != points:
-            e.problems.add(e.where, "reflection.rubric", f"the top level must be worth the reflection's {points} points")
+            e.problems.add(
+                e.where, "reflection.rubric", f"the top level must be worth the reflection's {points} points"
+            )
         reflection = Reflection(r.text("prompt"), points, tuple(levels))
     agencies = e.texts("agencies", required=False)
     for n, a in enumerate(agencies):
         ctx.agency(e, f"agencies[{n}]", a)
     return Module(
-        id=ident, order=e.integer("order"), title=e.text("title"), period_from=p_from, period_to=p_to,
-        period_text=e.text("period_text"), minutes=e.integer("minutes"), summary=e.text("summary"),
-        objectives=e.texts("objectives"), key_points=e.texts("key_points"), agencies=agencies,
-        reflection=reflection, learning_together=e.texts("learning_together", required=False),
+        id=ident,
+        order=e.integer("order"),
+        title=e.text("title"),
+        period_from=p_from,
+        period_to=p_to,
+        period_text=e.text("period_text"),
+        minutes=e.integer("minutes"),
+        summary=e.text("summary"),
+        objectives=e.texts("objectives"),
+        key_points=e.texts("key_points"),
+        agencies=agencies,
+        reflection=reflection,
+        learning_together=e.texts("learning_together", required=False),
     )
 
 
@@ -365,6 +421,13 @@ def _check_decision_contexts(case: Case, problems: _Problems, pack_name: str) ->
         for n, c in enumerate(d.context):
             if c not in held:
                 ev = case.event(c)
-                why = "it is hindsight" if ev.hindsight else f"the {case.agency(d.role).short} did not hold it by {d.date_text}"
-                problems.add(f"{pack_name}/decisions.yaml: decision '{d.id}'", f"context[{n}]",
-                             f"event '{c}' cannot be shown to this role: {why}")
+                why = (
+                    "it is hindsight"
+                    if ev.hindsight
+                    else f"the {case.agency(d.role).short} did not hold it by {d.date_text}"
+                )
+                problems.add(
+                    f"{pack_name}/decisions.yaml: decision '{d.id}'",
+                    f"context[{n}]",
+                    f"event '{c}' cannot be shown to this role: {why}",
+                )

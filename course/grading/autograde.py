@@ -42,11 +42,15 @@ class Submission:
         return h.hexdigest()
 
 
-def submissions(course_dir: Path, modules: list[str] | None = None, trainees: list[str] | None = None) -> list[Submission]:
+def submissions(
+    course_dir: Path, modules: list[str] | None = None, trainees: list[str] | None = None
+) -> list[Submission]:
     """Every submitted/<trainee>/<module>/ folder for a released module."""
     course_dir = Path(course_dir)
     sub_root = course_dir / "submitted"
-    known = {p.name for p in (course_dir / "source").iterdir() if p.is_dir()} if (course_dir / "source").is_dir() else set()
+    known = (
+        {p.name for p in (course_dir / "source").iterdir() if p.is_dir()} if (course_dir / "source").is_dir() else set()
+    )
     out = []
     if not sub_root.is_dir():
         return out
@@ -106,8 +110,11 @@ def _reason(out: dict) -> str:
     import re
 
     text = (out.get("log") or "") + "\n" + (out.get("error") or "")
-    causes = [ln.strip() for ln in text.splitlines()
-              if re.match(r"\s*[\w.]+(Error|Exception|Interrupt|Timeout)\b.*:", ln) and "NbGraderException" not in ln]
+    causes = [
+        ln.strip()
+        for ln in text.splitlines()
+        if re.match(r"\s*[\w.]+(Error|Exception|Interrupt|Timeout)\b.*:", ln) and "NbGraderException" not in ln
+    ]
     return causes[-1] if causes else last_lines(text, 5) or "nbgrader gave no reason"
 
 
@@ -150,17 +157,25 @@ class GradeRun:
     peak_rss_mb: float = 0.0
 
 
-def grade(course_dir: Path = DEFAULT_COURSE_DIR, workers: int | None = None, force: bool = False,
-          modules: list[str] | None = None, trainees: list[str] | None = None, progress: bool = True,
-          log=print) -> GradeRun:
+def grade(
+    course_dir: Path = DEFAULT_COURSE_DIR,
+    workers: int | None = None,
+    force: bool = False,
+    modules: list[str] | None = None,
+    trainees: list[str] | None = None,
+    progress: bool = True,
+    log=print,
+) -> GradeRun:
     """Autograde every submitted (trainee, module) not yet graded, in parallel worker processes."""
     course_dir = Path(course_dir).resolve()
     if not (course_dir / "gradebook.db").exists() or not (course_dir / "source").is_dir():
         raise GradingError(f"{course_dir}: no gradebook or source folder yet. Run `course release` first.")
     subs = submissions(course_dir, modules, trainees)
     if not subs:
-        raise GradingError(f"{course_dir / 'submitted'}: no submissions found. Collect them first "
-                           "(`nbgrader collect <module>` in the grading folder), then run `course grade` again.")
+        raise GradingError(
+            f"{course_dir / 'submitted'}: no submissions found. Collect them first "
+            "(`nbgrader collect <module>` in the grading folder), then run `course grade` again."
+        )
     todo = [s for s in subs if force or not is_graded(course_dir, s)]
     skipped = [s.key for s in subs if s not in todo]
     if skipped:
@@ -171,8 +186,10 @@ def grade(course_dir: Path = DEFAULT_COURSE_DIR, workers: int | None = None, for
     graded, failed = [], {}
     peak = 0.0
     if todo:
-        log(f"Grading {len(todo)} submission(s) from {len({s.trainee for s in todo})} trainee(s) "
-            f"with {len(groups)} worker(s).")
+        log(
+            f"Grading {len(todo)} submission(s) from {len({s.trainee for s in todo})} trainee(s) "
+            f"with {len(groups)} worker(s)."
+        )
         graded, failed, peak = _run_workers(course_dir, groups, len(todo), progress)
     run = GradeRun(graded, skipped, failed, time.monotonic() - t0, peak)
     for key, msg in failed.items():

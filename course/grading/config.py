@@ -30,10 +30,7 @@ def load_config(course_dir: Path):
 
     course_dir = Path(course_dir).resolve()
     cfg_file = course_dir / "nbgrader_config.py"
-    if cfg_file.exists():
-        cfg = PyFileConfigLoader(str(cfg_file), path=str(course_dir)).load_config()
-    else:
-        cfg = Config()
+    cfg = PyFileConfigLoader(str(cfg_file), path=str(course_dir)).load_config() if cfg_file.exists() else Config()
     cfg.CourseDirectory.root = str(course_dir)
     if "db_url" not in cfg.CourseDirectory:
         cfg.CourseDirectory.db_url = "sqlite:///" + str(course_dir / "gradebook.db")
@@ -64,8 +61,7 @@ def make_api(course_dir: Path, reuse_kernel: bool = False):
     cfg = load_config(course_dir)
     if reuse_kernel:
         cfg.SharedKernelExecute.reuse_kernel = True
-    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
-    return api
+    return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
 def ensure_course_dir(course_dir: Path) -> Path:
@@ -82,8 +78,11 @@ def module_ids(notebooks_dir: Path) -> list[str]:
     notebooks_dir = Path(notebooks_dir)
     if not notebooks_dir.is_dir():
         return []
-    return sorted(p.name for p in notebooks_dir.iterdir()
-                  if p.is_dir() and p.name not in NOT_ASSIGNMENTS and (p / f"{p.name}.ipynb").exists())
+    return sorted(
+        p.name
+        for p in notebooks_dir.iterdir()
+        if p.is_dir() and p.name not in NOT_ASSIGNMENTS and (p / f"{p.name}.ipynb").exists()
+    )
 
 
 def last_lines(text: str, n: int = 12) -> str:

@@ -63,10 +63,15 @@ class ExchangeSubmit(_DefaultSubmit):
         dir_size = self.get_size(src)
         if dir_size > 1000 * self.coursedir.max_dir_size:
             self.log.error("Directory size is too big")
-            raise RuntimeError(f"Directory size is too big. Size is {dir_size}, "
-                               f"maximum size is {1000 * self.coursedir.max_dir_size}")
-        ignore = ignore_patterns(exclude=self.coursedir.ignore, include=self.coursedir.include,
-                                 max_file_size=self.coursedir.max_file_size, log=self.log)
+            raise RuntimeError(
+                f"Directory size is too big. Size is {dir_size}, maximum size is {1000 * self.coursedir.max_dir_size}"
+            )
+        ignore = ignore_patterns(
+            exclude=self.coursedir.ignore,
+            include=self.coursedir.include,
+            max_file_size=self.coursedir.max_file_size,
+            log=self.log,
+        )
         os.mkdir(dest, 0o700)  # inherits the group and setgid from inbound
         names = os.listdir(src)
         skipped = ignore(src, names)
@@ -78,6 +83,7 @@ class ExchangeSubmit(_DefaultSubmit):
                 shutil.copytree(s, d, ignore=ignore)
             else:
                 shutil.copy2(s, d)
+        return None
 
     def set_perms(self, dest, fileperms, dirperms):
         if os.path.realpath(dest).startswith(os.path.realpath(self.inbound_path) + os.sep):
@@ -102,7 +108,7 @@ class ExchangeCollect(_DefaultCollect):
             self.fail(f"Course not found: {self.inbound_path}")
         if not os.access(self.inbound_path, os.R_OK | os.X_OK):
             self.fail(f"You don't have read permissions for the directory: {self.inbound_path}")
-        student_id = self.coursedir.student_id if self.coursedir.student_id else "*"
+        student_id = self.coursedir.student_id or "*"
         pattern = os.path.join(self.inbound_path, f"{student_id}+{self.coursedir.assignment_id}+*")
         records = []
         self.refused = []
@@ -110,8 +116,12 @@ class ExchangeCollect(_DefaultCollect):
             rec = self._path_to_record(path)
             owner = owner_name(path)
             if pwd is not None and owner != rec["username"]:
-                self.log.error("Not collecting %s: it claims to be from %s but was submitted by %s.",
-                               path, rec["username"], owner or "an unknown user")
+                self.log.error(
+                    "Not collecting %s: it claims to be from %s but was submitted by %s.",
+                    path,
+                    rec["username"],
+                    owner or "an unknown user",
+                )
                 self.refused.append(path)
                 continue
             records.append(rec)

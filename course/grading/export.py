@@ -21,14 +21,20 @@ def gradebook_rows(course_dir: Path) -> list[dict]:
             for sub in sorted(assignment.submissions, key=lambda s: s.student.id):
                 for nb in sub.notebooks:
                     for g in sorted(nb.grades, key=lambda g: g.name):
-                        rows.append({
-                            "trainee": sub.student.id, "module": assignment.name, "item": g.name,
-                            "kind": grade_kind(g.name),
-                            "score": round(float(g.score), 3), "max_score": float(g.max_score),
-                            "auto_score": None if g.auto_score is None else round(float(g.auto_score), 3),
-                            "manual_score": g.manual_score, "needs_manual_grade": bool(g.needs_manual_grade),
-                            "submitted_at": sub.timestamp.isoformat() if sub.timestamp else "",
-                        })
+                        rows.append(
+                            {
+                                "trainee": sub.student.id,
+                                "module": assignment.name,
+                                "item": g.name,
+                                "kind": grade_kind(g.name),
+                                "score": round(float(g.score), 3),
+                                "max_score": float(g.max_score),
+                                "auto_score": None if g.auto_score is None else round(float(g.auto_score), 3),
+                                "manual_score": g.manual_score,
+                                "needs_manual_grade": bool(g.needs_manual_grade),
+                                "submitted_at": sub.timestamp.isoformat() if sub.timestamp else "",
+                            }
+                        )
     return rows
 
 
@@ -38,8 +44,18 @@ def export(course_dir: Path = DEFAULT_COURSE_DIR, out_dir: Path | None = None, l
     out_dir = Path(out_dir) if out_dir else course_dir
     rows = gradebook_rows(course_dir)
     csv_path = out_dir / "grades.csv"
-    fields = ["trainee", "module", "item", "kind", "score", "max_score", "auto_score", "manual_score",
-              "needs_manual_grade", "submitted_at"]
+    fields = [
+        "trainee",
+        "module",
+        "item",
+        "kind",
+        "score",
+        "max_score",
+        "auto_score",
+        "manual_score",
+        "needs_manual_grade",
+        "submitted_at",
+    ]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
@@ -55,8 +71,10 @@ def export(course_dir: Path = DEFAULT_COURSE_DIR, out_dir: Path | None = None, l
     for trainee, items in sorted(by_trainee.items()):
         (summaries / f"{trainee}.md").write_text(trainee_summary(trainee, items), encoding="utf-8")
         waiting = sum(r["needs_manual_grade"] for r in items)
-        index.append(f"| [{trainee}]({trainee}.md) | {sum(r['score'] for r in items):g} | "
-                     f"{sum(r['max_score'] for r in items):g} | {waiting} |")
+        index.append(
+            f"| [{trainee}]({trainee}.md) | {sum(r['score'] for r in items):g} | "
+            f"{sum(r['max_score'] for r in items):g} | {waiting} |"
+        )
     (summaries / "index.md").write_text("\n".join(index) + "\n", encoding="utf-8")
     log(f"Wrote {csv_path} ({len(rows)} rows) and {len(by_trainee)} trainee summaries in {summaries}.")
     return csv_path, summaries
@@ -70,10 +88,17 @@ def trainee_summary(trainee: str, items: list[dict]) -> str:
     for module, rs in sorted(by_module.items()):
         dec = [r for r in rs if r["kind"] == "decision"]
         ref = [r for r in rs if r["kind"] == "reflection"]
-        ref_text = "; ".join("waiting for a grader" if r["needs_manual_grade"] else f"{r['score']:g} / {r['max_score']:g}"
-                             for r in ref) or "none"
-        lines.append(f"| {module} | {sum(r['score'] for r in dec):g} / {sum(r['max_score'] for r in dec):g} | "
-                     f"{ref_text} | {sum(r['score'] for r in rs):g} / {sum(r['max_score'] for r in rs):g} |")
+        ref_text = (
+            "; ".join(
+                "waiting for a grader" if r["needs_manual_grade"] else f"{r['score']:g} / {r['max_score']:g}"
+                for r in ref
+            )
+            or "none"
+        )
+        lines.append(
+            f"| {module} | {sum(r['score'] for r in dec):g} / {sum(r['max_score'] for r in dec):g} | "
+            f"{ref_text} | {sum(r['score'] for r in rs):g} / {sum(r['max_score'] for r in rs):g} |"
+        )
     waiting = [r for r in items if r["needs_manual_grade"]]
     if waiting:
         lines += ["", f"{len(waiting)} answer(s) still need a grader: the totals above will rise when they are marked."]

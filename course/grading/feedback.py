@@ -10,8 +10,12 @@ from .config import DEFAULT_COURSE_DIR, GradingError, last_lines, make_api
 from .release import leaks_in_folder
 
 
-def feedback(course_dir: Path = DEFAULT_COURSE_DIR, modules: list[str] | None = None,
-             trainees: list[str] | None = None, log=print) -> tuple[list[Path], list[str]]:
+def feedback(
+    course_dir: Path = DEFAULT_COURSE_DIR,
+    modules: list[str] | None = None,
+    trainees: list[str] | None = None,
+    log=print,
+) -> tuple[list[Path], list[str]]:
     """Feedback HTML for every autograded submission, each checked for hidden tests, tracebacks and keys.
 
     A file that fails the check is deleted so it cannot be released; the problems are returned.
@@ -34,7 +38,9 @@ def feedback(course_dir: Path = DEFAULT_COURSE_DIR, modules: list[str] | None = 
         out = api.generate_feedback(module, trainee, force=True)
         folder = course_dir / "feedback" / trainee / module
         if not out.get("success"):
-            problems.append(f"{folder}: feedback not generated: {last_lines(out.get('error') or out.get('log', ''), 3)}")
+            problems.append(
+                f"{folder}: feedback not generated: {last_lines(out.get('error') or out.get('log', ''), 3)}"
+            )
             continue
         for own in [p for p in folder.iterdir() if is_answers_file(p.name)]:
             own.unlink()  # the trainee's own store: they have it; feedback is the report, not their data

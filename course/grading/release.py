@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core import paths
-from ..core.contract import LEAK_MARKERS, is_answers_file
+from ..core.contract import ANSWERS_FILE, LEAK_MARKERS, is_answers_file
 from .config import DEFAULT_COURSE_DIR, GradingError, ensure_course_dir, last_lines, make_api, module_ids
 
-SOURCE_SKIP = ("answers.json", "answers.json.*", ".answers.json*", ".ipynb_checkpoints", "__pycache__", "*.pyc")
+SOURCE_SKIP = (ANSWERS_FILE, f"{ANSWERS_FILE}.*", f".{ANSWERS_FILE}*", ".ipynb_checkpoints", "__pycache__", "*.pyc")
 
 
 @dataclass
@@ -42,7 +42,9 @@ def leaks_in_folder(folder: Path, markers=LEAK_MARKERS) -> list[str]:
         if not path.is_file():
             continue
         if is_answers_file(path.name):
-            problems.append(f"{path}: an answers file must not be handed to trainees (remove it from the source folder)")
+            problems.append(
+                f"{path}: an answers file must not be handed to trainees (remove it from the source folder)"
+            )
             continue
         try:
             text = path.read_text(encoding="utf-8")
@@ -79,8 +81,10 @@ def validate_notebook(nb_path: Path) -> list[str]:
             if kind == "failed" and "did not provide a response" in cell.get("error", ""):
                 continue  # an unanswered reflection: expected in a release, where nobody has answered yet
             first = (cell.get("source") or "").strip().splitlines()[:1]
-            problems.append(f"{nb_path}: validation {kind}: {first[0] if first else '(empty cell)'}"
-                            + (f" -- {_plain(cell.get('error', ''))[:300]}" if cell.get("error") else ""))
+            problems.append(
+                f"{nb_path}: validation {kind}: {first[0] if first else '(empty cell)'}"
+                + (f" -- {_plain(cell.get('error', ''))[:300]}" if cell.get("error") else "")
+            )
     return problems
 
 
@@ -88,8 +92,13 @@ def _plain(html: str) -> str:
     return re.sub(r"<[^>]+>", "", html).strip()
 
 
-def release(course_dir: Path = DEFAULT_COURSE_DIR, notebooks_dir: Path | None = None,
-            modules: list[str] | None = None, validate: bool = True, log=print) -> list[ReleaseResult]:
+def release(
+    course_dir: Path = DEFAULT_COURSE_DIR,
+    notebooks_dir: Path | None = None,
+    modules: list[str] | None = None,
+    validate: bool = True,
+    log=print,
+) -> list[ReleaseResult]:
     """Build the trainee version of each module with nbgrader and check that nothing hidden got through."""
     course_dir = ensure_course_dir(course_dir)
     notebooks_dir = Path(notebooks_dir) if notebooks_dir is not None else paths.default_notebooks()
@@ -103,8 +112,10 @@ def release(course_dir: Path = DEFAULT_COURSE_DIR, notebooks_dir: Path | None = 
         out = api.generate_assignment(mid, force=True, create=True)
         nb = course_dir / "release" / mid / f"{mid}.ipynb"
         if not out.get("success"):
-            raise GradingError(f"{course_dir / 'source' / mid / (mid + '.ipynb')}: nbgrader could not build the "
-                               f"release:\n{last_lines(out.get('error') or out.get('log', ''))}")
+            raise GradingError(
+                f"{course_dir / 'source' / mid / (mid + '.ipynb')}: nbgrader could not build the "
+                f"release:\n{last_lines(out.get('error') or out.get('log', ''))}"
+            )
         problems = leaks_in_folder(nb.parent) + _release_notebook_problems(nb)
         if validate and not problems:
             problems += validate_notebook(nb)

@@ -133,13 +133,15 @@ def lens_html(case: Case, agency: str, stop: Stop, whole: bool = False) -> str:
     who = f"the {case.agency(agency).short}"
     if whole:
         heading = f"The whole picture {stop.phrase}: what every agency held"
-        note = ("No single agency held all of this at the time. Items marked “not held by "
-                f"{esc(who)}” were elsewhere.")
+        note = f"No single agency held all of this at the time. Items marked “not held by {esc(who)}” were elsewhere."
     else:
         heading = f"What {who} held {stop.phrase}"
         note = "Newest first. Only what this agency held at the time is shown."
-    parts = [f'<section class="course-view" aria-label="{esc(heading)}">', f"<h3>{esc(heading)}</h3>",
-             f'<p class="course-note" role="status">{note} {len(items)} item{"s" if len(items) != 1 else ""}.</p>']
+    parts = [
+        f'<section class="course-view" aria-label="{esc(heading)}">',
+        f"<h3>{esc(heading)}</h3>",
+        f'<p class="course-note" role="status">{note} {len(items)} item{"s" if len(items) != 1 else ""}.</p>',
+    ]
     if not items:
         parts.append("<p>Nothing yet.</p>")
     else:
@@ -150,7 +152,7 @@ def lens_html(case: Case, agency: str, stop: Stop, whole: bool = False) -> str:
                 held = ", ".join(_short(case, a) for a in it.holders)
                 extra = f'<br><span class="course-source">Held by: {esc(held)}</span>'
                 if not it.held_by_agency:
-                    extra += f' <strong>(not held by {esc(who)})</strong>'
+                    extra += f" <strong>(not held by {esc(who)})</strong>"
             parts.append(
                 f'<li><span class="course-when">{esc(it.date_text)}</span>: <strong>{esc(it.title)}</strong>'
                 f"<br>{esc(it.summary)}{extra}"
@@ -166,10 +168,12 @@ HINDSIGHT_HEADING = "What emerged only afterwards: NOT known to any professional
 
 def hindsight_html(case: Case, stop: Stop | None) -> str:
     items = hindsight_items(case, stop.day if stop else None)
-    parts = [f'<section class="course-view course-hindsight" aria-label="{esc(HINDSIGHT_HEADING)}">',
-             f"<h3>{esc(HINDSIGHT_HEADING)}</h3>",
-             '<p class="course-note">These facts came to light later. No agency could have acted on them then; '
-             "they are shown here only to help understand the child's experience.</p>"]
+    parts = [
+        f'<section class="course-view course-hindsight" aria-label="{esc(HINDSIGHT_HEADING)}">',
+        f"<h3>{esc(HINDSIGHT_HEADING)}</h3>",
+        '<p class="course-note">These facts came to light later. No agency could have acted on them then; '
+        "they are shown here only to help understand the child's experience.</p>",
+    ]
     if not items:
         parts.append("<p>Nothing about this period emerged only afterwards.</p>")
     else:

@@ -13,8 +13,10 @@ def about_markdown(case: Case, module: Module) -> str:
     same facts as ModuleSession.intro(), from modules.yaml and decisions.yaml)."""
     n = len(case.decisions_in(module.id))
     objectives = "\n".join(f"- {o}" for o in module.objectives)
-    return (f"## About this module\n\n{module.summary}\n\n**Period:** {module.period_text}. **Time:** about "
-            f"{module.minutes} minutes. **Decisions:** {n}.\n\n### By the end you will be able to\n\n{objectives}")
+    return (
+        f"## About this module\n\n{module.summary}\n\n**Period:** {module.period_text}. **Time:** about "
+        f"{module.minutes} minutes. **Decisions:** {n}.\n\n### By the end you will be able to\n\n{objectives}"
+    )
 
 
 def mark_scheme_markdown(module) -> str:
@@ -39,8 +41,10 @@ def intro_html(case: Case, module: Module) -> str:
     """'About this module' as HTML (the built notebook carries the same facts as Markdown: about_markdown)."""
     objectives = "".join(f"<li>{esc(o)}</li>" for o in module.objectives)
     decisions = case.decisions_in(module.id)
-    return (f'{STYLE}<section class="course-view" aria-label="About this module"><h2>About this module</h2>'
-            f"<p>{esc(module.summary)}</p>"
-            f"<p><strong>Period:</strong> {esc(module.period_text)}. <strong>Time:</strong> about {module.minutes} "
-            f"minutes. <strong>Decisions:</strong> {len(decisions)}.</p>"
-            f"<h3>By the end you will be able to</h3><ul>{objectives}</ul></section>")
+    return (
+        f'{STYLE}<section class="course-view" aria-label="About this module"><h2>About this module</h2>'
+        f"<p>{esc(module.summary)}</p>"
+        f"<p><strong>Period:</strong> {esc(module.period_text)}. <strong>Time:</strong> about {module.minutes} "
+        f"minutes. <strong>Decisions:</strong> {len(decisions)}.</p>"
+        f"<h3>By the end you will be able to</h3><ul>{objectives}</ul></section>"
+    )

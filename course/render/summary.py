@@ -35,14 +35,21 @@ def summary_rows(case: Case, module_id: str, answers: Answers | None) -> list[Su
     for d in case.decisions_in(module_id):
         first = answers.first(d.id) if answers is not None else None
         choice = first.get("choice") if first else None
-        rows.append(SummaryRow(
-            decision_id=d.id, question=d.question, role_title=d.role_title, date_text=d.date_text,
-            your_choice=tuple(choice_texts(d, choice)) if first else (),
-            confidence=first.get("confidence") if first else None,
-            points=d.score(choice) if first else 0.0, max_points=d.max_points,
-            review_position=tuple(review_position(d)),
-            changes=len(answers.revisions(d.id)) if answers is not None else 0, practice=d.practice,
-        ))
+        rows.append(
+            SummaryRow(
+                decision_id=d.id,
+                question=d.question,
+                role_title=d.role_title,
+                date_text=d.date_text,
+                your_choice=tuple(choice_texts(d, choice)) if first else (),
+                confidence=first.get("confidence") if first else None,
+                points=d.score(choice) if first else 0.0,
+                max_points=d.max_points,
+                review_position=tuple(review_position(d)),
+                changes=len(answers.revisions(d.id)) if answers is not None else 0,
+                practice=d.practice,
+            )
+        )
     return rows
 
 
@@ -50,18 +57,22 @@ def key_points_html(case: Case, module_id: str, styled: bool = True) -> str:
     """The module's key points; `styled=False` inside a view, which carries the stylesheet once."""
     m = case.module(module_id)
     items = "".join(f"<li>{esc(k)}</li>" for k in m.key_points)
-    return (f'{STYLE if styled else ""}<section class="course-view" aria-label="Key points"><h3>Key points</h3>'
-            f"<ul>{items}</ul></section>")
+    return (
+        f'{STYLE if styled else ""}<section class="course-view" aria-label="Key points"><h3>Key points</h3>'
+        f"<ul>{items}</ul></section>"
+    )
 
 
 def summary_table_html(rows: list[SummaryRow]) -> str:
     if not rows:
         return '<p class="course-view">This module has no decisions.</p>'
-    parts = ['<div class="course-view"><table>',
-             "<caption>Your first answers against the review's positions</caption>",
-             '<thead><tr><th scope="col">Decision</th><th scope="col">Your first answer</th>'
-             '<th scope="col">Confidence</th><th scope="col">The review\'s position</th>'
-             '<th scope="col">Points</th></tr></thead><tbody>']
+    parts = [
+        '<div class="course-view"><table>',
+        "<caption>Your first answers against the review's positions</caption>",
+        '<thead><tr><th scope="col">Decision</th><th scope="col">Your first answer</th>'
+        '<th scope="col">Confidence</th><th scope="col">The review\'s position</th>'
+        '<th scope="col">Points</th></tr></thead><tbody>',
+    ]
     for number, r in enumerate(rows, 1):
         yours = "<br>".join(esc(t) for t in r.your_choice) if r.answered else "<em>Not answered yet</em>"
         if r.changes:
@@ -75,8 +86,10 @@ def summary_table_html(rows: list[SummaryRow]) -> str:
         )
     total = sum(r.points for r in rows)
     most = sum(r.max_points for r in rows)
-    parts.append(f'</tbody><tfoot><tr><th scope="row" colspan="4">Total</th><td>{total:g} of {most}</td></tr>'
-                 "</tfoot></table></div>")
+    parts.append(
+        f'</tbody><tfoot><tr><th scope="row" colspan="4">Total</th><td>{total:g} of {most}</td></tr>'
+        "</tfoot></table></div>"
+    )
     return "".join(parts)
 
 

@@ -98,38 +98,80 @@ def timeline_data(case: Case, module: Module | None = None) -> TimelineData:
             continue
         for k in e.known_to:
             lane = lane_of[k.agency]
-            per_lane.setdefault(lane, []).append(dict(
-                event_id=e.id, agency=k.agency, lane=lane, start=dates.start(k.from_), end=dates.end(k.from_),
-                precision=dates.precision(k.from_), offset=0.0))
+            per_lane.setdefault(lane, []).append(
+                dict(
+                    event_id=e.id,
+                    agency=k.agency,
+                    lane=lane,
+                    start=dates.start(k.from_),
+                    end=dates.end(k.from_),
+                    precision=dates.precision(k.from_),
+                    offset=0.0,
+                )
+            )
     marks = []
     for lane_marks in per_lane.values():
         _stack(lane_marks, span_days)
         marks += [Mark(**m) for m in lane_marks]
-    hind = [dict(event_id=e.id, agency=None, lane=len(lanes), start=dates.start(e.date),
-                 end=dates.end(e.date_end or e.date), precision=dates.precision(e.date), offset=0.0)
-            for e in events if e.hindsight]
+    hind = [
+        dict(
+            event_id=e.id,
+            agency=None,
+            lane=len(lanes),
+            start=dates.start(e.date),
+            end=dates.end(e.date_end or e.date),
+            precision=dates.precision(e.date),
+            offset=0.0,
+        )
+        for e in events
+        if e.hindsight
+    ]
     _stack(hind, span_days)
     flow_marks = tuple(
-        FlowMark(f.id, f.status, lane_of.get(f.from_agency), lane_of.get(f.to_agency), _mid(f.date), f.date_text,
-                 f.from_agency, f.to_agency, f.how)
+        FlowMark(
+            f.id,
+            f.status,
+            lane_of.get(f.from_agency),
+            lane_of.get(f.to_agency),
+            _mid(f.date),
+            f.date_text,
+            f.from_agency,
+            f.to_agency,
+            f.how,
+        )
         for f in flows
     )
     marks.sort(key=lambda m: (m.lane, m.start, m.event_id))
-    return TimelineData(lanes, tuple(marks), tuple(Mark(**m) for m in hind), flow_marks, start, end,
-                        module.period_text if module else f"{case.first_year} to {case.last_year}")
+    return TimelineData(
+        lanes,
+        tuple(marks),
+        tuple(Mark(**m) for m in hind),
+        flow_marks,
+        start,
+        end,
+        module.period_text if module else f"{case.first_year} to {case.last_year}",
+    )
 
 
-def timeline_alt_text(case: Case, module: Module | None = None, stop: Stop | None = None,
-                      show_hindsight: bool = False, highlight: str | None = None,
-                      data: TimelineData | None = None, full: bool = False) -> str:
+def timeline_alt_text(
+    case: Case,
+    module: Module | None = None,
+    stop: Stop | None = None,
+    show_hindsight: bool = False,
+    highlight: str | None = None,
+    data: TimelineData | None = None,
+    full: bool = False,
+) -> str:
     """A plain-text description of the chart, generated from the same data it draws: short enough for an
     image's alt text, or (`full`) with every lane and every flow for the text description beside it."""
     data = data or timeline_data(case, module)
     names = [case.agency(a).name for a in data.lanes]
     events = {m.event_id for m in data.marks}
     out = [f"Swimlane timeline for {data.period_text}, one lane per agency ({len(names)}): {', '.join(names)}."]
-    out.append(f"{plural(len(events), 'event')} known to agencies at the time, shown in the lanes of the agencies "
-               "that held them (a dot where the source gives the day, a bar across the month or year otherwise).")
+    out.append(
+        f"{plural(len(events), 'event')} known to agencies at the time, shown in the lanes of the agencies "
+        "that held them (a dot where the source gives the day, a bar across the month or year otherwise)."
+    )
     if full:
         for lane, agency in enumerate(data.lanes):
             n = len({m.event_id for m in data.marks if m.lane == lane})
@@ -148,8 +190,9 @@ def timeline_alt_text(case: Case, module: Module | None = None, stop: Stop | Non
     if stopped:
         text = f"Information stopped {plural(len(stopped), 'time')} (dashed lines ending in a cross): "
         if full:
-            text += "; ".join(f"{who(f.from_agency)} to {who(f.to_agency)}, {f.date_text}: {f.how.rstrip('.')}"
-                              for f in stopped)
+            text += "; ".join(
+                f"{who(f.from_agency)} to {who(f.to_agency)}, {f.date_text}: {f.how.rstrip('.')}" for f in stopped
+            )
         else:
             text += "; ".join(f"{who(f.from_agency)} to {who(f.to_agency)}, {f.date_text}" for f in stopped)
         out.append(text + ".")
@@ -159,11 +202,15 @@ def timeline_alt_text(case: Case, module: Module | None = None, stop: Stop | Non
         out.append(f"The lane of {case.agency(highlight).name} is highlighted.")
     if stop is not None:
         later = len({m.event_id for m in data.marks if m.start > stop.day})
-        out.append(f"A vertical line marks {stop.label}; {plural(later, 'event')} after it "
-                   f"{'is' if later == 1 else 'are'} faded.")
+        out.append(
+            f"A vertical line marks {stop.label}; {plural(later, 'event')} after it "
+            f"{'is' if later == 1 else 'are'} faded."
+        )
     if show_hindsight:
-        out.append(f"A separate bottom lane shows {plural(len(data.hindsight_marks), 'fact')} that emerged only "
-                   "afterwards and were not known to any professional at the time.")
+        out.append(
+            f"A separate bottom lane shows {plural(len(data.hindsight_marks), 'fact')} that emerged only "
+            "afterwards and were not known to any professional at the time."
+        )
     if not full:
         out.append("A full text description follows the chart.")
     return " ".join(out)
@@ -175,5 +222,4 @@ def figure_html(png: bytes | str, alt: str, caption: str, overlay: str = "") -> 
     img = f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}" style="display:block;max-width:100%;height:auto">'
     if overlay:
         img = f'<div style="position:relative;display:inline-block;max-width:100%">{img}{overlay}</div>'
-    return (f'<figure class="course-view" style="margin:0">{img}'
-            f"<figcaption>{esc(caption)}</figcaption></figure>")
+    return f'<figure class="course-view" style="margin:0">{img}<figcaption>{esc(caption)}</figcaption></figure>'

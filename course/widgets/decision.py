@@ -40,33 +40,58 @@ class DecisionView(widgets.VBox):
         self.notices = make(widgets.HTML, notices) if notices else None
         self.scenario = make(widgets.HTML, scenario_html(case, d))
         if d.multiple:
-            self.checkboxes = [make(widgets.Checkbox, value=False, description=o.text, indent=False,
-                                                  layout=dict(width="auto")) for o in d.options]
+            self.checkboxes = [
+                make(widgets.Checkbox, value=False, description=o.text, indent=False, layout=dict(width="auto"))
+                for o in d.options
+            ]
             self.choice = make(widgets.VBox, self.checkboxes)
         else:
             self.checkboxes = []
-            self.choice = make(widgets.RadioButtons, options=[(o.text, o.id) for o in d.options], value=None,
-                               description="Your choice", layout=dict(width="auto"),
-                               style={"description_width": "initial"})
+            self.choice = make(
+                widgets.RadioButtons,
+                options=[(o.text, o.id) for o in d.options],
+                value=None,
+                description="Your choice",
+                layout=dict(width="auto"),
+                style={"description_width": "initial"},
+            )
         # A labelled drop-down, not a slider: a slider's handle has no accessible name in ipywidgets (see
         # docs/accessibility.md), and each slider makes the browser lay the page out again when it is drawn.
         self.confidence = make(
-            widgets.Dropdown, options=CONFIDENCE, value=3, description="How confident are you?",
-            style={"description_width": "initial"}, layout=dict(width="auto"),
+            widgets.Dropdown,
+            options=CONFIDENCE,
+            value=3,
+            description="How confident are you?",
+            style={"description_width": "initial"},
+            layout=dict(width="auto"),
         )
         self.prompt = make(widgets.HTML, f'<p class="course-view"><label>{esc(d.rationale_prompt)}</label></p>')
         self.rationale = make(
-            widgets.Textarea, description="Your reasons", placeholder=d.rationale_prompt, style={"description_width": "initial"},
+            widgets.Textarea,
+            description="Your reasons",
+            placeholder=d.rationale_prompt,
+            style={"description_width": "initial"},
             layout=dict(width="95%", height="7em"),
         )
         self.submit = make(
-            widgets.Button, description=SUBMIT_FIRST, button_style="primary", layout=dict(width="auto"),
+            widgets.Button,
+            description=SUBMIT_FIRST,
+            button_style="primary",
+            layout=dict(width="auto"),
             tooltip="Records your answer, then shows what the review found",
         )
         self.status = make(widgets.HTML)  # a live region: present from the start, so its changes are announced
         self._reveal: widgets.VBox | None = None  # built with the review's analysis
         self.submit.on_click(self._on_submit)
-        self._form = [self.scenario, self.choice, self.confidence, self.prompt, self.rationale, self.submit, self.status]
+        self._form = [
+            self.scenario,
+            self.choice,
+            self.confidence,
+            self.prompt,
+            self.rationale,
+            self.submit,
+            self.status,
+        ]
         super().__init__(self._children(), layout=shared_layout())
         self.add_class("course-decision")  # lets the shared style wrap long option texts
         self._restore(history)
@@ -74,8 +99,12 @@ class DecisionView(widgets.VBox):
     def _children(self) -> list[widgets.Widget]:
         """The analysis is appended at the end when it is built, so the views before it (and the keyboard
         focus on Submit) are left as they are."""
-        return [style_carrier(), *([self.notices] if self.notices is not None else []), *self._form,
-                *([self._reveal] if self._reveal is not None else [])]
+        return [
+            style_carrier(),
+            *([self.notices] if self.notices is not None else []),
+            *self._form,
+            *([self._reveal] if self._reveal is not None else []),
+        ]
 
     @property
     def reveal(self) -> widgets.VBox:
@@ -149,8 +178,13 @@ class DecisionView(widgets.VBox):
     def _on_submit(self, _button=None) -> Recorded | None:
         choice = self.selected()
         if not choice:
-            self._set_status(status_html(
-                "Choose " + ("at least one option" if self.decision.multiple else "an option") + " before submitting."))
+            self._set_status(
+                status_html(
+                    "Choose "
+                    + ("at least one option" if self.decision.multiple else "an option")
+                    + " before submitting."
+                )
+            )
             return None
         self.submit.disabled = True
         try:
@@ -160,20 +194,27 @@ class DecisionView(widgets.VBox):
         if not result.saved:
             self._set_status(problem_html(result.message))
         elif result.kind == "first" and self.decision.practice:
-            self._set_status(status_html("Your answer has been recorded. This practice one carries no marks; "
-                                         "the review's analysis is now shown below."))
+            self._set_status(
+                status_html(
+                    "Your answer has been recorded. This practice one carries no marks; "
+                    "the review's analysis is now shown below."
+                )
+            )
         elif result.kind == "first":
-            self._set_status(status_html("Your answer has been recorded. It is the one that is graded. "
-                                         "The review's analysis is now shown below."))
+            self._set_status(
+                status_html(
+                    "Your answer has been recorded. It is the one that is graded. "
+                    "The review's analysis is now shown below."
+                )
+            )
         else:
-            self._set_status(status_html("Your change has been kept as a revision. Your first answer is still "
-                                         "the one that is graded."))
+            self._set_status(
+                status_html(
+                    "Your change has been kept as a revision. Your first answer is still the one that is graded."
+                )
+            )
         self._show_reveal()
         return result
-
-    def click_submit(self) -> Recorded | None:
-        """Submit as if the button were pressed (for tests and scripted runs)."""
-        return self._on_submit()
 
     def _show_reveal(self) -> None:
         first, revisions, saved = self._history()

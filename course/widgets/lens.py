@@ -13,8 +13,9 @@ from .shared import make, shared_layout, style_carrier
 class Lens(widgets.VBox):
     """Agency dropdown + date slider over an HTML list; separate toggles for the whole picture and hindsight."""
 
-    def __init__(self, case: Case, module: Module | None = None, agency: str | None = None,
-                 stops: tuple[Stop, ...] | None = None):
+    def __init__(
+        self, case: Case, module: Module | None = None, agency: str | None = None, stops: tuple[Stop, ...] | None = None
+    ):
         self.case = case
         self.module = module
         self.stops = stops if stops is not None else slider_stops(case, module)
@@ -40,14 +41,29 @@ class Lens(widgets.VBox):
             layout=dict(width="auto", flex="1 1 auto"),
             style={"description_width": "initial"},
         )
-        self.earlier = make(widgets.Button, description="◀ Earlier", tooltip="Go to the previous date",
-                            layout=dict(width="auto", flex="0 0 auto"))
-        self.later = make(widgets.Button, description="Later ▶", tooltip="Go to the next date",
-                          layout=dict(width="auto", flex="0 0 auto"))
-        self.whole = make(widgets.Checkbox, value=False, description="Whole picture (every agency)", indent=False,
-                          tooltip="Show what every agency held on this date, in one place")
+        self.earlier = make(
+            widgets.Button,
+            description="◀ Earlier",
+            tooltip="Go to the previous date",
+            layout=dict(width="auto", flex="0 0 auto"),
+        )
+        self.later = make(
+            widgets.Button,
+            description="Later ▶",
+            tooltip="Go to the next date",
+            layout=dict(width="auto", flex="0 0 auto"),
+        )
+        self.whole = make(
+            widgets.Checkbox,
+            value=False,
+            description="Whole picture (every agency)",
+            indent=False,
+            tooltip="Show what every agency held on this date, in one place",
+        )
         self.hindsight = make(
-            widgets.Checkbox, value=False, indent=False,
+            widgets.Checkbox,
+            value=False,
+            indent=False,
             description="What emerged only afterwards (hindsight: not known at the time)",
             tooltip="Show, in a separate panel, facts no professional knew at the time",
             layout=dict(width="auto"),

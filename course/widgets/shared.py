@@ -60,8 +60,3 @@ def make(cls: type, *args, layout: dict | None = None, style: dict | None = None
     elif style:
         raise TypeError(f"{cls.__name__} has no style")
     return cls(*args, **kwargs)
-
-
-def shared_count() -> int:
-    """How many shared layout and style models are alive (for tests and the benchmark)."""
-    return sum(_alive(w) for w in (*_LAYOUTS.values(), *_STYLES.values()))

@@ -20,8 +20,12 @@ class Summary(widgets.VBox):
         self.case = case
         self.module_id = module_id
         self._load = load_answers
-        self.refresh_button = make(widgets.Button, description="Refresh",
-                                   tooltip="Show your latest recorded answers", layout=dict(width="auto"))
+        self.refresh_button = make(
+            widgets.Button,
+            description="Refresh",
+            tooltip="Show your latest recorded answers",
+            layout=dict(width="auto"),
+        )
         self.message = make(widgets.HTML)  # in the page only when there is a problem to report
         self.table = make(widgets.HTML)
         self.chart = make(widgets.HTML)
@@ -31,8 +35,14 @@ class Summary(widgets.VBox):
         self.refresh()
 
     def _parts(self) -> list[widgets.Widget]:
-        return [style_carrier(), self.refresh_button, *([self.message] if self.message.value else []), self.table,
-                self.chart, self.key_points]
+        return [
+            style_carrier(),
+            self.refresh_button,
+            *([self.message] if self.message.value else []),
+            self.table,
+            self.chart,
+            self.key_points,
+        ]
 
     def __repr__(self) -> str:
         return f"Module summary for {self.module_id}"
@@ -48,5 +58,8 @@ class Summary(widgets.VBox):
         if list(self.children) != self._parts():
             self.children = self._parts()
         self.table.value = summary_table_html(rows)
-        self.chart.value = figure_html(summary_chart_png(rows), summary_alt_text(rows),
-                                       "Your points for each decision (filled) against the most available (dotted).")
+        self.chart.value = figure_html(
+            summary_chart_png(rows),
+            summary_alt_text(rows),
+            "Your points for each decision (filled) against the most available (dotted).",
+        )

@@ -21,8 +21,13 @@ if TYPE_CHECKING:
 class Timeline(widgets.VBox):
     """A date slider over the swimlane chart, with a clearly marked hindsight toggle and a text description."""
 
-    def __init__(self, case: Case, module: Module | None = None, stops: tuple[Stop, ...] | None = None,
-                 highlight: str | None = None):
+    def __init__(
+        self,
+        case: Case,
+        module: Module | None = None,
+        stops: tuple[Stop, ...] | None = None,
+        highlight: str | None = None,
+    ):
         self.case = case
         self.module = module
         self.stops = stops if stops is not None else slider_stops(case, module)
@@ -30,12 +35,19 @@ class Timeline(widgets.VBox):
         self.chart = TimelineFigure(case, module)
         self.chart.set_static(highlight=highlight)
         self.slider = make(
-            widgets.SelectionSlider, options=[(s.label, s.day) for s in self.stops], value=self.stops[0].day, description="Date",
-            continuous_update=False, tooltip="Move to change the date marked on the timeline",
+            widgets.SelectionSlider,
+            options=[(s.label, s.day) for s in self.stops],
+            value=self.stops[0].day,
+            description="Date",
+            continuous_update=False,
+            tooltip="Move to change the date marked on the timeline",
             layout=dict(width="95%"),
         )
         self.hindsight = make(
-            widgets.Checkbox, value=False, indent=False, layout=dict(width="auto"),
+            widgets.Checkbox,
+            value=False,
+            indent=False,
+            layout=dict(width="auto"),
             description="Show what emerged only afterwards (hindsight: not known at the time)",
             tooltip="Adds a separate bottom lane for facts no professional knew at the time",
         )
@@ -43,7 +55,9 @@ class Timeline(widgets.VBox):
         self.description = make(widgets.HTML)
         self.slider.observe(self._on_day, names="value")
         self.hindsight.observe(self._on_hindsight, names="value")
-        super().__init__([style_carrier(), self.slider, self.hindsight, self.image, self.description], layout=shared_layout())
+        super().__init__(
+            [style_carrier(), self.slider, self.hindsight, self.image, self.description], layout=shared_layout()
+        )
         self._render()
 
     @property
@@ -55,8 +69,15 @@ class Timeline(widgets.VBox):
         return self._stop_by_day[self.slider.value]
 
     def alt_text(self, full: bool = False) -> str:
-        return timeline_alt_text(self.case, self.module, self.stop, self.chart.show_hindsight, self.chart.highlight,
-                                 data=self.chart.data, full=full)
+        return timeline_alt_text(
+            self.case,
+            self.module,
+            self.stop,
+            self.chart.show_hindsight,
+            self.chart.highlight,
+            data=self.chart.data,
+            full=full,
+        )
 
     def set_highlight(self, agency: str | None) -> None:
         self.chart.set_static(highlight=agency)
@@ -72,7 +93,10 @@ class Timeline(widgets.VBox):
     def _render(self) -> None:
         self.chart.set_day(self.stop)
         caption = f"Timeline at {self.stop.label}. A text description follows the chart."
-        self.image.value = figure_html(self.chart.background_b64(), self.alt_text(), caption,
-                                       overlay=self.chart.date_layer_svg())
-        self.description.value = (f'<details class="course-view"><summary>Text description of the timeline'
-                                  f"</summary><p>{esc(self.alt_text(full=True))}</p></details>")
+        self.image.value = figure_html(
+            self.chart.background_b64(), self.alt_text(), caption, overlay=self.chart.date_layer_svg()
+        )
+        self.description.value = (
+            f'<details class="course-view"><summary>Text description of the timeline'
+            f"</summary><p>{esc(self.alt_text(full=True))}</p></details>"
+        )

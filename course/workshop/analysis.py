@@ -74,8 +74,9 @@ def summarise_decision(d: DecisionPoint, subs: Iterable[Submission]) -> Decision
                 confident_divergent += 1
     good = set(d.aligned_options())
     options = tuple(OptionCount(o.id, o.text, o.points, counts[o.id], o.id in good) for o in d.options)
-    return DecisionSummary(d, len(subs), len(fractions), options, aligned, tuple(fractions), tuple(conf),
-                           confident_divergent)
+    return DecisionSummary(
+        d, len(subs), len(fractions), options, aligned, tuple(fractions), tuple(conf), confident_divergent
+    )
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,10 @@ class WorkshopReport:
     def confident_divergence(self, limit: int = 5) -> list[DecisionSummary]:
         """The decisions with the largest share of confident (4 or 5) answers scoring under half."""
         order = {d.decision.id: i for i, d in enumerate(self.decisions)}
-        ranked = sorted((d for d in self.decisions if d.confident_divergent),
-                        key=lambda s: (-s.confident_divergent / s.answered, order[s.decision.id]))
+        ranked = sorted(
+            (d for d in self.decisions if d.confident_divergent),
+            key=lambda s: (-s.confident_divergent / s.answered, order[s.decision.id]),
+        )
         return ranked[:limit]
 
 
@@ -129,13 +132,18 @@ def select_modules(case: Case, modules: Iterable[str] | str | None) -> tuple[Mod
     known = {m.id for m in case.modules}
     unknown = [m for m in modules if m not in known]
     if unknown:
-        raise WorkshopError([f"unknown module id(s) {', '.join(map(repr, unknown))}; this course has "
-                             f"{', '.join(m.id for m in case.modules)}."])
+        raise WorkshopError(
+            [
+                f"unknown module id(s) {', '.join(map(repr, unknown))}; this course has "
+                f"{', '.join(m.id for m in case.modules)}."
+            ]
+        )
     return tuple(m for m in case.modules if m.id in modules)
 
 
-def build_report(case: Case, collection: Collection, group: str = "", modules=None,
-                 names: bool = False) -> WorkshopReport:
+def build_report(
+    case: Case, collection: Collection, group: str = "", modules=None, names: bool = False
+) -> WorkshopReport:
     chosen = select_modules(case, modules)
     ids = {m.id for m in chosen}
     mine = [d for d in case.decisions if d.module in ids]

@@ -59,13 +59,13 @@ def find_reflections(case: Case, paths: Iterable[Path]) -> dict[str, str]:
         for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
             meta = (cell.get("metadata") or {}).get("nbgrader") or {}
             gid = str(meta.get("grade_id", ""))
-            if not gid.startswith(REFLECTION_PREFIX) or gid[len(REFLECTION_PREFIX):] not in modules:
+            if not gid.startswith(REFLECTION_PREFIX) or gid[len(REFLECTION_PREFIX) :] not in modules:
                 continue
             src = cell.get("source", "")
             text = "".join(src) if isinstance(src, list) else str(src)
             text = text.replace(ANSWER_PLACEHOLDER, "").strip()
             if text:
-                out[gid[len(REFLECTION_PREFIX):]] = text
+                out[gid[len(REFLECTION_PREFIX) :]] = text
     return out
 
 
@@ -120,20 +120,27 @@ def certificate_html(case: Case, rec: TraineeRecord, name: str = "", on: dt.date
         activity = ""
         if seen.get("first_opened_at") and seen.get("last_seen_at"):
             activity = f"{when_text(seen['first_opened_at'], with_time=False)} to {when_text(seen['last_seen_at'], with_time=False)}"
-        rows.append(f'<tr data-module="{esc(m.id)}"><td>{esc(m.title)}</td><td class="num">{m.minutes} min</td>'
-                    f"<td>{esc(activity) or 'not recorded'}</td></tr>")
+        rows.append(
+            f'<tr data-module="{esc(m.id)}"><td>{esc(m.title)}</td><td class="num">{m.minutes} min</td>'
+            f"<td>{esc(activity) or 'not recorded'}</td></tr>"
+        )
     if rows:
-        table = ('<table><caption>Modules completed</caption><thead><tr><th scope="col">Module</th>'
-                 '<th scope="col">Estimated time</th><th scope="col">Recorded activity (first opened to last seen)'
-                 "</th></tr></thead><tbody>" + "".join(rows)
-                 + f'<tr><th scope="row">Total</th><td class="num" data-total-minutes="{rec.minutes}">'
-                 f"{_hours(rec.minutes)}</td><td></td></tr></tbody></table>")
+        table = (
+            '<table><caption>Modules completed</caption><thead><tr><th scope="col">Module</th>'
+            '<th scope="col">Estimated time</th><th scope="col">Recorded activity (first opened to last seen)'
+            "</th></tr></thead><tbody>"
+            + "".join(rows)
+            + f'<tr><th scope="row">Total</th><td class="num" data-total-minutes="{rec.minutes}">'
+            f"{_hours(rec.minutes)}</td><td></td></tr></tbody></table>"
+        )
     else:
-        table = "<p><strong>No module has been completed yet</strong> (every decision in a module must be answered).</p>"
+        table = (
+            "<p><strong>No module has been completed yet</strong> (every decision in a module must be answered).</p>"
+        )
     date_text = on.strftime("%d %B %Y").lstrip("0")
     return (
         f'<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>CPD record: {esc(who)}</title>'
-        f"<style>{CERT_CSS}</style></head><body><main class=\"certificate\">"
+        f'<style>{CERT_CSS}</style></head><body><main class="certificate">'
         f"<h1>Continuing professional development</h1>"
         f'<p class="sub">Record of participation in the course<br><strong>{esc(case.title)}</strong></p>'
         f'<p class="name" data-trainee>{esc(who)}</p>'
@@ -154,10 +161,15 @@ def reflective_log_markdown(case: Case, rec: TraineeRecord, name: str = "", on: 
     changes of mind, the review's position, and their written reflections."""
     on = on or dt.datetime.now(dt.UTC).date()
     who = name or rec.trainee
-    lines = [f"# Reflective log: {who}", "",
-             f"{case.title} (course {case.id}, version {case.version}). Exported {on.isoformat()}.", "",
-             "This log is yours: your decisions and reasons as you recorded them, for supervision or a CPD "
-             "portfolio. It is evidence of participation, not an assessment of competence.", ""]
+    lines = [
+        f"# Reflective log: {who}",
+        "",
+        f"{case.title} (course {case.id}, version {case.version}). Exported {on.isoformat()}.",
+        "",
+        "This log is yours: your decisions and reasons as you recorded them, for supervision or a CPD "
+        "portfolio. It is evidence of participation, not an assessment of competence.",
+        "",
+    ]
     sub = rec.submission
     completed = {m.id for m in rec.completed}
     for m in case.modules:
@@ -170,14 +182,21 @@ def reflective_log_markdown(case: Case, rec: TraineeRecord, name: str = "", on: 
         for d in decisions:
             first = sub.first[d.id]
             role = d.role_title[:1].upper() + d.role_title[1:]
-            lines += [f"### {role}, {d.date_text}", "", f"**Question.** {d.question}", "",
-                      f"- **Your first answer** ({when_text(first.get('submitted_at', ''), with_time=False)}): "
-                      f"{_choices(d, first.get('choice'))}",
-                      f"- **Confidence:** {first.get('confidence', 'not recorded')} of 5",
-                      f"- **Your reasons:** {first.get('rationale') or '(none written)'}"]
+            lines += [
+                f"### {role}, {d.date_text}",
+                "",
+                f"**Question.** {d.question}",
+                "",
+                f"- **Your first answer** ({when_text(first.get('submitted_at', ''), with_time=False)}): "
+                f"{_choices(d, first.get('choice'))}",
+                f"- **Confidence:** {first.get('confidence', 'not recorded')} of 5",
+                f"- **Your reasons:** {first.get('rationale') or '(none written)'}",
+            ]
             for rv in sub.entries.get(d.id, {}).get("revisions", []):
-                lines += [f"- **Later change** ({when_text(rv.get('submitted_at', ''), with_time=False)}): {_choices(d, rv.get('choice'))}"
-                          f", confidence {rv.get('confidence', '?')} of 5. {rv.get('rationale') or ''}".rstrip()]
+                lines += [
+                    f"- **Later change** ({when_text(rv.get('submitted_at', ''), with_time=False)}): {_choices(d, rv.get('choice'))}"
+                    f", confidence {rv.get('confidence', '?')} of 5. {rv.get('rationale') or ''}".rstrip()
+                ]
             lines += ["", f"**What the review found:** {d.review.summary}", ""]
         if reflection:
             lines += ["### Your reflection", "", reflection, ""]
@@ -201,15 +220,27 @@ def _write_one(case: Case, sub: Submission, out: Path, fmt: str, name: str, on, 
     else:
         out.write_text(page, encoding="utf-8")
     written.append(out)
-    log = log or out.with_name(out.stem.replace("certificate", "reflective-log") + ".md"
-                               if "certificate" in out.stem else out.stem + "-reflective-log.md")
+    log = log or out.with_name(
+        out.stem.replace("certificate", "reflective-log") + ".md"
+        if "certificate" in out.stem
+        else out.stem + "-reflective-log.md"
+    )
     log.write_text(reflective_log_markdown(case, rec, name=name, on=on), encoding="utf-8")
     written.append(log)
     return written
 
 
-def write_certificates(case: Case, answers=None, submissions=None, out=None, out_dir="certificates", name: str = "",
-                       fmt: str = "html", on: dt.date | None = None, log=None) -> list[Path]:
+def write_certificates(
+    case: Case,
+    answers=None,
+    submissions=None,
+    out=None,
+    out_dir="certificates",
+    name: str = "",
+    fmt: str = "html",
+    on: dt.date | None = None,
+    log=None,
+) -> list[Path]:
     """Write a certificate and reflective log for one trainee (`answers`: their workspace or answers file)
     or for every trainee in a submissions folder. Returns the files written."""
     ext = "pdf" if fmt == "pdf" else "html"

@@ -42,11 +42,15 @@ def find_answer_files(folder: Path | str) -> list[AnswersFile]:
     if not folder.is_dir():
         raise WorkshopError([f"{folder} is not a folder. Give the folder that holds the trainees' answers."])
     nbgrader = sorted(n for n in ("submitted", "autograded") if (folder / n).is_dir())
-    if nbgrader and (folder / "nbgrader_config.py").exists() or len(nbgrader) == 2:
+    if (nbgrader and (folder / "nbgrader_config.py").exists()) or len(nbgrader) == 2:
         # The course root holds submitted/ and autograded/ copies of the same answers: never count both.
-        raise WorkshopError([f"{folder} looks like an nbgrader course folder. Give one of its "
-                             f"{' or '.join(n + '/' for n in nbgrader)} folders instead, e.g. "
-                             f"--submissions {folder / nbgrader[0]}"])
+        raise WorkshopError(
+            [
+                f"{folder} looks like an nbgrader course folder. Give one of its "
+                f"{' or '.join(n + '/' for n in nbgrader)} folders instead, e.g. "
+                f"--submissions {folder / nbgrader[0]}"
+            ]
+        )
     found: list[AnswersFile] = []
     for p in sorted(folder.iterdir()):
         if p.name.startswith("."):
@@ -59,10 +63,12 @@ def find_answer_files(folder: Path | str) -> list[AnswersFile]:
                     continue
                 found.append(AnswersFile(p.name, f))
     if not found:
-        raise WorkshopError([
-            f"No answers files found in {folder}. Expected nbgrader's submitted/ or autograded/ folder "
-            f"(<trainee>/<module>/answers.json) or a folder of answers files (<trainee>.json)."
-        ])
+        raise WorkshopError(
+            [
+                f"No answers files found in {folder}. Expected nbgrader's submitted/ or autograded/ folder "
+                f"(<trainee>/<module>/answers.json) or a folder of answers files (<trainee>.json)."
+            ]
+        )
     return found
 
 
@@ -120,8 +126,10 @@ def _check_answer(case: Case, where: str, did: str, rec: dict, problems: list[st
     unknown = [c for c in chosen if d.option(c) is None]
     if unknown:
         known = ", ".join(o.id for o in d.options)
-        problems.append(f"{where}: decision '{did}': unknown option id(s) {', '.join(map(repr, unknown))} "
-                        f"(this decision's options are {known}).")
+        problems.append(
+            f"{where}: decision '{did}': unknown option id(s) {', '.join(map(repr, unknown))} "
+            f"(this decision's options are {known})."
+        )
     conf = rec.get("confidence")
     if conf is not None and (not isinstance(conf, int) or isinstance(conf, bool) or not 1 <= conf <= 5):
         problems.append(f"{where}: decision '{did}': confidence {conf!r} is not a whole number from 1 to 5.")
@@ -156,8 +164,13 @@ class _Merged:
                 mine.update({k: v for k, v in seen.items() if k not in mine})
 
     def submission(self, name: str | None = None) -> Submission:
-        return Submission(name or self.trainee, tuple(self.files), {d: e["first"] for d, e in self.entries.items()},
-                          self.entries, self.activity)
+        return Submission(
+            name or self.trainee,
+            tuple(self.files),
+            {d: e["first"] for d, e in self.entries.items()},
+            self.entries,
+            self.activity,
+        )
 
 
 def collect(folder: Path | str, case: Case, progress: bool = False) -> Collection:
@@ -184,8 +197,15 @@ def collect(folder: Path | str, case: Case, progress: bool = False) -> Collectio
             problems.append(f"{rel}: {e}")
             continue
         if answers.course != case.id or answers.course_version != case.version:
-            excluded.append(Excluded(af.trainee, af.path, answers.course, answers.course_version,
-                                     _mismatch(answers.course, answers.course_version, case)))
+            excluded.append(
+                Excluded(
+                    af.trainee,
+                    af.path,
+                    answers.course,
+                    answers.course_version,
+                    _mismatch(answers.course, answers.course_version, case),
+                )
+            )
             continue
         merged.setdefault(af.trainee, _Merged(af.trainee)).add(case, answers, rel, problems)
     if problems:
@@ -201,8 +221,11 @@ def collect_trainee(path: Path | str, case: Case, trainee: str = "") -> Submissi
     if path.is_file():
         files = [path]
     elif path.is_dir():
-        files = [f for f in sorted(path.rglob(ANSWERS_FILE))
-                 if not any(part.startswith(".") for part in f.relative_to(path).parts)]
+        files = [
+            f
+            for f in sorted(path.rglob(ANSWERS_FILE))
+            if not any(part.startswith(".") for part in f.relative_to(path).parts)
+        ]
     else:
         raise WorkshopError([f"{path} does not exist. Give your workspace folder or an answers file."])
     if not files:
@@ -217,8 +240,9 @@ def collect_trainee(path: Path | str, case: Case, trainee: str = "") -> Submissi
             problems.append(str(e))
             continue
         if a.course != case.id or a.course_version != case.version:
-            problems.append(f"{f}: {_mismatch(a.course, a.course_version, case)}; it is not included in this "
-                            f"certificate.")
+            problems.append(
+                f"{f}: {_mismatch(a.course, a.course_version, case)}; it is not included in this certificate."
+            )
             continue
         merged.add(case, a, str(f), problems)
     if problems:

@@ -22,18 +22,26 @@ def facilitator_notes_markdown(case: Case) -> str:
         lines += [f"### {m.id}: {m.title}", "", f"Module time: about {m.minutes} minutes on screen. {m.summary}", ""]
         for d in ds:
             practice = " (practice question)" if d.practice else ""
-            lines += [f"#### `{d.id}`{practice}", "",
-                      f"*Role:* {d.role_title}. *When:* {d.date_text}.", "",
-                      f"- **The question:** {d.question}" + (" (choose all that apply)" if d.multiple
-                                                            and "all that apply" not in d.question else ""),
-                      f"- **Reasons (ask before the reveal):** {d.rationale_prompt}"]
+            lines += [
+                f"#### `{d.id}`{practice}",
+                "",
+                f"*Role:* {d.role_title}. *When:* {d.date_text}.",
+                "",
+                f"- **The question:** {d.question}"
+                + (" (choose all that apply)" if d.multiple and "all that apply" not in d.question else ""),
+                f"- **Reasons (ask before the reveal):** {d.rationale_prompt}",
+            ]
             if d.learning_together:
-                lines += [f"- **At the front of their mind:** {d.learning_together.front_of_mind}",
-                          f"- **What would have helped:** {d.learning_together.would_have_helped}"]
+                lines += [
+                    f"- **At the front of their mind:** {d.learning_together.front_of_mind}",
+                    f"- **What would have helped:** {d.learning_together.would_have_helped}",
+                ]
             for w in d.went_well:
                 lines.append(f"- **What went well (say this too):** {w.text}")
-            lines += [f"- **For the facilitator, after the reveal: the review's position in brief.** {d.review.summary}",
-                      ""]
+            lines += [
+                f"- **For the facilitator, after the reveal: the review's position in brief.** {d.review.summary}",
+                "",
+            ]
         if m.learning_together:
             lines += ["Questions for the whole room at the end of the module:", ""]
             lines += [f"- {q}" for q in m.learning_together] + [""]

@@ -45,20 +45,27 @@ def report_header_html(r: WorkshopReport) -> str:
         f'<h1 id="report-title">Workshop report{group}</h1>'
         f"<p><strong>{esc(r.case.title)}</strong> (course {esc(r.case.id)}, version {esc(r.case.version)}). "
         f"Report produced {esc(r.generated)}.</p>"
-        f'<p>Modules covered: {mods}.</p>'
+        f"<p>Modules covered: {mods}.</p>"
         f'<table class="overview"><tbody>'
         f'<tr><th scope="row">Participants counted (answered at least one decision here)</th>'
         f'<td class="num" data-stat="participants">{r.participants}</td></tr>'
-        + (f'<tr><th scope="row">Trainees whose answers are only for other modules (not counted here)</th>'
-           f'<td class="num" data-stat="other-modules">{r.other_modules_only}</td></tr>' if r.other_modules_only else "")
+        + (
+            f'<tr><th scope="row">Trainees whose answers are only for other modules (not counted here)</th>'
+            f'<td class="num" data-stat="other-modules">{r.other_modules_only}</td></tr>'
+            if r.other_modules_only
+            else ""
+        )
         + f'<tr><th scope="row">Decisions in this report</th><td class="num" data-stat="decisions">{len(r.decisions)}</td></tr>'
         + f'<tr><th scope="row">Answers files set aside (another course or version)</th>'
         f'<td class="num" data-stat="excluded">{len(r.collection.excluded)}</td></tr>'
         f"</tbody></table>"
         f'<p class="note">Only each participant\'s <em>first</em> answer to a decision is counted: the one given '
         f"before the review's analysis was revealed. "
-        + ("Participants are shown by their trainee ids, as asked."
-           if r.names else "Participants are anonymised (Participant 1, 2, ...) and no rationale text is shown.")
+        + (
+            "Participants are shown by their trainee ids, as asked."
+            if r.names
+            else "Participants are anonymised (Participant 1, 2, ...) and no rationale text is shown."
+        )
         + " This report compares the room's choices with the review's position to start a discussion; it is "
         "not a judgement of any individual.</p>"
     )
@@ -78,19 +85,28 @@ def divergence_html(r: WorkshopReport) -> str:
                 f'<li data-decision="{esc(s.decision.id)}"><a href="#{esc(s.decision.id)}">{esc(_title(s.decision))}</a>: '
                 f"{s.aligned} of {s.answered} answers matched the review ({_pct(s.aligned_share)}); "
                 f"mean score {_pct(s.mean_fraction)} of the points available"
-                + (f"; {_n(s.confident_divergent, 'confident answer')} (4 or 5 of 5) scored under half"
-                   if s.confident_divergent else "") + ".</li>")
+                + (
+                    f"; {_n(s.confident_divergent, 'confident answer')} (4 or 5 of 5) scored under half"
+                    if s.confident_divergent
+                    else ""
+                )
+                + ".</li>"
+            )
         parts.append("</ol>")
     conf = r.confident_divergence()
     if conf:
-        parts.append("<h3>Confident but divergent</h3><p>The decisions (up to five) with the largest share of "
-                     "people confident (4 or 5 of 5) in a choice far from the review's position (under half the "
-                     "points). These often make the richest discussion: what "
-                     "made that choice feel right at the time?</p><ul>")
+        parts.append(
+            "<h3>Confident but divergent</h3><p>The decisions (up to five) with the largest share of "
+            "people confident (4 or 5 of 5) in a choice far from the review's position (under half the "
+            "points). These often make the richest discussion: what "
+            "made that choice feel right at the time?</p><ul>"
+        )
         for s in conf:
-            parts.append(f'<li data-decision="{esc(s.decision.id)}"><a href="#{esc(s.decision.id)}">'
-                         f"{esc(_title(s.decision))}</a>: {s.confident_divergent} of {s.answered} answers "
-                         f"({_pct(s.confident_divergent / s.answered)})</li>")
+            parts.append(
+                f'<li data-decision="{esc(s.decision.id)}"><a href="#{esc(s.decision.id)}">'
+                f"{esc(_title(s.decision))}</a>: {s.confident_divergent} of {s.answered} answers "
+                f"({_pct(s.confident_divergent / s.answered)})</li>"
+            )
         parts.append("</ul>")
     return "".join(parts)
 
@@ -106,8 +122,10 @@ def decision_html(s: DecisionSummary, chart: bool = True) -> str:
     for o in s.options:
         mark = "Yes" if o.aligned else ("Partly" if o.points > 0 else "")
         share = _pct(o.count / s.answered) if s.answered else "–"
-        rows.append(f'<tr data-option="{esc(o.id)}"><td>{esc(o.text)}</td><td class="num" data-count="{o.count}">'
-                    f"{o.count}</td><td class=\"num\">{share}</td><td>{mark}</td><td class=\"num\">{o.points}</td></tr>")
+        rows.append(
+            f'<tr data-option="{esc(o.id)}"><td>{esc(o.text)}</td><td class="num" data-count="{o.count}">'
+            f'{o.count}</td><td class="num">{share}</td><td>{mark}</td><td class="num">{o.points}</td></tr>'
+        )
     conf_cells = "".join(f'<td class="num" data-confidence="{i + 1}">{c}</td>' for i, c in enumerate(s.confidence))
     kind = "Choose all that apply; each participant may pick several options." if d.multiple else ""
     parts = [
@@ -115,8 +133,8 @@ def decision_html(s: DecisionSummary, chart: bool = True) -> str:
         f'data-aligned="{s.aligned}">',
         f"<h3>{esc(_title(d))}</h3>",
         f"<p><strong>{esc(d.question)}</strong> {esc(kind)}</p>",
-        f"<p>Answered by <span data-stat=\"answered\">{s.answered}</span> of {s.participants} participants. "
-        f"Matched the review's position: <span data-stat=\"aligned\">{s.aligned}</span> "
+        f'<p>Answered by <span data-stat="answered">{s.answered}</span> of {s.participants} participants. '
+        f'Matched the review\'s position: <span data-stat="aligned">{s.aligned}</span> '
         f"({_pct(s.aligned_share)}). Mean score: {_pct(s.mean_fraction)} of {d.max_points} point(s).</p>",
     ]
     if chart and s.answered:
@@ -125,17 +143,17 @@ def decision_html(s: DecisionSummary, chart: bool = True) -> str:
         '<table class="options"><caption>The room\'s first answers</caption><thead><tr><th scope="col">Option</th>'
         '<th scope="col" class="num">Chosen by</th><th scope="col" class="num">Share of answers</th>'
         '<th scope="col">Review\'s position</th><th scope="col" class="num">Points</th></tr></thead><tbody>',
-        *rows, "</tbody></table>",
+        *rows,
+        "</tbody></table>",
         '<table class="confidence"><caption>Confidence</caption><thead><tr>'
-        + "".join(f'<th scope="col" class="num">{lab}</th>'
-                  for lab in ("1 (not at all)", "2", "3", "4", "5 (very)"))
+        + "".join(f'<th scope="col" class="num">{lab}</th>' for lab in ("1 (not at all)", "2", "3", "4", "5 (very)"))
         + f"</tr></thead><tbody><tr>{conf_cells}</tr></tbody></table>",
         f"<p>Mean confidence: {'–' if s.mean_confidence is None else f'{s.mean_confidence:.1f}'} of 5. "
         f"Confident (4 or 5) but scoring under half: {s.confident_divergent}.</p>",
         f'<div class="review"><p><strong>What the review found.</strong> {esc(d.review.summary)}</p>',
     ]
     for q in d.review.quotes:
-        parts.append(f"<blockquote>“{esc(q.quote)}”<br><span class=\"note\">{esc(q.attribution)}</span></blockquote>")
+        parts.append(f'<blockquote>“{esc(q.quote)}”<br><span class="note">{esc(q.attribution)}</span></blockquote>')
     parts.append("</div></section>")
     return "".join(parts)
 
@@ -151,11 +169,13 @@ def option_chart_alt(s: DecisionSummary) -> str:
 def option_chart_html(s: DecisionSummary) -> str:
     data = base64.b64encode(option_chart_png(s.options)).decode("ascii")
     alt = option_chart_alt(s)
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
-            f"<figcaption>How the room answered {esc(s.decision.id)}. Green bars with diagonal lines: the review's "
-            f"position. Blue dotted bars: partly in line. Plain red-orange bars: no points. The table below gives "
-            f"the same numbers."
-            f"</figcaption></figure>")
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
+        f"<figcaption>How the room answered {esc(s.decision.id)}. Green bars with diagonal lines: the review's "
+        f"position. Blue dotted bars: partly in line. Plain red-orange bars: no points. The table below gives "
+        f"the same numbers."
+        f"</figcaption></figure>"
+    )
 
 
 def participation_html(r: WorkshopReport) -> str:
@@ -164,11 +184,14 @@ def participation_html(r: WorkshopReport) -> str:
     rows = []
     for s in sorted(r.counted, key=lambda s: _label_key(labels[s.trainee])):
         done = sum(1 for d in ids if s.answered(d))
-        rows.append(f'<tr data-participant="{esc(labels[s.trainee])}"><td>{esc(labels[s.trainee])}</td>'
-                    f'<td class="num">{done} of {len(ids)}</td></tr>')
-    return ('<h2 id="participation">Participation</h2><table><thead><tr><th scope="col">Participant</th>'
-            '<th scope="col" class="num">Decisions answered</th></tr></thead><tbody>'
-            + "".join(rows) + "</tbody></table>")
+        rows.append(
+            f'<tr data-participant="{esc(labels[s.trainee])}"><td>{esc(labels[s.trainee])}</td>'
+            f'<td class="num">{done} of {len(ids)}</td></tr>'
+        )
+    return (
+        '<h2 id="participation">Participation</h2><table><thead><tr><th scope="col">Participant</th>'
+        '<th scope="col" class="num">Decisions answered</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
+    )
 
 
 def _label_key(label: str):
@@ -183,16 +206,20 @@ def excluded_html(r: WorkshopReport) -> str:
     rows = []
     for e in r.collection.excluded:
         where = esc(_rel(e.path, r.collection.folder)) if r.names else esc(labels[e.trainee])
-        rows.append(f'<tr data-excluded="{esc(labels[e.trainee])}"><td>{where}</td>'
-                    f"<td>{esc(e.course or 'not recorded')}</td><td>{esc(e.course_version or 'not recorded')}</td>"
-                    f"<td>{esc(e.reason)}</td></tr>")
-    return ('<section class="excluded" id="excluded"><h2>Not counted: answers from another version of the course</h2>'
-            f"<p>{_n(len(r.collection.excluded), 'answers file')} came from another course or another version of "
-            f"this one (this report is for {esc(r.case.id)} version {esc(r.case.version)}). Decisions and options "
-            "can differ between versions, so these answers are <strong>not included in any count above</strong>. "
-            "Run a report with the matching version of the course to see them.</p>"
-            '<table><thead><tr><th scope="col">Participant</th><th scope="col">Course</th><th scope="col">Version</th>'
-            '<th scope="col">Why not counted</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table></section>")
+        rows.append(
+            f'<tr data-excluded="{esc(labels[e.trainee])}"><td>{where}</td>'
+            f"<td>{esc(e.course or 'not recorded')}</td><td>{esc(e.course_version or 'not recorded')}</td>"
+            f"<td>{esc(e.reason)}</td></tr>"
+        )
+    return (
+        '<section class="excluded" id="excluded"><h2>Not counted: answers from another version of the course</h2>'
+        f"<p>{_n(len(r.collection.excluded), 'answers file')} came from another course or another version of "
+        f"this one (this report is for {esc(r.case.id)} version {esc(r.case.version)}). Decisions and options "
+        "can differ between versions, so these answers are <strong>not included in any count above</strong>. "
+        "Run a report with the matching version of the course to see them.</p>"
+        '<table><thead><tr><th scope="col">Participant</th><th scope="col">Course</th><th scope="col">Version</th>'
+        '<th scope="col">Why not counted</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table></section>"
+    )
 
 
 def report_sections(r: WorkshopReport) -> list[str]:

@@ -27,8 +27,10 @@ _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 """
 
 
-EXTERNAL_REF = (r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import"""
-                r"""|import\(\s*["']?\s*(?:https?:)?//|["']https?://[^"']*\.m?js["']""")
+EXTERNAL_REF = (
+    r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import"""
+    r"""|import\(\s*["']?\s*(?:https?:)?//|["']https?://[^"']*\.m?js["']"""
+)
 
 
 def external_references(page: str) -> list[str]:
@@ -46,10 +48,18 @@ def notebook_to_html(nb, title: str) -> str:
     # Warnings on stderr are not part of the report; errors stop papermill before we get here.
     for cell in nb.cells:
         if cell.get("cell_type") == "code":
-            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"course_offline.html.j2": _OFFLINE_TEMPLATE})],
-                            template_file="course_offline.html.j2", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)
+            cell.outputs = [
+                o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_loaders=[DictLoader({"course_offline.html.j2": _OFFLINE_TEMPLATE})],
+        template_file="course_offline.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove-cell"}, enabled=True), enabled=True)
     body, _ = exporter.from_notebook_node(nb)
     refs = external_references(body)
@@ -58,8 +68,16 @@ def notebook_to_html(nb, title: str) -> str:
     return body
 
 
-def run_report(submissions: Path | str, out: Path | str, case: Case, group: str = "", modules=None,
-               names: bool = False, progress: bool = True, template: Path | None = None) -> WorkshopReport:
+def run_report(
+    submissions: Path | str,
+    out: Path | str,
+    case: Case,
+    group: str = "",
+    modules=None,
+    names: bool = False,
+    progress: bool = True,
+    template: Path | None = None,
+) -> WorkshopReport:
     """Check the submissions, execute the report notebook with papermill (read-only, in a temporary folder)
     and write a self-contained HTML report to `out`. Returns the report as computed in this process."""
     import nbformat
@@ -69,16 +87,29 @@ def run_report(submissions: Path | str, out: Path | str, case: Case, group: str 
     report = build_report(case, collection, group=group, modules=modules, names=names)
     template = Path(template or paths.REPORT_TEMPLATE)
     module_ids = " ".join(m.id for m in report.modules)
-    params = {"submissions": str(Path(submissions).resolve()), "group": group, "modules": module_ids,
-              "names": bool(names), "case_dir": str(Path(case.pack_dir).resolve())}
+    params = {
+        "submissions": str(Path(submissions).resolve()),
+        "group": group,
+        "modules": module_ids,
+        "names": bool(names),
+        "case_dir": str(Path(case.pack_dir).resolve()),
+    }
     saved = dict(os.environ)
     os.environ.update(read_only_env())  # inherited by the kernel: nothing in the report run may write answers
     try:
         with tempfile.TemporaryDirectory(prefix="course-report-") as tmp:
             executed = Path(tmp) / "report.ipynb"
             try:
-                pm.execute_notebook(str(template), str(executed), parameters=params, cwd=tmp, kernel_name="python3",
-                                    progress_bar=progress, log_output=False, request_save_on_cell_execute=False)
+                pm.execute_notebook(
+                    str(template),
+                    str(executed),
+                    parameters=params,
+                    cwd=tmp,
+                    kernel_name="python3",
+                    progress_bar=progress,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                )
             except pm.PapermillExecutionError as e:
                 raise WorkshopError([f"the report notebook failed: {e.ename}: {e.evalue}"]) from None
             nb = nbformat.read(executed, as_version=4)
@@ -100,12 +131,27 @@ def html_to_pdf(page: Path, pdf: Path, chromium: str | None = None) -> None:
     """Print an HTML file to PDF with headless Chromium (offline; no network, fresh profile)."""
     exe = chromium or shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
     if not exe:
-        raise WorkshopError(["a PDF needs Chromium (the Debian package 'chromium'), which was not found. "
-                             "Use --format html and print the page to PDF from any browser."])
+        raise WorkshopError(
+            [
+                "a PDF needs Chromium (the Debian package 'chromium'), which was not found. "
+                "Use --format html and print the page to PDF from any browser."
+            ]
+        )
     with tempfile.TemporaryDirectory(prefix="course-pdf-") as profile:
-        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-               "--no-pdf-header-footer", f"--print-to-pdf={pdf}", Path(page).resolve().as_uri()]
+        cmd = [
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            Path(page).resolve().as_uri(),
+        ]
         try:
             subprocess.run(cmd, check=True, capture_output=True, timeout=120)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:

@@ -37,11 +37,16 @@ DEFAULT_EXCHANGE = "/srv/nbgrader/exchange"
 USERNAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,30}[a-z0-9_-]?$")
 ROLES = ("trainer", "trainee")
 # What trainees' servers run without: the trainer tools (they would only show the trainee's own empty course).
-TRAINER_ONLY_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader",
-                                  "nbgrader.server_extensions.create_assignment",
-                                  "nbgrader.server_extensions.course_list")
-TRAINER_ONLY_LAB_EXTENSIONS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
-                               "@jupyter/nbgrader:course-list")
+TRAINER_ONLY_SERVER_EXTENSIONS = (
+    "nbgrader.server_extensions.formgrader",
+    "nbgrader.server_extensions.create_assignment",
+    "nbgrader.server_extensions.course_list",
+)
+TRAINER_ONLY_LAB_EXTENSIONS = (
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:course-list",
+)
 
 
 class SetupError(Exception):
@@ -118,18 +123,18 @@ def build_venv(venv: Path, repo: Path, python: str = "/usr/bin/python3") -> None
             if venv.exists():
                 shutil.rmtree(venv)
             run([python, "-m", "venv", str(venv)])
-            run(pip + ["install", "--upgrade", "pip", "setuptools>=68", "wheel"])
-            run(pip + ["install", f"{src}[hub]"])
+            run([*pip, "install", "--upgrade", "pip", "setuptools>=68", "wheel"])
+            run([*pip, "install", f"{src}[hub]"])
             stamp.write_text(key + "\n")
         else:
             log(f"reusing {venv} (dependencies unchanged); reinstalling the course package")
-        run(pip + ["install", "--no-deps", "--no-build-isolation", "--force-reinstall", str(src)])
+        run([*pip, "install", "--no-deps", "--no-build-isolation", "--force-reinstall", str(src)])
     # Every user must be able to read and run it (umask of the caller notwithstanding).
     run(["chmod", "-R", "a+rX", str(venv)])
 
 
 def global_nbgrader_config(settings: dict) -> str:
-    return f'''# nbgrader settings for everyone on this server (written by deploy/jupyterhub/setup.py; do not edit here).
+    return f"""# nbgrader settings for everyone on this server (written by deploy/jupyterhub/setup.py; do not edit here).
 # Trainees read this one; the trainer's course folder has its own nbgrader_config.py that loads after it.
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {settings["course_id"]!r}
@@ -140,12 +145,14 @@ c.Exchange.root = {settings["exchange_root"]!r}
 c.ExchangeFactory.submit = "course.grading.exchange.ExchangeSubmit"
 c.ExchangeFactory.collect = "course.grading.exchange.ExchangeCollect"
 c.Exchange.path_includes_course = False
-'''
+"""
 
 
 def trainer_course_config(settings: dict) -> str:
     shipped = Path(settings["share"]) / "grading" / "nbgrader_config.py"
-    return (shipped.read_text(encoding="utf-8") + f'''
+    return (
+        shipped.read_text(encoding="utf-8")
+        + f"""
 
 # --- shared server (appended by deploy/jupyterhub/setup.py) ---------------------------------------------
 # The exchange is the server's shared one, not a folder inside this course.
@@ -153,16 +160,17 @@ c.Exchange.root = {settings["exchange_root"]!r}
 c.ExchangeFactory.submit = "course.grading.exchange.ExchangeSubmit"
 c.ExchangeFactory.collect = "course.grading.exchange.ExchangeCollect"
 c.Exchange.path_includes_course = False
-''')
+"""
+    )
 
 
 def trainer_user_config(course_dir: Path) -> str:
-    return f'''# The trainer's nbgrader settings (written by deploy/jupyterhub/setup.py): formgrader and the nbgrader
+    return f"""# The trainer's nbgrader settings (written by deploy/jupyterhub/setup.py): formgrader and the nbgrader
 # commands use the course folder {course_dir}, wherever they are started from.
 c = get_config()  # noqa: F821
 c.CourseDirectory.root = {str(course_dir)!r}
 load_subconfig("nbgrader_config.py", path={str(course_dir)!r})  # noqa: F821
-'''
+"""
 
 
 def install(args: argparse.Namespace) -> dict:
@@ -181,13 +189,18 @@ def install(args: argparse.Namespace) -> dict:
     build_venv(venv, repo, python=args.python)
 
     share = prefix / "share"
-    sources = {"data": Path(args.data) if args.data else repo / "data",
-               "notebooks": Path(args.notebooks) if args.notebooks else repo / "notebooks"}
+    sources = {
+        "data": Path(args.data) if args.data else repo / "data",
+        "notebooks": Path(args.notebooks) if args.notebooks else repo / "notebooks",
+    }
     for name, src in sources.items():
         if (share / name).exists():
             shutil.rmtree(share / name)
-        shutil.copytree(src, share / name, ignore=shutil.ignore_patterns(
-            "__pycache__", "answers.json", "answers.json.*", ".ipynb_checkpoints"))
+        shutil.copytree(
+            src,
+            share / name,
+            ignore=shutil.ignore_patterns("__pycache__", "answers.json", "answers.json.*", ".ipynb_checkpoints"),
+        )
     (share / "grading").mkdir(exist_ok=True)
     shutil.copy2(repo / "grading" / "nbgrader_config.py", share / "grading" / "nbgrader_config.py")
     run(["chmod", "-R", "a+rX,go-w", str(share)])
@@ -197,8 +210,17 @@ def install(args: argparse.Namespace) -> dict:
         if not shutil.which("npm"):
             raise SetupError("configurable-http-proxy not found and npm is missing: install nodejs and npm first")
         log("installing configurable-http-proxy from npm")
-        run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(prefix / "proxy"),
-             "configurable-http-proxy@^5"])
+        run(
+            [
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(prefix / "proxy"),
+                "configurable-http-proxy@^5",
+            ]
+        )
         proxy = str(prefix / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy")
 
     graders = f"{args.group_prefix}-graders"
@@ -235,14 +257,29 @@ def install(args: argparse.Namespace) -> dict:
     tdir = Path(settings["trainee_config_dir"])
     # Trainees' JupyterLab settings (the arrow keys on the course's option buttons and drop-downs), written by
     # the course package in the venv: course/workspace.py says why.
-    lab = json.loads(run([str(venv / "bin" / "python"), "-c",
-                          "import json, sys; from course.apps.lab import write_trainee_lab_settings as w; "
-                          "print(json.dumps(w(sys.argv[1])))", str(tdir)]).stdout)
-    write_file(tdir / "jupyter_server_config.json", json.dumps(
-        {"ServerApp": {"jpserver_extensions": {e: False for e in TRAINER_ONLY_SERVER_EXTENSIONS}}, **lab},
-        indent=2) + "\n")
-    write_file(tdir / "labconfig" / "page_config.json", json.dumps(
-        {"disabledExtensions": {e: True for e in TRAINER_ONLY_LAB_EXTENSIONS}}, indent=2) + "\n")
+    lab = json.loads(
+        run(
+            [
+                str(venv / "bin" / "python"),
+                "-c",
+                "import json, sys; from course.apps.lab import write_trainee_lab_settings as w; "
+                "print(json.dumps(w(sys.argv[1])))",
+                str(tdir),
+            ]
+        ).stdout
+    )
+    write_file(
+        tdir / "jupyter_server_config.json",
+        json.dumps(
+            {"ServerApp": {"jpserver_extensions": dict.fromkeys(TRAINER_ONLY_SERVER_EXTENSIONS, False)}, **lab},
+            indent=2,
+        )
+        + "\n",
+    )
+    write_file(
+        tdir / "labconfig" / "page_config.json",
+        json.dumps({"disabledExtensions": dict.fromkeys(TRAINER_ONLY_LAB_EXTENSIONS, True)}, indent=2) + "\n",
+    )
     run(["chmod", "-R", "a+rX,go-w", str(tdir)])  # read by every trainee's server, whatever root's umask
 
     shutil.copy2(HERE / "jupyterhub_config.py", prefix / "etc" / "jupyterhub_config.py")
@@ -251,8 +288,10 @@ def install(args: argparse.Namespace) -> dict:
         write_file(users, "username,role,full_name\n", 0o644)
     write_file(prefix / "etc" / "course-hub.service", SYSTEMD_UNIT.format(prefix=prefix, venv=venv))
     log(f"installed under {prefix}; exchange {exchange}; proxy {proxy}")
-    log(f"start with: {venv}/bin/jupyterhub -f {prefix}/etc/jupyterhub_config.py"
-        f"  (or install {prefix}/etc/course-hub.service as a systemd unit)")
+    log(
+        f"start with: {venv}/bin/jupyterhub -f {prefix}/etc/jupyterhub_config.py"
+        f"  (or install {prefix}/etc/course-hub.service as a systemd unit)"
+    )
     return settings
 
 
@@ -282,8 +321,9 @@ def read_users(path: Path) -> list[dict]:
         reader = csv.DictReader(f)
         missing = {"username", "role"} - set(reader.fieldnames or [])
         if missing:
-            raise SetupError(f"{path}: the first line must name the columns username,role[,full_name]; "
-                             f"missing {sorted(missing)}")
+            raise SetupError(
+                f"{path}: the first line must name the columns username,role[,full_name]; missing {sorted(missing)}"
+            )
         seen = set()
         for n, row in enumerate(reader, start=2):
             name = (row.get("username") or "").strip().lower()
@@ -291,8 +331,10 @@ def read_users(path: Path) -> list[dict]:
             if not name and not role:
                 continue
             if not USERNAME.match(name):
-                problems.append(f"{path}:{n}: username {name!r} is not a valid system user name "
-                                "(lower-case letters, digits, . _ -; at most 32 characters)")
+                problems.append(
+                    f"{path}:{n}: username {name!r} is not a valid system user name "
+                    "(lower-case letters, digits, . _ -; at most 32 characters)"
+                )
             if role not in ROLES:
                 problems.append(f"{path}:{n}: role {role!r} must be one of {', '.join(ROLES)}")
             if name in seen:
@@ -332,8 +374,19 @@ def add_users(args: argparse.Namespace) -> list[dict]:
     for r in new:
         group = settings["graders_group"] if r["role"] == "trainer" else settings["trainees_group"]
         if not user_exists(r["username"]):
-            run(["useradd", "--create-home", "--shell", "/bin/bash", "--comment", r["full_name"] or r["username"],
-                 "--groups", group, r["username"]])
+            run(
+                [
+                    "useradd",
+                    "--create-home",
+                    "--shell",
+                    "/bin/bash",
+                    "--comment",
+                    r["full_name"] or r["username"],
+                    "--groups",
+                    group,
+                    r["username"],
+                ]
+            )
             if args.passwords:
                 pw = secrets.token_urlsafe(12)
                 run(["chpasswd"], input=f"{r['username']}:{pw}\n")
@@ -412,8 +465,12 @@ def init_course(args: argparse.Namespace) -> Path:
     #                  course.grading.exchange keeps as the only group able to read them
     #   feedback 0711  trainees read only their own feedback file, by its hashed name
     root = Path(settings["exchange_root"]) / settings["course_id"]
-    for path, mode, gid in ((root, 0o755, pw.pw_gid), (root / "outbound", 0o755, pw.pw_gid),
-                            (root / "inbound", 0o3733, graders_gid), (root / "feedback", 0o711, pw.pw_gid)):
+    for path, mode, gid in (
+        (root, 0o755, pw.pw_gid),
+        (root / "outbound", 0o755, pw.pw_gid),
+        (root / "inbound", 0o3733, graders_gid),
+        (root / "feedback", 0o711, pw.pw_gid),
+    ):
         path.mkdir(exist_ok=True)
         os.chown(path, pw.pw_uid, gid)
         os.chmod(path, mode)
@@ -427,8 +484,11 @@ def status(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--prefix", default=os.environ.get("COURSE_HUB_PREFIX", DEFAULT_PREFIX),
-                   help=f"where the hub's files live (default {DEFAULT_PREFIX})")
+    p.add_argument(
+        "--prefix",
+        default=os.environ.get("COURSE_HUB_PREFIX", DEFAULT_PREFIX),
+        help=f"where the hub's files live (default {DEFAULT_PREFIX})",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("install", help="venv, course files, exchange folder, groups, hub configuration")
@@ -436,21 +496,31 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--venv", help="venv to create or refresh (default PREFIX/venv)")
     s.add_argument("--data", help="the case pack to serve (default: the repository's data/)")
     s.add_argument("--notebooks", help="the module notebooks (default: the repository's notebooks/)")
-    s.add_argument("--python", default="/usr/bin/python3",
-                   help="the Python to build the venv from; every user must be able to read it")
+    s.add_argument(
+        "--python",
+        default="/usr/bin/python3",
+        help="the Python to build the venv from; every user must be able to read it",
+    )
     s.add_argument("--exchange", default=DEFAULT_EXCHANGE, help=f"nbgrader exchange (default {DEFAULT_EXCHANGE})")
     s.add_argument("--course-id", default=COURSE_ID)
     s.add_argument("--group-prefix", default="course", help="groups PREFIX-graders and PREFIX-trainees")
     s.add_argument("--proxy", help="path of configurable-http-proxy (default: on PATH, else npm install)")
-    s.add_argument("--authenticator", default="pam", choices=("pam", "dummy"),
-                   help="pam: system passwords (default); dummy: any password, for tests only")
+    s.add_argument(
+        "--authenticator",
+        default="pam",
+        choices=("pam", "dummy"),
+        help="pam: system passwords (default); dummy: any password, for tests only",
+    )
     s.add_argument("--bind-url", default="http://:8000", help="public address of the hub (default http://:8000)")
     s.set_defaults(func=install)
 
     s = sub.add_parser("add-users", help="create system users from a CSV (username,role,full_name)")
     s.add_argument("csv")
-    s.add_argument("--passwords", help="set a random first password for each new user and append them to this "
-                                       "file (mode 0600); needed with the pam authenticator")
+    s.add_argument(
+        "--passwords",
+        help="set a random first password for each new user and append them to this "
+        "file (mode 0600); needed with the pam authenticator",
+    )
     s.set_defaults(func=add_users)
 
     s = sub.add_parser("remove-users", help="delete the system users listed in a CSV, with their homes")

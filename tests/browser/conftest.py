@@ -64,9 +64,14 @@ def trainee_workspace(tmp_path_factory):
     missing = [m for m in harness.MODULE_IDS if not (harness.ROOT / "notebooks" / m / f"{m}.ipynb").exists()]
     assert not missing, f"module notebooks missing under notebooks/: {missing}"
     ws = tmp_path_factory.mktemp("built") / "workspace"
-    out = subprocess.run([str(harness.VENV_BIN / "course"), "lab", "--build-only", "--workspace", str(ws)],
-                         capture_output=True, text=True, timeout=600, cwd=harness.ROOT,
-                         env=harness.server_env(tmp_path_factory.mktemp("build-home")))
+    out = subprocess.run(
+        [str(harness.VENV_BIN / "course"), "lab", "--build-only", "--workspace", str(ws)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=harness.ROOT,
+        env=harness.server_env(tmp_path_factory.mktemp("build-home")),
+    )
     if out.returncode != 0:
         pytest.fail(f"`course lab --build-only` failed (exit {out.returncode}):\n{out.stdout}\n{out.stderr}")
     return ws

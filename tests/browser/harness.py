@@ -70,21 +70,36 @@ class Server:
     """A server process in its own session, stopped by its process id (and its children by group id)."""
 
     def __init__(self, argv: list[str], *, cwd: Path, env: dict, ready_url: str, log_path: Path, name: str):
-        self.argv, self.cwd, self.env, self.ready_url, self.log_path, self.name = argv, cwd, env, ready_url, log_path, name
+        self.argv, self.cwd, self.env, self.ready_url, self.log_path, self.name = (
+            argv,
+            cwd,
+            env,
+            ready_url,
+            log_path,
+            name,
+        )
         self.proc: subprocess.Popen | None = None
         self.stop_signal = signal.SIGTERM  # a Jupyter server shuts its kernels down on SIGTERM
 
     def start(self, timeout: float = SERVER_START_S) -> Server:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
-        self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.argv,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with code {self.proc.returncode} before it was ready:\n"
-                                   + self.log_tail())
+                raise RuntimeError(
+                    f"{self.name} exited with code {self.proc.returncode} before it was ready:\n" + self.log_tail()
+                )
             try:
                 with urllib.request.urlopen(self.ready_url, timeout=2) as r:
                     if r.status < 500:
@@ -161,18 +176,34 @@ def start_lab(root: Path, home: Path, env_extra: dict | None = None, save_hook: 
     course's pre-save hook and trainees' JupyterLab settings on the command line (a `course lab` workspace
     has both in its own config)."""
     port, token = free_port(), secrets.token_hex(16)
-    argv = [str(VENV_BIN / "jupyter"), "lab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False"]
+    argv = [
+        str(VENV_BIN / "jupyter"),
+        "lab",
+        "--no-browser",
+        "--allow-root",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.open_browser=False",
+    ]
     if save_hook:
         from course.apps.lab import write_trainee_lab_settings
 
         settings_dir = write_trainee_lab_settings(home / "trainee-config")["LabApp"]["app_settings_dir"]
-        argv += ["--ContentsManager.pre_save_hook=course.apps.save_hook.strip_widget_views",
-                 f"--LabApp.app_settings_dir={settings_dir}"]
-    server = Server(argv, cwd=root, env=server_env(home, env_extra),
-                    ready_url=f"http://127.0.0.1:{port}/api/status?token={token}",
-                    log_path=home / "jupyterlab.log", name="JupyterLab").start()
+        argv += [
+            "--ContentsManager.pre_save_hook=course.apps.save_hook.strip_widget_views",
+            f"--LabApp.app_settings_dir={settings_dir}",
+        ]
+    server = Server(
+        argv,
+        cwd=root,
+        env=server_env(home, env_extra),
+        ready_url=f"http://127.0.0.1:{port}/api/status?token={token}",
+        log_path=home / "jupyterlab.log",
+        name="JupyterLab",
+    ).start()
     return Lab(server, port, token, root)
 
 
@@ -218,8 +249,12 @@ class Browser:
         context = None
         try:
             context = self.pw.chromium.launch_persistent_context(
-                str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": viewport[0], "height": viewport[1]})
+                str(profile),
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": viewport[0], "height": viewport[1]},
+            )
             context.set_default_timeout(30_000)
             page = context.pages[0] if context.pages else context.new_page()
             tab = Tab(context, page, profile)
@@ -328,14 +363,20 @@ def unexecuted_code_cells(nb_path: Path) -> list[int]:
 
 
 def error_outputs(tab: Tab) -> str:
-    return "\n---\n".join(tab.page.locator(
-        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error'], "
-        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_text_contents())[:4000]
+    return "\n---\n".join(
+        tab.page.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error'], "
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        ).all_text_contents()
+    )[:4000]
 
 
 def placeholder_count(tab: Tab, prefix: str) -> int:
-    return tab.page.evaluate("""(prefix) => [...document.querySelectorAll('.jp-OutputArea-output')]
-        .filter(o => (o.textContent || '').trim().startsWith(prefix)).length""", prefix)
+    return tab.page.evaluate(
+        """(prefix) => [...document.querySelectorAll('.jp-OutputArea-output')]
+        .filter(o => (o.textContent || '').trim().startsWith(prefix)).length""",
+        prefix,
+    )
 
 
 def widget_placeholders(tab: Tab) -> list[str]:
@@ -352,9 +393,11 @@ def wait_widgets_rendered(tab: Tab, expected_views: int | None = None, timeout_s
         if not left and (expected_views is None or views >= expected_views):
             return time.perf_counter() - t0
         if time.monotonic() > deadline:
-            raise AssertionError(f"widgets not rendered after {timeout_s:.0f} s: {views} views of "
-                                 f"{expected_views} expected; placeholders still shown: {left}; "
-                                 f"error outputs: {error_outputs(tab) or 'none'}")
+            raise AssertionError(
+                f"widgets not rendered after {timeout_s:.0f} s: {views} views of "
+                f"{expected_views} expected; placeholders still shown: {left}; "
+                f"error outputs: {error_outputs(tab) or 'none'}"
+            )
         tab.page.wait_for_timeout(200)
 
 
@@ -369,24 +412,35 @@ def widget_view_outputs(nb_path: Path) -> int:
     """How many widget views a saved notebook's outputs hold (one per displayed widget), counting those the
     course's save hook replaced by a "Run All to see this view again" note."""
     nb = json.loads(nb_path.read_text())
-    return sum(1 for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
-               if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
-               or o.get("metadata", {}).get("course_stale_view"))
+    return sum(
+        1
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+        or o.get("metadata", {}).get("course_stale_view")
+    )
 
 
 def live_widget_view_outputs(nb_path: Path) -> int:
     """Widget views saved as such (pointing at kernel models): the save hook leaves none."""
     nb = json.loads(nb_path.read_text())
-    return sum(1 for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
-               if "application/vnd.jupyter.widget-view+json" in o.get("data", {}))
+    return sum(
+        1
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    )
 
 
 def save(tab: Tab) -> None:
     page = tab.page
     page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
     menu(tab, "File", "docmanager:save")
-    page.wait_for_function("() => !document.querySelector('#jp-main-dock-panel .lm-TabBar-tab.jp-mod-dirty')",
-                           timeout=30_000)
+    page.wait_for_function(
+        "() => !document.querySelector('#jp-main-dock-panel .lm-TabBar-tab.jp-mod-dirty')", timeout=30_000
+    )
 
 
 def restart_kernel(tab: Tab) -> None:
@@ -424,14 +478,17 @@ def run_axe(tab: Tab, context_selector: str | None = None) -> list[dict]:
     page = tab.page
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE_JS))
-    result = page.evaluate("""async (ctx) => {
+    result = page.evaluate(
+        """async (ctx) => {
         const r = await axe.run(ctx ? document.querySelector(ctx) : document,
                                 {resultTypes: ['violations'], runOnly: {type: 'tag', values:
                                  ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}});
         return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
             nodes: v.nodes.map(n => ({target: n.target.map(String).join(' '), html: n.html.slice(0, 300),
                                       impact: n.impact, summary: n.failureSummary}))}));
-    }""", context_selector)
+    }""",
+        context_selector,
+    )
     out = []
     for v in result:
         if v["impact"] not in ("serious", "critical"):
@@ -505,9 +562,12 @@ def shutdown_kernels(lab: Lab) -> None:
 def lens_output(tab: Tab):
     """The agency lens: the widget output holding the 'View as' agency chooser."""
     page = tab.page
-    return page.locator(".jp-OutputArea-output, .jp-OutputArea-child").filter(
-        has=page.locator(".widget-dropdown", has_text="View as")).filter(
-        has=page.locator(".noUi-handle")).last
+    return (
+        page.locator(".jp-OutputArea-output, .jp-OutputArea-child")
+        .filter(has=page.locator(".widget-dropdown", has_text="View as"))
+        .filter(has=page.locator(".noUi-handle"))
+        .last
+    )
 
 
 def lens_heading(lens) -> str:
@@ -534,7 +594,8 @@ def decision_outputs(tab: Tab):
     """Every decision widget on the page, in notebook order."""
     page = tab.page
     return page.locator(".jp-OutputArea-output, #rendered_cells .jupyter-widgets.widget-vbox").filter(
-        has=page.get_by_role("button", name=re.compile(r"^(Submit my answer|Record a change)")))
+        has=page.get_by_role("button", name=re.compile(r"^(Submit my answer|Record a change)"))
+    )
 
 
 @dataclass
@@ -582,7 +643,9 @@ def tall_screenshot(tab: Tab, name: str, max_height: int = 14000) -> Path:
     height = page.evaluate("""() => { const s = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
         return s ? s.scrollHeight + 200 : document.body.scrollHeight; }""")
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), max_height))})
-    page.evaluate("""() => { for (const s of document.querySelectorAll('.jp-WindowedPanel-outer')) s.scrollTop = 0; }""")
+    page.evaluate(
+        """() => { for (const s of document.querySelectorAll('.jp-WindowedPanel-outer')) s.scrollTop = 0; }"""
+    )
     page.wait_for_timeout(500)
     try:
         return tab.screenshot(name, full_page=False)
@@ -629,8 +692,14 @@ def start_present(home: Path, module: str | None = None, data: Path | None = Non
         argv += ["--module", module]
     if data:
         argv += ["--data", str(data)]
-    server = Server(argv, cwd=home, env=server_env(home), ready_url=f"http://127.0.0.1:{port}/voila/static/voila.js",
-                    log_path=home / f"present-{module or 'case'}.log", name="course present")
+    server = Server(
+        argv,
+        cwd=home,
+        env=server_env(home),
+        ready_url=f"http://127.0.0.1:{port}/voila/static/voila.js",
+        log_path=home / f"present-{module or 'case'}.log",
+        name="course present",
+    )
     server.stop_signal = signal.SIGINT
     server.start()
     return Present(server, f"http://127.0.0.1:{port}/")
@@ -639,10 +708,13 @@ def start_present(home: Path, module: str | None = None, data: Path | None = Non
 def wait_voila_done(tab: Tab, timeout_s: float = RUN_ALL_S) -> float:
     """Wait until Voila has executed every cell and shows the rendered page; returns seconds."""
     t0 = time.perf_counter()
-    tab.page.wait_for_function("""() => { const r = document.getElementById('rendered_cells');
+    tab.page.wait_for_function(
+        """() => { const r = document.getElementById('rendered_cells');
         const l = document.getElementById('loading');
         return r && r.style.display !== 'none' && (!l || l.style.display === 'none'); }""",
-                               timeout=timeout_s * 1000, polling=100)
+        timeout=timeout_s * 1000,
+        polling=100,
+    )
     return time.perf_counter() - t0
 
 

@@ -15,12 +15,16 @@ pytestmark = pytest.mark.browser
 
 # Upstream violations we know of, by axe rule and owner: where each is tracked upstream (docs/accessibility.md).
 KNOWN_UPSTREAM = {
-    ("aria-input-field-name", "ipywidgets"):
-        "jupyter-widgets/ipywidgets#2650 (ARIA labels; the slider handle is not named by its description) "
-        "and leongersen/noUiSlider#1223 (handle has no accessible name)",
+    (
+        "aria-input-field-name",
+        "ipywidgets",
+    ): "jupyter-widgets/ipywidgets#2650 (ARIA labels; the slider handle is not named by its description) "
+    "and leongersen/noUiSlider#1223 (handle has no accessible name)",
     ("aria-allowed-attr", "jupyterlab"): "jupyterlab/jupyterlab#16891 (aria-pressed on toolbar <jp-button>)",
-    ("aria-required-children", "jupyterlab"):
-        "jupyterlab/jupyterlab#14765 (notebook ARIA: the cell list's role=feed pattern)",
+    (
+        "aria-required-children",
+        "jupyterlab",
+    ): "jupyterlab/jupyterlab#14765 (notebook ARIA: the cell list's role=feed pattern)",
 }
 
 
@@ -30,8 +34,10 @@ def describe(violations, page_name: str) -> tuple[list[str], list[str]]:
     for v in violations:
         for n in v["nodes"]:
             if n["owner"] == "ours":
-                ours.append(f"{page_name}: {v['impact']} {v['id']} ({v['help']}): {n['html'][:200]}\n"
-                            f"    where: {n['target']}\n    fix: {n['summary']}")
+                ours.append(
+                    f"{page_name}: {v['impact']} {v['id']} ({v['help']}): {n['html'][:200]}\n"
+                    f"    where: {n['target']}\n    fix: {n['summary']}"
+                )
             else:
                 key = (v["id"], n["owner"])
                 count, _ = upstream.get(key, (0, v))

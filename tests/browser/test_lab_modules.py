@@ -97,8 +97,9 @@ def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict
     if decision_ids:
         decision = harness.decision_outputs(tab).first
         decision.scroll_into_view_if_needed()
-        assert decision.locator(f"section[aria-label='{harness.REVIEW_LABEL}']").count() == 0, \
+        assert decision.locator(f"section[aria-label='{harness.REVIEW_LABEL}']").count() == 0, (
             "the review's analysis is shown before the trainee has answered"
+        )
         rationale = f"Browser test reasons for {decision_ids[0]}: I would share this with the other agencies."
         answered = harness.answer_decision(tab, decision, rationale)
         decision.get_by_text("Your answer has been recorded").wait_for(timeout=10_000)
@@ -106,8 +107,9 @@ def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict
         # 4. The answer is in answers.json beside the notebook.
         answers = read_answers(nb_path.parent / "answers.json", case)
         first = answers.first(decision_ids[0])
-        assert first is not None, \
+        assert first is not None, (
             f"{decision_ids[0]} not in answers.json: {(nb_path.parent / 'answers.json').read_text()}"
+        )
         d = case.decision(decision_ids[0])
         chosen = [first["choice"]] if isinstance(first["choice"], str) else list(first["choice"])
         assert [d.option(c).text for c in chosen] == answered.option_texts
@@ -146,7 +148,9 @@ def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict
         decision.locator(f"section[aria-label='{harness.REVIEW_LABEL}']").wait_for(timeout=30_000)
         yours = decision.locator(f"section[aria-label='{harness.YOURS_LABEL}']")
         yours.scroll_into_view_if_needed()
-        harness.expect(yours).to_contain_text(rationale, use_inner_text=True, timeout=10_000)  # shown, not just in the DOM
+        harness.expect(yours).to_contain_text(
+            rationale, use_inner_text=True, timeout=10_000
+        )  # shown, not just in the DOM
         harness.element_screenshot(tab, decision, f"{shot_name}-decision-after-restart")
         assert decision.get_by_role("button", name=re.compile("^Record a change")).count() == 1
         assert tab.page.get_by_text("Your graded answer (your first)").count() >= 1
@@ -172,17 +176,18 @@ FIXTURE_CELLS = [
 @pytest.fixture(scope="module")
 def fixture_lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("fixture-ws")
-    harness.write_notebook(root / "f01-early" / "f01-early.ipynb", FIXTURE_CELLS, hide_code=True,
-                           markdown="# Fixture module (fictional)")
-    lab = harness.start_lab(root, tmp_path_factory.mktemp("fixture-home"), {"COURSE_DATA": str(FIXTURE_PACK)},
-                            save_hook=True)
+    harness.write_notebook(
+        root / "f01-early" / "f01-early.ipynb", FIXTURE_CELLS, hide_code=True, markdown="# Fixture module (fictional)"
+    )
+    lab = harness.start_lab(
+        root, tmp_path_factory.mktemp("fixture-home"), {"COURSE_DATA": str(FIXTURE_PACK)}, save_hook=True
+    )
     yield lab
     lab.stop()
 
 
 def test_fictional_module_journey_through_the_facade_in_jupyterlab(fixture_lab, tab, fictional_case, note):
-    timings = trainee_journey(tab, fixture_lab, "f01-early/f01-early.ipynb", fictional_case, "fixture-f01-early",
-                              note)
+    timings = trainee_journey(tab, fixture_lab, "f01-early/f01-early.ipynb", fictional_case, "fixture-f01-early", note)
     print(timings)
     harness.shutdown_kernels(fixture_lab)
 

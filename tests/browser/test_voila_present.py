@@ -38,14 +38,17 @@ def test_projector_view_works_offline_and_from_the_keyboard(module_id, present_h
         whole = lens.get_by_role("checkbox", name="Whole picture (every agency)")
         whole.focus()
         page.keyboard.press("Space")
-        harness.expect(lens.locator("section.course-view h3").first).to_contain_text("The whole picture", timeout=20_000)
+        harness.expect(lens.locator("section.course-view h3").first).to_contain_text(
+            "The whole picture", timeout=20_000
+        )
 
         # Hindsight stays apart and labelled as such when asked for.
         hindsight = lens.get_by_role("checkbox", name="What emerged only afterwards (hindsight: not known at the time)")
         hindsight.focus()
         page.keyboard.press("Space")
-        harness.expect(lens.locator("section.course-hindsight h3")).to_contain_text("NOT known to any professional",
-                                                                            timeout=20_000)
+        harness.expect(lens.locator("section.course-hindsight h3")).to_contain_text(
+            "NOT known to any professional", timeout=20_000
+        )
         page.wait_for_timeout(300)
         tab.screenshot(f"present-{module_id or 'whole-case'}")
         assert harness.widget_placeholders(tab) == []

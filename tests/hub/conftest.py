@@ -75,8 +75,9 @@ def free_port() -> int:
 def run(cmd, timeout=600, **kw) -> subprocess.CompletedProcess:
     out = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, **kw)
     if out.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, cmd))} failed ({out.returncode}):\n{out.stdout[-3000:]}\n"
-                             f"{out.stderr[-3000:]}")
+        raise AssertionError(
+            f"{' '.join(map(str, cmd))} failed ({out.returncode}):\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+        )
     return out
 
 
@@ -98,9 +99,12 @@ class Kernel:
         import websocket
 
         self.hub, self.user = hub, user
-        model = hub.server_api(user, "POST", "/api/sessions",
-                               {"path": path, "type": "notebook", "name": Path(path).name,
-                                "kernel": {"name": "python3"}})
+        model = hub.server_api(
+            user,
+            "POST",
+            "/api/sessions",
+            {"path": path, "type": "notebook", "name": Path(path).name, "kernel": {"name": "python3"}},
+        )
         self.session_id = model["id"]
         self.kernel_id = model["kernel"]["id"]
         self.session = uuid.uuid4().hex
@@ -110,8 +114,10 @@ class Kernel:
     def execute(self, code: str, timeout: float = 200) -> str:
         """Run code in the kernel and return its printed output. One websocket per call: a connection left idle
         while other users work may be closed by the server, the kernel (and its state) stays."""
-        url = (f"ws://127.0.0.1:{self.hub.port}/user/{self.user}/api/kernels/{self.kernel_id}/channels"
-               f"?session_id={self.session}")
+        url = (
+            f"ws://127.0.0.1:{self.hub.port}/user/{self.user}/api/kernels/{self.kernel_id}/channels"
+            f"?session_id={self.session}"
+        )
         self.ws = self._connect(url, header=[f"Authorization: token {self.hub.token}"], timeout=60)
         try:
             return self._execute(code, timeout)
@@ -121,20 +127,39 @@ class Kernel:
 
     def _execute(self, code: str, timeout: float) -> str:
         msg_id = uuid.uuid4().hex
-        self.ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "username": self.user, "session": self.session,
-                       "msg_type": "execute_request", "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                        "allow_stdin": False, "stop_on_error": True},
-        }))
+        self.ws.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "username": self.user,
+                        "session": self.session,
+                        "msg_type": "execute_request",
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "buffers": [],
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                }
+            )
+        )
         out, error, idle, reply = [], None, False, None
         deadline = time.monotonic() + timeout
         while not (idle and reply is not None):
             left = deadline - time.monotonic()
             if left <= 0:
-                raise KernelError(f"{self.user}: no answer from the kernel within {timeout} s; output so far:\n"
-                                  + "".join(out))
+                raise KernelError(
+                    f"{self.user}: no answer from the kernel within {timeout} s; output so far:\n" + "".join(out)
+                )
             self.ws.settimeout(left)
             raw = self.ws.recv()
             if not raw:
@@ -195,9 +220,12 @@ class Hub:
 
     def _request(self, method: str, url: str, body=None, timeout: float = 30, accept=(200, 201, 202, 204)):
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Authorization": f"token {self.token}",
-                                              "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            url,
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
                 status, raw = r.status, r.read()
@@ -241,7 +269,7 @@ class Hub:
     def lab_page_config(self, user: str) -> dict:
         """The page configuration JupyterLab serves to this user (what its front end loads)."""
         page = self.text_of(user, "/lab")
-        found = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S)
+        found = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.DOTALL)
         assert found, page[:500]
         return json.loads(found.group(1))
 
@@ -263,11 +291,15 @@ class Hub:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "VIRTUAL_ENV", "COURSE_"))}
         env["PATH"] = f"{self.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin"
         env["COURSE_HUB_SETTINGS"] = str(self.prefix / "etc" / "course-hub.json")
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([str(self.venv / "bin" / "jupyterhub"), "-f",
-                                      str(self.prefix / "etc" / "jupyterhub_config.py")],
-                                     cwd=self.prefix / "state", env=env, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 (the hub writes to it until stop() closes it)
+        self.proc = subprocess.Popen(
+            [str(self.venv / "bin" / "jupyterhub"), "-f", str(self.prefix / "etc" / "jupyterhub_config.py")],
+            cwd=self.prefix / "state",
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -299,8 +331,9 @@ class Hub:
         ready: dict[str, float] = {}
         while len(ready) < len(users):
             if time.monotonic() - t0 > timeout:
-                raise AssertionError(f"servers not ready within {timeout} s: {sorted(set(users) - set(ready))}\n"
-                                     + self.log_tail())
+                raise AssertionError(
+                    f"servers not ready within {timeout} s: {sorted(set(users) - set(ready))}\n" + self.log_tail()
+                )
             for user in users:
                 if user not in ready:
                     server = (self.api("GET", f"/users/{user}").get("servers") or {}).get("")
@@ -370,8 +403,12 @@ def _cleanup(hub: Hub | None, base: Path, users: list[str], groups: list[str]) -
     removed_by_setup = False
     csv_path = base / "users.csv"
     if hub is not None and (hub.prefix / "etc" / "course-hub.json").exists() and csv_path.exists():
-        out = subprocess.run(["/usr/bin/python3", str(SETUP), "--prefix", str(hub.prefix), "remove-users",
-                              str(csv_path)], capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            ["/usr/bin/python3", str(SETUP), "--prefix", str(hub.prefix), "remove-users", str(csv_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if out.returncode != 0:
             problems.append(f"setup.py remove-users failed: {out.stdout[-500:]} {out.stderr[-500:]}")
         removed_by_setup = out.returncode == 0
@@ -427,15 +464,40 @@ def running_hub(data: Path, notebooks: Path, trainees=("a", "b")):
                     shutil.rmtree(old, ignore_errors=True)
             # As on a hardened server, where root's umask is 077: whatever trainees' servers must read is
             # made readable by setup.py itself.
-            run(["/usr/bin/python3", SETUP, "--prefix", hub.prefix, "install", "--venv", venv,
-                 "--exchange", hub.exchange, "--group-prefix", tag, "--authenticator", "dummy",
-                 "--bind-url", hub.url, "--proxy", PROXY, "--data", data, "--notebooks", notebooks],
-                preexec_fn=lambda: os.umask(0o077))
+            run(
+                [
+                    "/usr/bin/python3",
+                    SETUP,
+                    "--prefix",
+                    hub.prefix,
+                    "install",
+                    "--venv",
+                    venv,
+                    "--exchange",
+                    hub.exchange,
+                    "--group-prefix",
+                    tag,
+                    "--authenticator",
+                    "dummy",
+                    "--bind-url",
+                    hub.url,
+                    "--proxy",
+                    PROXY,
+                    "--data",
+                    data,
+                    "--notebooks",
+                    notebooks,
+                ],
+                preexec_fn=lambda: os.umask(0o077),
+            )
         hub.measurements["install_s"] = round(time.monotonic() - t0, 1)
         hub.measurements["install_venv_was_cached"] = cached
         csv_path = base / "users.csv"
-        csv_path.write_text("username,role,full_name\n" + f"{users['trainer']},trainer,Test Trainer\n"
-                            + "".join(f"{users[t]},trainee,Trainee {t.upper()}\n" for t in trainees))
+        csv_path.write_text(
+            "username,role,full_name\n"
+            + f"{users['trainer']},trainer,Test Trainer\n"
+            + "".join(f"{users[t]},trainee,Trainee {t.upper()}\n" for t in trainees)
+        )
         run(["/usr/bin/python3", SETUP, "--prefix", hub.prefix, "add-users", csv_path])
         run(["/usr/bin/python3", SETUP, "--prefix", hub.prefix, "init-course", "--trainer", users["trainer"]])
         (hub.prefix / "etc" / "jupyterhub_config.local.py").write_text(f"""

@@ -25,8 +25,11 @@ from tests.hub.conftest import missing_for_hub, running_hub
 from tests.paths import ROOT
 
 _missing = missing_for_hub()
-pytestmark = [pytest.mark.hub, pytest.mark.slow,
-              pytest.mark.skipif(_missing is not None, reason=f"JupyterHub test: {_missing}")]
+pytestmark = [
+    pytest.mark.hub,
+    pytest.mark.slow,
+    pytest.mark.skipif(_missing is not None, reason=f"JupyterHub test: {_missing}"),
+]
 
 COURSE = "safeguarding-case-review"
 TIME_LIMIT_S = 240  # the whole flow, once the hub is up; cleanup still runs when it trips
@@ -51,8 +54,11 @@ def time_limit(seconds: int):
 MODULE = "m01-early-years"
 ANSWERS = {
     "a": [("d-overdose-referral", "record-assess"), ("d-core-assessment-2009", ["history", "verify"])],
-    "b": [("d-overdose-referral", "record-nfa"), ("d-core-assessment-2009", ["accept"]),
-          ("d-overdose-referral", "record-assess")],
+    "b": [
+        ("d-overdose-referral", "record-nfa"),
+        ("d-core-assessment-2009", ["accept"]),
+        ("d-overdose-referral", "record-assess"),
+    ],
 }
 
 
@@ -63,8 +69,9 @@ def expected_scores(case) -> dict[str, dict[str, float]]:
         first = {}
         for did, choice in answers:
             first.setdefault(did, choice)
-        out[who] = {f"score-{d.id}": float(d.score(first[d.id])) if d.id in first else 0.0
-                    for d in case.decisions_in(MODULE)}
+        out[who] = {
+            f"score-{d.id}": float(d.score(first[d.id])) if d.id in first else 0.0 for d in case.decisions_in(MODULE)
+        }
     return out
 
 
@@ -117,6 +124,7 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
         assert "@jupyter/nbgrader:formgrader" not in hub.lab_page_config(trainer)["disabledExtensions"]
         # Trainees' JupyterLab leaves the arrow keys to the course's option buttons and drop-downs.
         from course.apps.lab import trainee_lab_settings
+
         ours = trainee_lab_settings()["@jupyterlab/shortcuts-extension:shortcuts"]["shortcuts"]
         assert len(ours) > 20
         for who in trainees:
@@ -125,8 +133,19 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
 
         # --- the trainer releases the module ----------------------------------------------------------------
         tk = hub.kernel(trainer, "course/trainer.ipynb")
-        out = tk.sh(["course", "release", "--course-dir", ".", "--notebooks", str(hub.prefix / "share" / "notebooks"),
-                     "--module", MODULE], cwd="~/course")
+        out = tk.sh(
+            [
+                "course",
+                "release",
+                "--course-dir",
+                ".",
+                "--notebooks",
+                str(hub.prefix / "share" / "notebooks"),
+                "--module",
+                MODULE,
+            ],
+            cwd="~/course",
+        )
         assert "Traceback" not in out["out"] + out["err"]
         tk.sh(["nbgrader", "release_assignment", MODULE], cwd="~/course")
         outbound = hub.exchange / COURSE / "outbound" / MODULE
@@ -140,14 +159,20 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
             k = hub.kernel(users[who], "trainee.ipynb")
             k.sh(["nbgrader", "fetch_assignment", MODULE])
             nk = hub.kernel(users[who], f"{MODULE}/{MODULE}.ipynb")  # the module notebook's kernel: cwd = its folder
-            nk.execute("from course.store import AnswerStore\nfrom course.core.pack import load_case\n"
-                       "store = AnswerStore(case=load_case())\n")
+            nk.execute(
+                "from course.store import AnswerStore\nfrom course.core.pack import load_case\n"
+                "store = AnswerStore(case=load_case())\n"
+            )
             kinds = []
             for decision, choice in ANSWERS[who]:
-                rec = json.loads(nk.execute(
-                    f"r = store.record({decision!r}, {choice!r}, 'What the records already showed.', 3)\n"
-                    "print(_j.dumps({'kind': r.kind, 'saved': r.saved, 'path': str(store.path)}))"
-                ).strip().splitlines()[-1])
+                rec = json.loads(
+                    nk.execute(
+                        f"r = store.record({decision!r}, {choice!r}, 'What the records already showed.', 3)\n"
+                        "print(_j.dumps({'kind': r.kind, 'saved': r.saved, 'path': str(store.path)}))"
+                    )
+                    .strip()
+                    .splitlines()[-1]
+                )
                 assert rec["saved"], rec
                 kinds.append(rec["kind"])
             assert kinds.count("revision") == len(ANSWERS[who]) - len({d for d, _ in ANSWERS[who]})
@@ -168,11 +193,15 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
         m["working_rss_mb"] = {}
         for who in trainees:
             k, nk = kernels[who]
-            nk.execute(f"from course.notebook import open_module\nmod = open_module({MODULE!r})\n"
-                       "views = [mod.intro(), mod.lens(), mod.timeline(), mod.summary()]\n")
-            m["working_rss_mb"][who] = {"server": rss_mb(hub.server_process(users[who])),
-                                        "module_kernel": rss_mb(psutil.Process(nk.pid())),
-                                        "idle_kernel": rss_mb(psutil.Process(k.pid()))}
+            nk.execute(
+                f"from course.notebook import open_module\nmod = open_module({MODULE!r})\n"
+                "views = [mod.intro(), mod.lens(), mod.timeline(), mod.summary()]\n"
+            )
+            m["working_rss_mb"][who] = {
+                "server": rss_mb(hub.server_process(users[who])),
+                "module_kernel": rss_mb(psutil.Process(nk.pid())),
+                "idle_kernel": rss_mb(psutil.Process(k.pid())),
+            }
 
         phase.done("2 trainees: build the module's views")
 
@@ -199,8 +228,12 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
         browser_b = hub.login(users["b"])
         status, body = hub.get_as(browser_b, f"/user/{users['b']}/api/contents/{MODULE}/answers.json")
         assert status == 200 and "d-overdose-referral" in body
-        for path in (f"/user/{a}/api/contents/{MODULE}/answers.json", f"/user/{a}/lab",
-                     f"/user/{trainer}/formgrader", f"/hub/api/users/{a}"):
+        for path in (
+            f"/user/{a}/api/contents/{MODULE}/answers.json",
+            f"/user/{a}/lab",
+            f"/user/{trainer}/formgrader",
+            f"/hub/api/users/{a}",
+        ):
             status, _ = hub.get_as(browser_b, path)
             assert status in (403, 404), (path, status)
 
@@ -215,16 +248,24 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
             "        res[name] = 'denied'\n"
             "    except FileNotFoundError:\n"
             "        res[name] = 'not found'\n"
-            "print(_j.dumps(res))")
+            "print(_j.dumps(res))"
+        )
         seen = json.loads(probe.strip().splitlines()[-1])
-        assert seen == {name: "denied" for name in targets}, seen
+        assert seen == dict.fromkeys(targets, "denied"), seen
 
         # b cannot submit in a's name with our settings ...
         forged = kb.sh(["nbgrader", "submit", MODULE, f"--student={a}"], check=False)
         assert forged["rc"] != 0 and "only submit your own work" in forged["out"] + forged["err"]
         # ... and a submission forged with nbgrader's own class is not collected as a's.
-        kb.sh(["nbgrader", "submit", MODULE, f"--student={a}",
-               "--ExchangeFactory.submit=nbgrader.exchange.default.submit.ExchangeSubmit"])
+        kb.sh(
+            [
+                "nbgrader",
+                "submit",
+                MODULE,
+                f"--student={a}",
+                "--ExchangeFactory.submit=nbgrader.exchange.default.submit.ExchangeSubmit",
+            ]
+        )
 
         phase.done("isolation probes and forged submissions")
 
@@ -237,13 +278,18 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
         tk.sh(["nbgrader", "generate_feedback", MODULE], cwd="~/course")
         tk.sh(["nbgrader", "release_feedback", MODULE], cwd="~/course")
         phase.done("generate_feedback + release_feedback")
-        scores = json.loads(tk.execute(
-            "import json as _j, os as _os\nfrom nbgrader.api import Gradebook\nres = {}\n"
-            f"with Gradebook('sqlite:///' + _os.path.expanduser('~/course/gradebook.db'), {COURSE!r}) as gb:\n"
-            f"    for s in {[users[w] for w in trainees]!r}:\n"
-            f"        sub = gb.find_submission({MODULE!r}, s)\n"
-            "        res[s] = {g.name: g.score for nb in sub.notebooks for g in nb.grades if g.name.startswith('score-')}\n"
-            "print(_j.dumps(res))").strip().splitlines()[-1])
+        scores = json.loads(
+            tk.execute(
+                "import json as _j, os as _os\nfrom nbgrader.api import Gradebook\nres = {}\n"
+                f"with Gradebook('sqlite:///' + _os.path.expanduser('~/course/gradebook.db'), {COURSE!r}) as gb:\n"
+                f"    for s in {[users[w] for w in trainees]!r}:\n"
+                f"        sub = gb.find_submission({MODULE!r}, s)\n"
+                "        res[s] = {g.name: g.score for nb in sub.notebooks for g in nb.grades if g.name.startswith('score-')}\n"
+                "print(_j.dumps(res))"
+            )
+            .strip()
+            .splitlines()[-1]
+        )
         assert scores == {users[w]: expected[w] for w in trainees}, scores
 
         home_t = home["trainer"]

@@ -45,10 +45,19 @@ def test_hub_test_says_exactly_why_it_skips_when_not_root(monkeypatch):
 
 def _settings(tmp_path, users: str) -> dict:
     (tmp_path / "users.csv").write_text(users, encoding="utf-8")
-    s = {"course_id": "safeguarding-case-review", "venv": "/opt/x/venv", "data_dir": "/opt/x/share/data",
-         "notebooks_dir": "/opt/x/share/notebooks", "exchange_root": "/srv/ex", "users_csv": str(tmp_path / "users.csv"),
-         "state_dir": str(tmp_path), "trainee_config_dir": "/opt/x/etc/jupyter-trainee",
-         "proxy_command": "/usr/bin/chp", "authenticator": "pam", "bind_url": "http://:8000"}
+    s = {
+        "course_id": "safeguarding-case-review",
+        "venv": "/opt/x/venv",
+        "data_dir": "/opt/x/share/data",
+        "notebooks_dir": "/opt/x/share/notebooks",
+        "exchange_root": "/srv/ex",
+        "users_csv": str(tmp_path / "users.csv"),
+        "state_dir": str(tmp_path),
+        "trainee_config_dir": "/opt/x/etc/jupyter-trainee",
+        "proxy_command": "/usr/bin/chp",
+        "authenticator": "pam",
+        "bind_url": "http://:8000",
+    }
     (tmp_path / "course-hub.json").write_text(json.dumps(s), encoding="utf-8")
     return s
 
@@ -78,7 +87,8 @@ def test_nbgrader_settings_point_everyone_at_the_shared_exchange_and_our_exchang
     s = {"course_id": "safeguarding-case-review", "exchange_root": "/srv/ex", "share": str(tmp_path)}
     (tmp_path / "grading").mkdir()
     (tmp_path / "grading" / "nbgrader_config.py").write_text(
-        (ROOT / "grading" / "nbgrader_config.py").read_text(encoding="utf-8"), encoding="utf-8")
+        (ROOT / "grading" / "nbgrader_config.py").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     for text in (setup.global_nbgrader_config(s), setup.trainer_course_config(s)):
         c = Config()
         path = tmp_path / "cfg.py"

@@ -17,8 +17,8 @@ from ...render.decision import review_markdown
 from .cells import _nbgrader_meta, is_mark_scheme_cell, tags, the_case
 
 REVIEW_TAG = "course-feedback-review"
-HIDDEN_REGION = re.compile(r"^[^\n]*BEGIN HIDDEN TESTS.*?END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
-MARK_SCHEME_REGION = re.compile(r"^[^\n]*BEGIN MARK SCHEME.*?END MARK SCHEME[^\n]*\n?", re.S | re.M)
+HIDDEN_REGION = re.compile(r"^[^\n]*BEGIN HIDDEN TESTS.*?END HIDDEN TESTS[^\n]*\n?", re.DOTALL | re.MULTILINE)
+MARK_SCHEME_REGION = re.compile(r"^[^\n]*BEGIN MARK SCHEME.*?END MARK SCHEME[^\n]*\n?", re.DOTALL | re.MULTILINE)
 NOT_RUN_MESSAGE = "This check could not be completed. Your trainer has the details and can explain your score."
 
 
@@ -38,10 +38,12 @@ class CleanFeedback(NbGraderPreprocessor):
     """Make an autograded notebook safe to hand back: no mark scheme, hidden tests, tracebacks or stderr."""
 
     mark_scheme_tag = Unicode(MARK_SCHEME_TAG, help="Cells with this tag are for graders and removed.").tag(config=True)
-    review_tag = Unicode(REVIEW_TAG, help="Tag of the review cells this preprocessor adds (never two copies)."
-                         ).tag(config=True)
-    hidden_begin = Unicode(HIDDEN_TESTS[0], help="Start of nbgrader's hidden test region (removed with its code)."
-                           ).tag(config=True)
+    review_tag = Unicode(REVIEW_TAG, help="Tag of the review cells this preprocessor adds (never two copies).").tag(
+        config=True
+    )
+    hidden_begin = Unicode(HIDDEN_TESTS[0], help="Start of nbgrader's hidden test region (removed with its code).").tag(
+        config=True
+    )
 
     def preprocess(self, nb, resources):
         folder = Path(resources.get("metadata", {}).get("path") or ".")
@@ -61,7 +63,7 @@ class CleanFeedback(NbGraderPreprocessor):
             if cell.cell_type == "code" and grade_id.startswith(SCORE_PREFIX):
                 case = case or the_case()
                 try:
-                    decision = case.decision(grade_id[len(SCORE_PREFIX):])
+                    decision = case.decision(grade_id[len(SCORE_PREFIX) :])
                 except KeyError:
                     continue
                 if answers is None:
@@ -77,12 +79,16 @@ class CleanFeedback(NbGraderPreprocessor):
         safe = []
         failed = False
         for out in outputs:
-            if out.get("output_type") == "error" or (out.get("output_type") == "stream" and out.get("name") == "stderr"):
+            if out.get("output_type") == "error" or (
+                out.get("output_type") == "stream" and out.get("name") == "stderr"
+            ):
                 failed = True
                 continue
             if drop_results and out.get("output_type") == "execute_result":
                 continue  # the value a hidden check returned: the score header already says it plainly
-            if "traceback" in json.dumps(out.get("data", {})).lower() and "Traceback (most recent call last)" in json.dumps(out):
+            if "traceback" in json.dumps(
+                out.get("data", {})
+            ).lower() and "Traceback (most recent call last)" in json.dumps(out):
                 failed = True
                 continue
             safe.append(out)

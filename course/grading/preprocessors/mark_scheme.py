@@ -16,8 +16,9 @@ from .cells import _nbgrader_meta, is_mark_scheme_cell, the_case
 class InsertMarkScheme(NbGraderPreprocessor):
     """Put the reflection's mark scheme, locked, just above each reflection answer cell."""
 
-    tag = Unicode(MARK_SCHEME_TAG, help="Tag of the mark scheme cell (CleanFeedback.mark_scheme_tag removes it)."
-                  ).tag(config=True)
+    tag = Unicode(MARK_SCHEME_TAG, help="Tag of the mark scheme cell (CleanFeedback.mark_scheme_tag removes it).").tag(
+        config=True
+    )
 
     def preprocess(self, nb, resources):
         case = None
@@ -28,7 +29,7 @@ class InsertMarkScheme(NbGraderPreprocessor):
             grade_id = _nbgrader_meta(cell).get("grade_id", "")
             if cell.cell_type == "markdown" and grade_id.startswith(REFLECTION_PREFIX):
                 case = case or the_case()
-                module_id = grade_id[len(REFLECTION_PREFIX):]
+                module_id = grade_id[len(REFLECTION_PREFIX) :]
                 try:
                     module = case.module(module_id)
                 except KeyError:

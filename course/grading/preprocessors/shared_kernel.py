@@ -3,6 +3,7 @@ workers, and the module's interactive views skipped at autograde (scores come fr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -46,8 +47,7 @@ def share_case_between_submissions() -> None:
 
         def load_case(pack_dir=None):
             folder = Path(pack_dir) if pack_dir is not None else case_mod.default_pack_dir()
-            key = (str(folder.resolve()),
-                   tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.yaml"))))
+            key = (str(folder.resolve()), tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.yaml"))))
             if key not in memo:
                 memo[key] = original(pack_dir)
             return memo[key]
@@ -74,22 +74,34 @@ class SharedKernelExecute(Execute):
     # (measured: about 280 MB after 20 submissions, 350 MB after 90, growing slowly).
     reuse_limit = Integer(30, help="Submissions graded in one kernel before a fresh one is started.").tag(config=True)
 
-    skip_views = Bool(True, help=(
-        "Do not draw the module's interactive views (lens, timeline, decision widgets, summary) at autograde: "
-        "scores come from answers.json alone, and widget output cannot be shown in formgrader or feedback "
-        "(nbgrader keeps no widget state), so drawing them only costs time.")).tag(config=True)
+    skip_views = Bool(
+        True,
+        help=(
+            "Do not draw the module's interactive views (lens, timeline, decision widgets, summary) at autograde: "
+            "scores come from answers.json alone, and widget output cannot be shown in formgrader or feedback "
+            "(nbgrader keeps no widget state), so drawing them only costs time."
+        ),
+    ).tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
-        if (self.skip_views and cell.cell_type == "code" and not _nbgrader_meta(cell).get("grade")
-                and VIEW_CALL.match(cell.source)):
+        if (
+            self.skip_views
+            and cell.cell_type == "code"
+            and not _nbgrader_meta(cell).get("grade")
+            and VIEW_CALL.match(cell.source)
+        ):
             cell.outputs = []
             cell.execution_count = None
             return cell, resources
         return super().preprocess_cell(cell, resources, index)
 
-    reuse_kernel = Bool(False, help=(
-        "Reuse one kernel for the notebooks this process grades (set by `course grade` for its workers). "
-        "Elsewhere, as in plain `nbgrader autograde`, every notebook gets a fresh kernel.")).tag(config=True)
+    reuse_kernel = Bool(
+        False,
+        help=(
+            "Reuse one kernel for the notebooks this process grades (set by `course grade` for its workers). "
+            "Elsewhere, as in plain `nbgrader autograde`, every notebook gets a fresh kernel."
+        ),
+    ).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         if not self.reuse_kernel:
@@ -113,8 +125,9 @@ class SharedKernelExecute(Execute):
             with self.setup_kernel():
                 info = self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
-                reply = self.wait_for_reply(self.kc.execute(RESET_KERNEL.format(path=os.path.abspath(path)),
-                                                            silent=True, store_history=False))
+                reply = self.wait_for_reply(
+                    self.kc.execute(RESET_KERNEL.format(path=os.path.abspath(path)), silent=True, store_history=False)
+                )
                 if not reply or reply["content"]["status"] != "ok":
                     content = (reply or {}).get("content", {})
                     raise RuntimeError(f"the shared grading kernel could not be reset: {content.get('evalue')}")
@@ -138,7 +151,5 @@ def shutdown_shared_kernel() -> None:
     if km is not None:
         from jupyter_core.utils import run_sync
 
-        try:
+        with contextlib.suppress(Exception):  # the worker is ending or the kernel is already gone
             run_sync(km.shutdown_kernel)(now=True)
-        except Exception:  # the worker is ending or the kernel is already gone
-            pass
