@@ -26,11 +26,14 @@ course: pyc
 check: pyc
 	$(BIN)/course check
 
+# The same checks as .pre-commit-config.yaml: the rule set and the format (pyproject.toml), types on course/.
+LINTED := course tests bench deploy grading/nbgrader_config.py
 lint: $(STAMP)
-	$(BIN)/ruff check course tests bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
 
-test: pyc
-	$(BIN)/ruff check course tests bench
+test: pyc lint
 	$(BIN)/course check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

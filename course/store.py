@@ -205,7 +205,7 @@ class AnswerStore:
             finally:
                 os.close(dfd)
 
-    def _update(self, change) -> tuple[dict, str | None]:
+    def _update(self, change) -> tuple[Any, str | None]:
         """Lock, re-read, apply `change(doc)`, write. Returns (doc, problem message or None)."""
         try:
             with self._lock():

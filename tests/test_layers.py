@@ -7,6 +7,7 @@ inside a function to dodge a cycle is still seen.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -240,3 +241,46 @@ def test_checker_sees_an_upward_import_and_a_forbidden_library(tmp_path):
     inside, outside = import_graph(root)
     assert inside["course.core.records"] == {"course.widgets", "course.widgets.lens"}
     assert "matplotlib" in outside["course.render.view"]
+
+
+def test_architecture_doc_draws_the_layers_the_test_checks():
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    ranks = {}
+    for row in re.findall(r"^\| (`course\.[^|]+) \| (\d) \|", doc, flags=re.M):
+        for name in re.findall(r"`(course\.[a-z_]+)`", row[0]):
+            ranks[name] = int(row[1])
+    assert ranks == LAYERS
+
+
+def test_make_lint_runs_the_same_checks_as_pre_commit_and_make_test_runs_it():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    hooks = (ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    for tool in ("ruff check", "ruff format --check", "mypy"):
+        assert tool in makefile and tool in hooks, tool
+    assert re.search(r"^test: .*\blint\b", makefile, flags=re.M)
+
+
+def test_no_module_sets_the_read_only_switch_or_a_grading_setting_in_the_environment(graph):
+    """The read-only switch is spelled once (course.core.contract); nbgrader settings are traitlets options."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if path.name == "contract.py":
+            continue
+        if re.search(r"['\"]COURSE_(READ_ONLY|SHARED_KERNEL)['\"]", text):
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_grading_settings_are_traitlets_options(tmp_path):
+    from course.grading.config import make_api
+    from course.grading.preprocessors.clean_feedback import CleanFeedback
+    from course.grading.preprocessors.shared_kernel import SharedKernelExecute
+
+    api = make_api(tmp_path, reuse_kernel=True)
+    assert SharedKernelExecute(config=api.config).reuse_kernel is True
+    assert SharedKernelExecute(config=make_api(tmp_path).config).reuse_kernel is False
+    for name in ("reuse_kernel", "reuse_limit", "skip_views"):
+        assert SharedKernelExecute.class_traits()[name].metadata.get("config"), name
+    for name in ("mark_scheme_tag", "review_tag", "hidden_begin"):
+        assert CleanFeedback.class_traits()[name].metadata.get("config"), name

@@ -28,8 +28,9 @@ def discover(bench_dir: Path = BENCH_DIR, only: list[str] | None = None) -> list
 
 def _load(path: Path):
     spec = importlib.util.spec_from_file_location(f"course_bench_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path}: not a Python module")
     module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
     spec.loader.exec_module(module)
     return module
 

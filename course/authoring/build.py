@@ -58,6 +58,7 @@ def _code(cell_id: str, source: str, **nbgrader) -> nbformat.NotebookNode:
 
 
 def _reflection_answer(module: Module) -> nbformat.NotebookNode:
+    assert module.reflection is not None
     grade_id = reflection_id(module.id)
     cell = nbformat.v4.new_markdown_cell(ANSWER_PLACEHOLDER, id=_cell_id(grade_id))
     cell.metadata = {

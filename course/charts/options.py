@@ -12,10 +12,14 @@ from ..render.style import OKABE_ITO
 class OptionBar(Protocol):
     """One bar: an option's text, how many chose it, its points and whether it is the review's position."""
 
-    text: str
-    count: int
-    points: int
-    aligned: bool
+    @property
+    def text(self) -> str: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def points(self) -> int: ...
+    @property
+    def aligned(self) -> bool: ...
 
 
 def option_chart_png(options: Sequence[OptionBar]) -> bytes:
@@ -23,6 +27,7 @@ def option_chart_png(options: Sequence[OptionBar]) -> bytes:
     hatching, options earning some points sky blue with dots, the rest vermillion, each bar labelled with its
     count and each label saying which kind it is (colour is never the only cue)."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     opts = list(options)
     labels = [
@@ -47,7 +52,7 @@ def option_chart_png(options: Sequence[OptionBar]) -> bytes:
     for yy, o in zip(y, opts, strict=True):
         ax.text(o.count + top * 0.02, yy, str(o.count), va="center", fontsize=11)
     ax.set_xlabel("Number of participants choosing this option (first answers)")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     fig.tight_layout()

@@ -16,7 +16,7 @@ import datetime as dt
 import io
 import json
 import textwrap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..core import cache
 from ..core.records import Case, Module
@@ -207,11 +207,17 @@ class TimelineFigure:
                     visible=False,
                 )
 
+        y0: float
+        y1: float
         for i, f in enumerate(data.flows):
             x = self._x(f.at) + (i % 3 - 1) * 0.004 * (self._x(data.end) - self._x(data.start))
             if f.status == "passed":
-                y0 = f.from_lane if f.from_lane is not None else (f.to_lane - 0.5)
-                y1 = f.to_lane if f.to_lane is not None else (y0 + 0.5)
+                if f.from_lane is not None:
+                    y0 = f.from_lane
+                    y1 = f.to_lane if f.to_lane is not None else y0 + 0.5
+                else:
+                    assert f.to_lane is not None  # a flow has at least one of from and to (the loader checks)
+                    y0, y1 = f.to_lane - 0.5, f.to_lane
                 ax.annotate(
                     "",
                     xy=(x, y1),
@@ -227,6 +233,7 @@ class TimelineFigure:
                 elif f.from_lane is not None:
                     y0, y1 = f.from_lane, f.from_lane + 0.45
                 else:
+                    assert f.to_lane is not None
                     y0, y1 = f.to_lane - 0.5, f.to_lane - 0.12
                 ax.plot([x, x], [y0, y1], ls=(0, (4, 2)), color=C_STOPPED, lw=3, zorder=5)
                 ax.plot(x, y1, marker="X", ms=17, color=C_STOPPED, mec="black", mew=1.2, zorder=6)
@@ -396,7 +403,7 @@ class TimelineFigure:
             entry = json.loads(payload)
             png = base64.b64decode(entry["png"], validate=True)
             g = entry["geometry"]
-            geometry = {
+            geometry: dict[str, Any] = {
                 "w": int(g["w"]),
                 "h": int(g["h"]),
                 "box": [float(v) for v in g["box"]],

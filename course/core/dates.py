@@ -64,7 +64,8 @@ def label(text: str) -> str:
     """A plain-English label at the date's own precision: '2011', 'October 2011', '12 October 2011'."""
     year, month, day = parse(text)
     if day:
-        return f"{day} {MONTHS[month - 1]} {year}"  # type: ignore[index]
+        assert month is not None  # parse() gives a day only with a month
+        return f"{day} {MONTHS[month - 1]} {year}"
     if month:
         return f"{MONTHS[month - 1]} {year}"
     return str(year)

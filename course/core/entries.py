@@ -8,7 +8,7 @@ from typing import Any
 
 from . import dates
 
-_YAML_LOADER = None  # the YAML loader to use; None: the fastest one available (a benchmark sets the slow one)
+_YAML_LOADER: Any = None  # the YAML loader to use; None: the fastest one available (a benchmark sets the slow one)
 
 
 def _yaml():
@@ -18,7 +18,8 @@ def _yaml():
     (parsing dominated load_case for the real pack: ~0.8 s with the pure-Python loader)."""
     import yaml
 
-    return yaml, _YAML_LOADER or getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader: Any = _YAML_LOADER or getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+    return yaml, loader
 
 
 class CaseError(Exception):

@@ -138,7 +138,7 @@ class _Context:
             entry.problems.add(
                 entry.where, entry.f(name), f"{value!r} is outside the case ({self.first_year}-{self.last_year})"
             )
-        if day:
+        if day and month:
             phrase = f"{day} {dates.MONTHS[month - 1]}"
             # Whole numbers only: '1 March' must not be satisfied by '21 March'.
             stated = re.compile(rf"(?<!\d){phrase}\b")

@@ -51,7 +51,7 @@ def submissions(
     known = (
         {p.name for p in (course_dir / "source").iterdir() if p.is_dir()} if (course_dir / "source").is_dir() else set()
     )
-    out = []
+    out: list[Submission] = []
     if not sub_root.is_dir():
         return out
     for tdir in sorted(p for p in sub_root.iterdir() if p.is_dir()):
@@ -118,9 +118,9 @@ def _reason(out: dict) -> str:
     return causes[-1] if causes else last_lines(text, 5) or "nbgrader gave no reason"
 
 
-def _worker_main(course_dir: str, keys: list[str]) -> int:
+def _worker_main(folder: str, keys: list[str]) -> int:
     """One worker process: autograde its own trainees, one JSON line per finished submission."""
-    course_dir = Path(course_dir)
+    course_dir = Path(folder)
     api = make_api(course_dir, reuse_kernel=True)
     for key in keys:
         trainee, module = key.split("/", 1)
@@ -211,15 +211,17 @@ def _run_workers(course_dir: Path, groups: list[list[Submission]], total: int, p
         procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env))
     sel = selectors.DefaultSelector()
     for p in procs:
+        assert p.stdout is not None
         sel.register(p.stdout, selectors.EVENT_READ, p)
-    graded, failed = [], {}
+    graded: list[str] = []
+    failed: dict[str, str] = {}
     peak = 0.0
     bar = tqdm(total=total, unit="submission", desc="Grading", disable=not progress, file=sys.stderr)
     open_streams = len(procs)
     try:
         while open_streams:
             for key, _ in sel.select(timeout=1.0):
-                line = key.fileobj.readline()
+                line = key.data.stdout.readline()
                 if not line:
                     sel.unregister(key.fileobj)
                     open_streams -= 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from ..core import dates, knowledge
 from ..core.records import Case, Module
@@ -92,7 +93,7 @@ def timeline_data(case: Case, module: Module | None = None) -> TimelineData:
     lane_of = {a: i for i, a in enumerate(lanes)}
     span_days = (end - start).days or 1
 
-    per_lane: dict[int, list[dict]] = {}
+    per_lane: dict[int, list[dict[str, Any]]] = {}
     for e in events:
         if e.hindsight:
             continue
@@ -113,7 +114,7 @@ def timeline_data(case: Case, module: Module | None = None) -> TimelineData:
     for lane_marks in per_lane.values():
         _stack(lane_marks, span_days)
         marks += [Mark(**m) for m in lane_marks]
-    hind = [
+    hind: list[dict[str, Any]] = [
         dict(
             event_id=e.id,
             agency=None,
@@ -131,8 +132,8 @@ def timeline_data(case: Case, module: Module | None = None) -> TimelineData:
         FlowMark(
             f.id,
             f.status,
-            lane_of.get(f.from_agency),
-            lane_of.get(f.to_agency),
+            lane_of.get(f.from_agency or ""),
+            lane_of.get(f.to_agency or ""),
             _mid(f.date),
             f.date_text,
             f.from_agency,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 _LAYOUTS: dict[tuple, widgets.Layout] = {}
-_STYLES: dict[tuple, widgets.Widget] = {}
+_STYLES: dict[object, widgets.Widget] = {}
 
 
 def _alive(w: widgets.Widget | None) -> bool:
@@ -50,7 +50,9 @@ def style_carrier() -> widgets.HTML:
     return found
 
 
-def make(cls: type, *args, layout: dict | None = None, style: dict | None = None, **kwargs) -> widgets.Widget:
+def make(
+    cls: type[widgets.Widget], *args, layout: dict | None = None, style: dict | None = None, **kwargs
+) -> widgets.Widget:
     """`cls(*args, **kwargs)` with a shared layout (from the `layout` properties) and, for widgets that have
     one, a shared style (from the `style` properties)."""
     traits = cls.class_traits()

@@ -55,7 +55,7 @@ class Summary(widgets.VBox):
         answers, problem = self._load()
         rows = summary_rows(self.case, self.module_id, answers)
         self.message.value = problem_html(problem) if problem else ""
-        if list(self.children) != self._parts():
+        if list(self.children) != self._parts():  # type: ignore[has-type]
             self.children = self._parts()
         self.table.value = summary_table_html(rows)
         self.chart.value = figure_html(

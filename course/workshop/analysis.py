@@ -52,7 +52,7 @@ def summarise_decision(d: DecisionPoint, subs: Iterable[Submission]) -> Decision
     counts = {o.id: 0 for o in d.options}
     aligned = 0
     fractions: list[float] = []
-    conf = [0, 0, 0, 0, 0]
+    conf: list[int] = [0, 0, 0, 0, 0]
     confident_divergent = 0
     for s in subs:
         rec = s.first.get(d.id)
@@ -75,7 +75,14 @@ def summarise_decision(d: DecisionPoint, subs: Iterable[Submission]) -> Decision
     good = set(d.aligned_options())
     options = tuple(OptionCount(o.id, o.text, o.points, counts[o.id], o.id in good) for o in d.options)
     return DecisionSummary(
-        d, len(subs), len(fractions), options, aligned, tuple(fractions), tuple(conf), confident_divergent
+        d,
+        len(subs),
+        len(fractions),
+        options,
+        aligned,
+        tuple(fractions),
+        (conf[0], conf[1], conf[2], conf[3], conf[4]),
+        confident_divergent,
     )
 
 
@@ -110,7 +117,7 @@ class WorkshopReport:
         order = {d.decision.id: i for i, d in enumerate(self.decisions)}
         answered = [d for d in self.decisions if d.answered]
         answered.sort(key=lambda s: (s.aligned_share, -s.confident_divergent, s.mean_fraction, order[s.decision.id]))
-        return [s for s in answered[:limit] if s.aligned_share < 1.0]
+        return [s for s in answered[:limit] if (s.aligned_share or 0.0) < 1.0]
 
     def confident_divergence(self, limit: int = 5) -> list[DecisionSummary]:
         """The decisions with the largest share of confident (4 or 5) answers scoring under half."""

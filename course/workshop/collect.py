@@ -147,7 +147,8 @@ class _Merged:
     def add(self, case: Case, answers: Answers, where: str, problems: list[str]) -> None:
         """Take one file's answers: unknown decisions and unreadable answers become problems naming the file; a
         decision answered in two files keeps the earlier first answer; activity keeps what was seen first."""
-        self.files.append(answers.path)
+        if answers.path is not None:
+            self.files.append(answers.path)
         known = {d.id for d in case.decisions}
         for did in answers:
             if did not in known:

@@ -49,7 +49,7 @@ c.Authenticator.admin_users = set(S.get("hub_admins", []))  # hub admins are not
 c.JupyterHub.spawner_class = "localprocess"
 # umask 077: whatever a user's server creates is theirs alone unless the course's code says otherwise.
 c.Spawner.cmd = ["/bin/sh", "-c", 'umask 077 && exec "$0" "$@"', str(_venv / "bin" / "jupyterhub-singleuser")]
-# Saved widget views would read "model not found" when a notebook is reopened; course/save_hook.py puts a
+# Saved widget views would read "model not found" when a notebook is reopened; course/apps/save_hook.py puts a
 # "Run All to see this view again" note in their place on disk (the open page keeps its live widgets).
 c.Spawner.args = ["--ContentsManager.pre_save_hook=course.apps.save_hook.strip_widget_views"]
 c.Spawner.default_url = "/lab"

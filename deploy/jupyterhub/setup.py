@@ -256,7 +256,7 @@ def install(args: argparse.Namespace) -> dict:
 
     tdir = Path(settings["trainee_config_dir"])
     # Trainees' JupyterLab settings (the arrow keys on the course's option buttons and drop-downs), written by
-    # the course package in the venv: course/workspace.py says why.
+    # the course package in the venv: course/apps/lab.py says why.
     lab = json.loads(
         run(
             [

@@ -68,7 +68,7 @@ class CleanFeedback(NbGraderPreprocessor):
                     continue
                 if answers is None:
                     answers, note = _read_first_answers(folder)
-                md = nbformat.v4.new_markdown_cell(review_markdown(decision, answers.get(decision.id), note))
+                md = nbformat.v4.new_markdown_cell(review_markdown(decision, answers.get(decision.id), note or ""))
                 md.metadata = {"tags": [self.review_tag]}
                 cells.append(md)
         nb.cells = cells

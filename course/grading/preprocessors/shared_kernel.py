@@ -32,31 +32,36 @@ del _os, _sys, _sk
 """
 
 
+# The case loader before and after sharing (a reset runs once per submission; the memo lives on).
+_ORIGINAL_LOAD_CASE: list = []
+_SHARED_LOAD_CASE = None
+
+
 def share_case_between_submissions() -> None:
     """In a reused grading kernel, load each case pack once: its records are frozen, so one copy serves every
     submission (checking every quotation against the source again for each trainee costs about a second).
     A change to any YAML file in the pack loads it afresh."""
     import sys
 
-    from ...core import pack as case_mod
+    from ...core import pack
 
-    original = getattr(case_mod, "_load_case_uncached", None)
-    if original is None:
-        original = case_mod.load_case
+    global _SHARED_LOAD_CASE
+    original = pack.load_case if _SHARED_LOAD_CASE is None else _ORIGINAL_LOAD_CASE[0]
+    if _SHARED_LOAD_CASE is None:
+        _ORIGINAL_LOAD_CASE.append(original)
         memo: dict = {}
 
         def load_case(pack_dir=None):
-            folder = Path(pack_dir) if pack_dir is not None else case_mod.default_pack_dir()
+            folder = Path(pack_dir) if pack_dir is not None else pack.default_pack_dir()
             key = (str(folder.resolve()), tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.yaml"))))
             if key not in memo:
                 memo[key] = original(pack_dir)
             return memo[key]
 
-        case_mod._load_case_uncached = original
-        case_mod._load_case_shared = load_case
+        _SHARED_LOAD_CASE = load_case
     for mod in list(sys.modules.values()):
         if getattr(mod, "load_case", None) is original:
-            mod.load_case = case_mod._load_case_shared
+            setattr(mod, "load_case", _SHARED_LOAD_CASE)  # noqa: B010 (patching modules that imported it by name)
 
 
 class SharedKernelExecute(Execute):
@@ -123,10 +128,12 @@ class SharedKernelExecute(Execute):
         self.owns_km = False  # so nbclient neither shuts it down nor stops it after this notebook
         try:
             with self.setup_kernel():
-                info = self.wait_for_reply(self.kc.kernel_info())
+                info = self.wait_for_reply(self.kc.kernel_info())  # type: ignore[has-type]
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
                 reply = self.wait_for_reply(
-                    self.kc.execute(RESET_KERNEL.format(path=os.path.abspath(path)), silent=True, store_history=False)
+                    self.kc.execute(  # type: ignore[has-type]
+                        RESET_KERNEL.format(path=os.path.abspath(path)), silent=True, store_history=False
+                    )
                 )
                 if not reply or reply["content"]["status"] != "ok":
                     content = (reply or {}).get("content", {})
@@ -137,8 +144,8 @@ class SharedKernelExecute(Execute):
             shutdown_shared_kernel()  # never carry a kernel in an unknown state to the next trainee
             raise
         finally:
-            if self.kc is not None:
-                self.kc.stop_channels()
+            if self.kc is not None:  # type: ignore[has-type]
+                self.kc.stop_channels()  # type: ignore[has-type]
                 self.kc = None
         self.set_widgets_metadata()
         return self.nb, self.resources
