@@ -246,7 +246,7 @@ def test_checker_sees_an_upward_import_and_a_forbidden_library(tmp_path):
 def test_architecture_doc_draws_the_layers_the_test_checks():
     doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     ranks = {}
-    for row in re.findall(r"^\| (`course\.[^|]+) \| (\d) \|", doc, flags=re.M):
+    for row in re.findall(r"^\| (`course\.[^|]+) \| (\d) \|", doc, flags=re.MULTILINE):
         for name in re.findall(r"`(course\.[a-z_]+)`", row[0]):
             ranks[name] = int(row[1])
     assert ranks == LAYERS
@@ -257,7 +257,7 @@ def test_make_lint_runs_the_same_checks_as_pre_commit_and_make_test_runs_it():
     hooks = (ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8")
     for tool in ("ruff check", "ruff format --check", "mypy"):
         assert tool in makefile and tool in hooks, tool
-    assert re.search(r"^test: .*\blint\b", makefile, flags=re.M)
+    assert re.search(r"^test: .*\blint\b", makefile, flags=re.MULTILINE)
 
 
 def test_no_module_sets_the_read_only_switch_or_a_grading_setting_in_the_environment(graph):
