@@ -15,7 +15,7 @@ from .core.answers import AnswersError, read_answers
 from .core.cached import load_case_cached
 from .core.records import Case
 from .render.decision import choice_texts, when_text
-from .render.lens import slider_stops
+from .render.lens import fence_day, fenced_stops, slider_stops
 from .render.module import intro_html
 from .render.summary import key_points_html
 from .store import AnswerStore
@@ -81,16 +81,52 @@ class ModuleSession:
 
     # ------------------------------------------------------------ interactive views
 
+    def _answered(self) -> set[str]:
+        answers, _ = self._answers_or_problem()
+        done = set(answers) if answers is not None else set()
+        return done | {d for d, unsaved in self.store.unsaved.items() if unsaved}
+
+    def fence(self):
+        """(day, partial date) of the first decision not yet answered, or None: no view goes past it."""
+        return fence_day(self.case, self.module, self._answered())
+
     def lens(self, agency: str | None = None) -> Lens:
-        self._lens = Lens(self.case, self.module, agency=agency, stops=self.stops)
+        fence = self.fence()
+        self._lens = Lens(self.case, self.module, agency=agency, stops=fenced_stops(self.stops, fence))
+        self._lens.allow_hindsight(fence is None and not self._waiting())
         self._connect()
         return self._lens
 
     def timeline(self) -> Timeline:
         highlight = self._lens.agency.value if self._lens is not None else None
-        self._timeline = Timeline(self.case, self.module, stops=self.stops, highlight=highlight)
+        fence = self.fence()
+        self._timeline = Timeline(
+            self.case,
+            self.module,
+            stops=fenced_stops(self.stops, fence),
+            highlight=highlight,
+            until=fence[0] if fence else None,
+        )
+        self._timeline.allow_hindsight(fence is None and not self._waiting())
         self._connect()
         return self._timeline
+
+    def _waiting(self) -> bool:
+        """Whether some decision of the module (practice ones included) is still unanswered."""
+        answered = self._answered()
+        return any(d.id not in answered for d in self.case.decisions_in(self.module.id))
+
+    def _move_fence(self) -> None:
+        """After an answer: the views may now go as far as the next unanswered decision."""
+        fence = self.fence()
+        stops = fenced_stops(self.stops, fence)
+        allowed = fence is None and not self._waiting()
+        if self._lens is not None:
+            self._lens.set_stops(stops)
+            self._lens.allow_hindsight(allowed)
+        if self._timeline is not None:
+            self._timeline.set_fence(stops, fence[0] if fence else None)
+            self._timeline.allow_hindsight(allowed)
 
     def _connect(self) -> None:
         """One date for both views: moving either slider moves the other; the lens agency is highlighted."""
@@ -104,7 +140,7 @@ class ModuleSession:
 
     def decision(self, decision_id: str) -> DecisionView:
         self._decision_point(decision_id)
-        return DecisionView(self.case, decision_id, self.store)
+        return DecisionView(self.case, decision_id, self.store, on_recorded=self._move_fence)
 
     def summary(self) -> Summary:
         return Summary(self.case, self.module.id, self._answers_or_problem)

@@ -12,6 +12,7 @@ import pytest
 from course.core import knowledge
 from course.notebook import ModuleSession, open_module
 from course.render.lens import lens_html
+from tests.answering import submit
 from tests.paths import FIXTURE_PACK, ROOT
 
 pytestmark = pytest.mark.usefixtures("writable_run")  # conftest.py; `case` is the fictional pack, from there too
@@ -57,9 +58,9 @@ def test_grading_reads_the_locked_first_answer_not_later_changes(fictional_case,
     view.choice.value = "visit"
     view.confidence.value = 2
     view.rationale.value = "See Sam first."
-    view.submit.click()
+    submit(view)
     view.choice.value = "refer"
-    view.submit.click()
+    submit(view)
     assert m.score("hv-bruise") == 1.0
     capsys.readouterr()
     m.recorded("hv-bruise")
@@ -92,7 +93,7 @@ def test_nothing_is_written_while_nbgrader_executes_the_notebook(fictional_case,
     m.lens(), m.timeline(), m.summary()
     view = m.decision("hv-bruise")
     view.choice.value = "refer"
-    view.submit.click()
+    submit(view)
     assert m.score("hv-bruise") == 0.0
     assert list(tmp_path.iterdir()) == []
 
@@ -101,6 +102,10 @@ def test_lens_and_timeline_share_one_date_and_the_lens_agency_is_highlighted(fic
     m = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
     lens = m.lens(agency="hv")
     tl = m.timeline()
+    for d in ("practice", "hv-bruise"):  # the whole period is open once the module's decisions are answered
+        view = m.decision(d)
+        view.set_selected(view.decision.options[0].id)
+        submit(view)
     assert tl.chart.highlight == "hv"
     lens.slider.value = dt.date(2019, 7, 31)
     assert tl.slider.value == dt.date(2019, 7, 31) and tl.chart._label.get_text() == "July 2019"
@@ -116,7 +121,7 @@ def test_summary_reflects_answers_given_in_the_same_session(fictional_case, tmp_
     assert "0 of 3" in summary.table.value
     view = m.decision("practice")
     view.choice.value = "a"
-    view.submit.click()
+    submit(view)
     summary.refresh()
     assert "1 of 3" in summary.table.value and "The right one" in summary.table.value
 
@@ -126,7 +131,7 @@ def test_opening_a_module_records_activity_once_answers_exist(fictional_case, tm
     assert not (tmp_path / "answers.json").exists()
     view = m.decision("hv-bruise")
     view.choice.value = "refer"
-    view.submit.click()
+    submit(view)
     open_module("f02-later", case=fictional_case, answers_dir=tmp_path)
     activity = json.loads((tmp_path / "answers.json").read_text(encoding="utf-8"))["activity"]
     assert set(activity) == {"f01-early", "f02-later"}
@@ -205,7 +210,7 @@ def test_views_work_on_the_real_case_pack(tmp_path, pelka_case):
         m = open_module(module.id, case=real, answers_dir=tmp_path)
         lens = m.lens()
         tl = m.timeline()
-        for stop in m.stops:
+        for stop in lens.stops:
             lens.slider.value = stop.day
             assert tl.slider.value == stop.day
             for agency in lens.agency.options:
@@ -222,8 +227,29 @@ def test_views_work_on_the_real_case_pack(tmp_path, pelka_case):
                 [o.id for o in d.options if o.points > 0] if d.multiple else max(d.options, key=lambda o: o.points).id
             )
             view.set_selected(best)
-            view.submit.click()
+            submit(view)
             assert view.revealed and m.score(d.id) == float(d.max_points), d.id
         summary = m.summary()
         assert "Not answered yet" not in summary.table.value
     assert plt.get_fignums() == before
+
+
+def test_no_view_goes_past_the_first_unanswered_decision_and_hindsight_waits_for_the_last(fictional_case, tmp_path):
+    m = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
+    lens, tl = m.lens(agency="hv"), m.timeline()
+    fence = dt.date(2019, 6, 30)  # hv-bruise, June 2019 (the practice decision is not fenced)
+    assert [s.day for s in lens.stops][-1] == fence and max(s.day for s in lens.stops) == fence
+    assert tl.slider.options[-1][1] == fence and tl.chart.data.end == fence
+    assert all(m.start <= fence for m in tl.chart.data.marks) and tl.chart.data.hindsight_marks == ()
+    assert lens.hindsight.disabled and tl.hindsight.disabled
+    view = m.decision("hv-bruise")
+    view.set_selected("visit")
+    submit(view)
+    assert max(s.day for s in lens.stops) == m.stops[-1].day  # the whole period once no decision is waiting
+    assert tl.chart.data.end > fence and lens.hindsight.disabled  # the practice decision is still waiting
+    practice = m.decision("practice")
+    practice.set_selected("a")
+    submit(practice)
+    assert not lens.hindsight.disabled and not tl.hindsight.disabled
+    lens.hindsight.value = True
+    assert lens.hindsight_shown

@@ -36,6 +36,7 @@ from course.widgets.decision import SUBMIT_CHANGE, SUBMIT_FIRST, DecisionView
 from course.widgets.lens import Lens
 from course.widgets.summary import Summary
 from course.widgets.timeline import Timeline
+from tests.answering import submit, tick
 from tests.paths import FIXTURE_PACK, ROOT
 
 _FIXTURE_CASE = load_case(FIXTURE_PACK)  # for property-based tests (hypothesis does not mix with function fixtures)
@@ -392,13 +393,14 @@ def test_decision_shows_the_scenario_as_the_role_held_it(fictional_case, tmp_pat
     assert "you are the health visitor, June 2019" in html
     assert "Nursery notes a bruise" in html and "3 June 2019" in html and "Source: Chronology" in html
     assert "What do you do?" in html
-    assert view.choice.options == (
+    assert sorted(view.choice.options) == [
         ("Record it and wait", "record"),
         ("Talk to social care", "refer"),
         ("Visit and see Sam", "visit"),
-    )
+    ]
     assert view.choice.value is None
-    assert [v for _, v in view.confidence.options] == [1, 2, 3, 4, 5] and view.confidence.value == 3
+    assert [v for _, v in view.confidence.options] == [0, 1, 2, 3, 4, 5]
+    assert view.confidence.value == 0, "confidence has no default: an untouched answer is never recorded as 3"
     assert isinstance(view.confidence, widgets.Dropdown) and "confident" in view.confidence.description
     assert view.rationale.description == "Your reasons" and view.rationale.placeholder
 
@@ -411,7 +413,7 @@ def test_no_decision_scenario_contains_hindsight(fictional_case):
 
 def test_submit_without_a_choice_asks_for_one_and_records_nothing(fictional_case, tmp_path):
     view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
-    view.submit.click()
+    submit(view)
     assert "Choose an option" in view.status.value
     assert not view.revealed and not (tmp_path / "answers.json").exists()
 
@@ -421,7 +423,7 @@ def test_submit_records_the_answer_then_reveals_the_review_beside_it(fictional_c
     view.choice.value = "visit"
     view.confidence.value = 4
     view.rationale.value = "I want to see Sam myself."
-    view.submit.click()
+    submit(view)
     first = read_answers(tmp_path, fictional_case).first("hv-bruise")
     assert (first["choice"], first["confidence"], first["rationale"]) == ("visit", 4, "I want to see Sam myself.")
     assert view.revealed
@@ -444,7 +446,7 @@ def test_a_practice_answer_is_recorded_and_revealed_but_never_called_graded(fict
     view = DecisionView(fictional_case, "practice", AnswerStore(tmp_path, fictional_case))
     assert "Practice decision: you are a nursery worker" in _text(view)
     view.choice.value = "a"
-    view.submit.click()
+    submit(view)
     assert read_answers(tmp_path, fictional_case).first("practice")["choice"] == "a"
     yours = view.reveal.children[0].children[0].value
     assert "carries no marks" in yours and "(practice)" in yours
@@ -455,10 +457,10 @@ def test_a_practice_answer_is_recorded_and_revealed_but_never_called_graded(fict
 def test_changing_an_answer_after_the_reveal_is_kept_as_a_revision_and_not_graded(fictional_case, tmp_path):
     view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
     view.choice.value = "record"
-    view.submit.click()
+    submit(view)
     view.choice.value = "refer"
     view.rationale.value = "Changed my mind"
-    view.submit.click()
+    submit(view)
     answers = read_answers(tmp_path, fictional_case)
     assert answers.first("hv-bruise")["choice"] == "record"
     assert [r["choice"] for r in answers.revisions("hv-bruise")] == ["refer"]
@@ -473,7 +475,7 @@ def test_reopening_shows_the_recorded_decision_with_its_reveal(fictional_case, t
     view.choice.value = "refer"
     view.confidence.value = 5
     view.rationale.value = "Share it."
-    view.submit.click()
+    submit(view)
     again = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
     assert again.revealed
     assert (again.choice.value, again.confidence.value, again.rationale.value) == ("refer", 5, "Share it.")
@@ -482,16 +484,18 @@ def test_reopening_shows_the_recorded_decision_with_its_reveal(fictional_case, t
 
 def test_multiple_choice_decision_uses_labelled_checkboxes_and_stores_a_list(fictional_case, tmp_path):
     view = DecisionView(fictional_case, "social-assessment", AnswerStore(tmp_path, fictional_case))
-    assert [cb.description for cb in view.checkboxes] == [
-        "What the parent says",
-        "Earlier records",
-        "Talk with Sam",
-        "Close without a visit",
-    ]
-    view.submit.click()
+    assert sorted(cb.description for cb in view.checkboxes) == sorted(
+        [
+            "What the parent says",
+            "Earlier records",
+            "Talk with Sam",
+            "Close without a visit",
+        ]
+    )
+    submit(view)
     assert "at least one option" in view.status.value
-    view.checkboxes[1].value = view.checkboxes[2].value = True
-    view.submit.click()
+    tick(view, "history", "child")
+    submit(view)
     assert read_answers(tmp_path).first("social-assessment")["choice"] == ["history", "child"]
     review = view.reveal.children[0].children[1].value
     assert "relied on what the parent said" in review and "The child&#x27;s voice" in review
@@ -502,7 +506,7 @@ def test_in_a_read_only_run_the_answer_is_revealed_but_not_saved(fictional_case,
     view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
     assert "not saved in this run" in view.notices.value
     view.choice.value = "refer"
-    view.submit.click()
+    submit(view)
     assert view.revealed and "not saved" in view.status.value
     assert "not saved" in view.reveal.children[0].children[0].value
     assert list(tmp_path.iterdir()) == []
@@ -516,7 +520,7 @@ def test_an_unanswered_decision_builds_only_its_form_and_appends_the_analysis_wi
     form = list(view.children)
     assert form[-2:] == [view.submit, view.status]  # the live region is there from the start
     view.choice.value = "visit"
-    view.submit.click()
+    submit(view)
     assert list(view.children) == [*form, view.reveal]  # appended: the views above (and the focus) are kept
 
 
@@ -525,7 +529,7 @@ def test_a_problem_that_arises_after_the_decision_is_shown_is_reported_with_the_
     form = list(view.children)
     (tmp_path / "answers.json").write_text("{{{", encoding="utf-8")
     view.choice.value = "refer"
-    view.submit.click()
+    submit(view)
     assert view.notices is None and list(view.children) == [*form, view.reveal]
     assert "problem with your answers file" in view.status.value and 'role="alert"' in view.status.value
     assert "Your answer has been recorded" in view.status.value
@@ -547,6 +551,7 @@ _READ_ONLY_WIDGET = textwrap.dedent("""
     view = DecisionView(case, "hv-bruise", AnswerStore(sys.argv[1], case))
     view.choice.value = "refer"
     view.rationale.value = "kept on screen"
+    view.confidence.value = 3
     view.submit.click()
     print(json.dumps({"status": view.status.value, "revealed": view.revealed,
                       "yours": view.reveal.children[0].children[0].value, "rationale": view.rationale.value}))
@@ -595,7 +600,11 @@ def test_summary_rows_compare_first_answers_with_the_reviews_position(fictional_
     assert not practice.answered and practice.points == 0.0 and practice.practice
     assert bruise.your_choice == ("Visit and see Sam",) and bruise.points == 1.0 and bruise.max_points == 2
     assert bruise.review_position == ("Talk to social care",) and bruise.changes == 1 and bruise.confidence == 2
+    assert practice.review_position == (), "the review's position is not on the page before the answer"
     multi = summary_rows(fictional_case, "f02-later", None)[0]
+    assert multi.review_position == ()
+    store.record("social-assessment", ["parent"], "", 3)
+    multi = summary_rows(fictional_case, "f02-later", read_answers(tmp_path, fictional_case))[0]
     assert multi.review_position == ("Earlier records", "Talk with Sam")
 
 
@@ -649,7 +658,7 @@ def test_the_stylesheet_travels_once_in_a_hidden_shared_carrier_not_in_every_htm
         Summary(fictional_case, "f01-early", lambda: (AnswerStore(tmp_path, fictional_case).load(), None)),
     ]
     views[2].choice.value = "visit"
-    views[2].submit.click()  # the reveal's HTML too
+    submit(views[2])  # the reveal's HTML too
     views[0].hindsight.value = True
     carriers = {id(v.children[0]) for v in views}
     assert len(carriers) == 1

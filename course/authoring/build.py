@@ -15,7 +15,7 @@ import nbformat
 from ..core import dates, paths
 from ..core.contract import ANSWER_PLACEHOLDER, reflection_id, score_id
 from ..core.records import Case, DecisionPoint, Module
-from ..render.module import about_markdown
+from ..render.module import about_markdown, criteria_markdown
 from ..render.style import plural
 from .narrative import BLOCKS, DEFAULT_NARRATIVE, INLINE, AuthoringError, parse_narrative
 
@@ -230,6 +230,9 @@ def build_notebook(
                 if text
                 else f"### Your reflection ({worth})\n\n{r.prompt}"
             )
+            marking = criteria_markdown(module)
+            if marking:
+                body += f"\n\n{marking}"
             cells.append(_markdown("prompt-reflection", body))
             cells[-1].metadata["nbgrader"] = {
                 "grade": False,

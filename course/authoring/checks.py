@@ -128,11 +128,15 @@ def _module_problems(case: Case, module, nb: dict, rel: str) -> list[str]:
                     "the cell just above it"
                 )
         everything = "\n".join(_source(c) for c in cells)
-        for level in module.reflection.rubric:
-            if len(level.descriptor) > 40 and level.descriptor in everything:
-                problems.append(
-                    f"{rel}: holds mark scheme text ({level.descriptor[:40]!r}...), which is for graders only"
-                )
+        # Graders' text: the anchor answers of an analytic scheme (its criteria are shown to trainees on
+        # purpose), or the levels of a holistic one.
+        if module.reflection.criteria:
+            private = [lv.anchor for c in module.reflection.criteria for lv in c.levels]
+        else:
+            private = [lv.descriptor for lv in module.reflection.rubric]
+        for text in private:
+            if len(text) > 40 and text in everything:
+                problems.append(f"{rel}: holds mark scheme text ({text[:40]!r}...), which is for graders only")
     for gid in sorted(graded):
         problems.append(f"{rel}: graded cell '{gid}' matches no decision or reflection of module '{module.id}'")
     return problems

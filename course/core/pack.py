@@ -16,6 +16,8 @@ from .paths import default_pack_dir
 from .records import (
     Agency,
     Case,
+    Criterion,
+    CriterionLevel,
     DecisionPoint,
     Event,
     Flow,
@@ -371,6 +373,8 @@ def _decision(ident: str, e: _Entry, ctx: _Context) -> DecisionPoint:
         went_well=tuple(went_well),
         learning_together=lt,
         practice=practice,
+        outcome=e.text("outcome", required=False),
+        practice_now=e.text("practice_now", required=False),
     )
 
 
@@ -383,7 +387,8 @@ def _module(ident: str, e: _Entry, ctx: _Context) -> Module:
     r = e.sub("reflection", required=False)
     if r is not None:
         levels = []
-        for n, raw in enumerate(r.items("rubric")):
+        criteria = _criteria(r, e)
+        for n, raw in enumerate(r.items("rubric", required=not criteria)):
             lv = _Entry(raw, e.where, e.problems, f"reflection.rubric[{n}].")
             levels.append(RubricLevel(lv.integer("points"), lv.text("descriptor")))
         points = r.integer("points")
@@ -391,7 +396,13 @@ def _module(ident: str, e: _Entry, ctx: _Context) -> Module:
             e.problems.add(
                 e.where, "reflection.rubric", f"the top level must be worth the reflection's {points} points"
             )
-        reflection = Reflection(r.text("prompt"), points, tuple(levels))
+        if criteria and sum(c.points for c in criteria) != points:
+            e.problems.add(
+                e.where,
+                "reflection.criteria",
+                f"the criteria are worth {sum(c.points for c in criteria)} points; the reflection is worth {points}",
+            )
+        reflection = Reflection(r.text("prompt"), points, tuple(levels), criteria)
     agencies = e.texts("agencies", required=False)
     for n, a in enumerate(agencies):
         ctx.agency(e, f"agencies[{n}]", a)
@@ -410,6 +421,29 @@ def _module(ident: str, e: _Entry, ctx: _Context) -> Module:
         reflection=reflection,
         learning_together=e.texts("learning_together", required=False),
     )
+
+
+def _criteria(r: _Entry, e: _Entry) -> tuple[Criterion, ...]:
+    """The reflection's analytic mark scheme: each criterion with a level for every score from 0 to its points."""
+    out = []
+    seen: set[str] = set()
+    for n, raw in enumerate(r.items("criteria", required=False)):
+        c = _Entry(raw, e.where, e.problems, f"reflection.criteria[{n}].")
+        cid = c.text("id")
+        if cid in seen:
+            e.problems.add(e.where, f"reflection.criteria[{n}].id", f"duplicate criterion id '{cid}'")
+        seen.add(cid)
+        points = c.integer("points")
+        levels = []
+        for m, raw_level in enumerate(c.items("levels")):
+            lv = _Entry(raw_level, e.where, e.problems, f"reflection.criteria[{n}].levels[{m}].")
+            levels.append(CriterionLevel(lv.integer("points"), lv.text("descriptor"), lv.text("anchor")))
+        if sorted(lv.points for lv in levels) != list(range(points + 1)):
+            e.problems.add(
+                e.where, f"reflection.criteria[{n}].levels", f"needs one level for each score from 0 to {points}"
+            )
+        out.append(Criterion(cid, c.text("text"), points, tuple(sorted(levels, key=lambda lv: lv.points))))
+    return tuple(out)
 
 
 def _check_decision_contexts(case: Case, problems: _Problems, pack_name: str) -> None:

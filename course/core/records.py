@@ -165,6 +165,8 @@ class DecisionPoint:
     went_well: tuple[WentWell, ...]
     learning_together: LearningTogether | None
     practice: bool = False
+    outcome: str = ""  # own words: what happened at this point, shown only after the trainee has answered
+    practice_now: str = ""  # the course's own voice: what good practice looks like now (not a case fact)
 
     @property
     def max_points(self) -> int:
@@ -209,10 +211,28 @@ class RubricLevel:
 
 
 @dataclass(frozen=True)
+class CriterionLevel:
+    points: int
+    descriptor: str  # what earns these points (shown to trainees and markers)
+    anchor: str  # an example answer at this level (markers only)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One line of an analytic mark scheme, scored on its own so that two markers can agree line by line."""
+
+    id: str
+    text: str
+    points: int
+    levels: tuple[CriterionLevel, ...]
+
+
+@dataclass(frozen=True)
 class Reflection:
     prompt: str
     points: int
-    rubric: tuple[RubricLevel, ...]
+    rubric: tuple[RubricLevel, ...]  # a holistic scheme (levels); used where no criteria are given
+    criteria: tuple[Criterion, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
+import hashlib
 
 from ..core import knowledge
-from ..core.records import Case, DecisionPoint, Quote
+from ..core.records import Case, DecisionPoint, Option, Quote
 from .style import esc
 
 
@@ -22,6 +24,18 @@ def when_text(iso: str, with_time: bool = True) -> str:
         return f"{t.day} {t:%B %Y}"
     t = t.astimezone(dt.UTC)
     return f"{t.day} {t:%B %Y} at {t:%H:%M} UTC"
+
+
+def option_order(decision: DecisionPoint, where: object) -> list[Option]:
+    """The decision's options in an order fixed for one trainee: shuffled by a seed made from who they are (the
+    system user) and where their answers live, so a restart or a rebuilt page shows the same order, another
+    trainee sees another, and nothing about an option's place says how it scores. Grading is by option id."""
+    try:
+        who = getpass.getuser()
+    except (OSError, KeyError):  # no user name to be had (a container's anonymous uid): the folder still differs
+        who = ""
+    seed = hashlib.sha256(f"{who}|{where}|{decision.id}".encode()).digest()
+    return sorted(decision.options, key=lambda o: hashlib.sha256(seed + o.id.encode()).digest())
 
 
 def choice_texts(decision: DecisionPoint, choice) -> list[str]:
@@ -105,28 +119,82 @@ def yours_html(decision: DecisionPoint, first: dict, revisions: list[dict], save
     return "".join(parts)
 
 
-def review_html(case: Case, decision: DecisionPoint, choice) -> str:
+def _points(n: int) -> str:
+    return f"{n:+d} point{'s' if abs(n) != 1 else ''}" if n < 0 else f"{n} point{'s' if n != 1 else ''}"
+
+
+def confidence_note(decision: DecisionPoint, first: dict) -> str:
+    """What the trainee's own confidence says beside how close their answer is to the review's position."""
+    confidence = first.get("confidence")
+    if not isinstance(confidence, int) or isinstance(confidence, bool):
+        return ""
+    fraction = decision.score(first.get("choice")) / decision.max_points if decision.max_points else 0.0
+    if confidence >= 4 and fraction >= 0.75:
+        return (
+            "You were confident, and your answer is close to the review's position. Check that your reasons "
+            "match the review's, not only your choice."
+        )
+    if confidence >= 4 and fraction < 0.5:
+        return (
+            "You were confident, and your answer is some way from the review's position. That is worth "
+            "pausing on rather than a failure: the professionals at the time were often confident too. What "
+            "made your choice feel right, and what would have shown you otherwise?"
+        )
+    if confidence <= 2 and fraction >= 0.75:
+        return (
+            "You were unsure, and your answer is close to the review's position. Notice what you knew that "
+            "you did not trust: in practice, that doubt is a reason to act and to ask, not to wait."
+        )
+    if confidence <= 2:
+        return (
+            "You were unsure. In practice, being unsure is itself a reason to talk to your safeguarding lead "
+            "and to check what other agencies hold."
+        )
+    return "You were in two minds. Compare your reasons with the review's below: which of them would you keep?"
+
+
+def review_html(case: Case, decision: DecisionPoint, first: dict) -> str:
+    """Everything revealed after Submit, beside the trainee's answer: what happened, the option the review
+    supports and what each option scored, why (with the systems factors), what the trainee's confidence
+    says, and good practice now in the course's own voice, kept apart from the case."""
+    choice = first.get("choice")
     chosen = {choice} if isinstance(choice, str) else set(choice or [])
-    parts = [
-        '<section class="course-view course-review" aria-label="What the review found">',
-        "<h3>What the review found</h3>",
-        f"<p>{esc(decision.review.summary)}</p>",
-    ]
+    supported = [o for o in decision.options if o.id in decision.aligned_options()]
+    parts = ['<section class="course-view course-review" aria-label="What the review found">']
+    if decision.outcome:
+        parts.append(f"<h3>What happened</h3><p>{esc(decision.outcome)}</p>")
+    parts.append("<h3>What the review found</h3>")
+    label = "The options the review supports" if len(supported) > 1 else "The option the review supports"
+    parts.append(
+        f"<p><strong>{label}:</strong></p><ul>" + "".join(f"<li>{esc(o.text)}</li>" for o in supported) + "</ul>"
+    )
+    parts.append(f"<p>{esc(decision.review.summary)}</p>")
     parts += [_quote_html(q) for q in decision.review.quotes]
     if decision.review.themes:
         titles = [case.theme(t).title for t in decision.review.themes]
-        parts.append("<p><strong>Themes:</strong> " + esc("; ".join(titles)) + "</p>")
-    parts.append('<h4>The options, against the review\'s position</h4><ul class="course-items">')
+        parts.append("<p><strong>Systems factors (themes):</strong> " + esc("; ".join(titles)) + "</p>")
+    how = "each ticked option adds or takes away its points" if decision.multiple else "the option you choose"
+    parts.append(f'<h4>Every option, and what it scored ({esc(how)})</h4><ul class="course-items">')
     for o in decision.options:
         mark = " <strong>(your choice)</strong>" if o.id in chosen else ""
-        parts.append(f"<li><strong>{esc(o.text)}</strong>{mark}<br>{esc(o.feedback)}</li>")
+        parts.append(f"<li><strong>{esc(o.text)}</strong>{mark} — {esc(_points(o.points))}<br>{esc(o.feedback)}</li>")
     parts.append("</ul>")
+    note = confidence_note(decision, first)
+    if note:
+        parts.append(f"<h4>Your confidence</h4><p>{esc(note)}</p>")
     if decision.went_well:
         parts.append('<h4>What went well</h4><ul class="course-items">')
         for w in decision.went_well:
             parts.append(f"<li>{esc(w.text)}{_quote_html(w.quote) if w.quote else ''}</li>")
         parts.append("</ul>")
     parts.append("</section>")
+    if decision.practice_now:
+        parts.append(
+            '<section class="course-view course-practice" aria-label="Good practice now">'
+            "<h3>Good practice now</h3>"
+            '<p class="course-note">The course\'s own guidance, not a finding of the review or a fact about the '
+            f"case.</p><p>{esc(decision.practice_now)}</p></section>"
+        )
     return "".join(parts)
 
 
@@ -141,19 +209,35 @@ def learning_together_html(decision: DecisionPoint) -> str:
     )
 
 
-def review_markdown(decision, recorded: dict | None, note: str) -> str:
+def review_markdown(decision: DecisionPoint, recorded: dict | None, note: str) -> str:
+    """The review's analysis under a decision in a trainee's feedback: their choice, the option the review
+    supports, what every option scored, and the review's words."""
     lines = [f"#### What the review found: {decision.question}", ""]
     first = (recorded or {}).get("first") if isinstance(recorded, dict) else None
+    chosen: list[str] = []
     if isinstance(first, dict):
         choice = first.get("choice")
-        chosen = [choice] if isinstance(choice, str) else list(choice or [])
+        chosen = [choice] if isinstance(choice, str) else [c for c in (choice or []) if isinstance(c, str)]
         for cid in chosen:
-            opt = decision.option(str(cid))
+            opt = decision.option(cid)
             if opt is not None:
-                lines.append(f"- You chose **{opt.text}**. {opt.feedback}")
+                lines.append(f"- You chose **{opt.text}** ({_points(opt.points)}). {opt.feedback}")
     else:
         lines.append(f"- {note or 'You did not record an answer to this decision.'}")
-    lines += ["", decision.review.summary, ""]
+    supported = [o.text for o in decision.options if o.id in decision.aligned_options()]
+    lines += ["", "**The review supports:** " + "; ".join(supported), ""]
+    if decision.outcome:
+        lines += [f"**What happened:** {decision.outcome}", ""]
+    lines += [decision.review.summary, ""]
     for q in decision.review.quotes:
         lines += [f"> \u201c{q.quote}\u201d", ">", f"> \u2014 {q.attribution}", ""]
+    lines += ["**Every option and its points:**", ""]
+    lines += [
+        f"- {o.text}: {_points(o.points)}" + (" (your choice)" if o.id in chosen else "") for o in decision.options
+    ]
+    if decision.practice_now:
+        lines += [
+            "",
+            f"**Good practice now** (the course's own guidance, not a finding of the review): {decision.practice_now}",
+        ]
     return "\n".join(lines).rstrip() + "\n"

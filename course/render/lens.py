@@ -193,3 +193,24 @@ def lens_agencies(case: Case, module: Module | None) -> tuple[str, ...]:
     if module is not None and module.agencies:
         return module.agencies
     return tuple(a.id for a in case.agencies)
+
+
+def fence_day(case: Case, module: Module, answered: set[str]) -> tuple[dt.date, str] | None:
+    """The time fence: the day (and its partial date) of the module's earliest decision not yet answered, or None
+    when every decision is answered. Until a decision is answered, no view goes past its date."""
+    waiting = [d for d in case.decisions_in(module.id) if d.date and not d.practice and d.id not in answered]
+    if not waiting:
+        return None
+    first = min(waiting, key=lambda d: (dates.end(d.date), d.id))
+    return dates.end(first.date), first.date
+
+
+def fenced_stops(stops: tuple[Stop, ...], fence: tuple[dt.date, str] | None) -> tuple[Stop, ...]:
+    """The slider's stops up to the fence, ending on the fence's own day (labelled at the decision's precision)."""
+    if fence is None:
+        return stops
+    day, partial = fence
+    kept = [s for s in stops if s.day <= day]
+    if not kept or kept[-1].day != day:
+        kept.append(Stop(day, partial))
+    return tuple(kept)

@@ -19,8 +19,28 @@ def about_markdown(case: Case, module: Module) -> str:
     )
 
 
-def mark_scheme_markdown(module) -> str:
+def _cell(text: str) -> str:
+    return text.replace("|", "/").replace("\n", " ")
+
+
+def criteria_markdown(module: Module) -> str:
+    """How the reflection is marked, for the trainee beside the question: each criterion and what earns its
+    points (the anchor answers stay with the markers)."""
     r = module.reflection
+    if r is None or not r.criteria:
+        return ""
+    lines = ["**How your reflection is marked** (each line scored on its own):", ""]
+    for c in r.criteria:
+        top = c.levels[-1]
+        lines.append(f"- **{c.text}** ({c.points} point{'s' if c.points != 1 else ''}): {top.descriptor}")
+    return "\n".join(lines)
+
+
+def mark_scheme_markdown(module: Module) -> str:
+    r = module.reflection
+    assert r is not None
+    if r.criteria:
+        return _criteria_scheme(module)
     lines = [
         f"### {MARK_SCHEME_HEADING}",
         "",
@@ -34,6 +54,31 @@ def mark_scheme_markdown(module) -> str:
     for level in sorted(r.rubric, key=lambda lv: lv.points):
         lines.append(f"| {level.points} | {level.descriptor.replace('|', '/')} |")
     lines += ["", "Between two levels, give the points in between. Say why in the comment box: the trainee sees it."]
+    return "\n".join(lines)
+
+
+def _criteria_scheme(module: Module) -> str:
+    """The analytic scheme for markers: one table per criterion, each level with what earns it and an anchor
+    answer, so that two markers score the same answer alike line by line."""
+    r = module.reflection
+    assert r is not None
+    lines = [
+        f"### {MARK_SCHEME_HEADING}",
+        "",
+        f"**{module.title}: reflection, {r.points} point{'s' if r.points != 1 else ''}, "
+        f"{len(r.criteria)} criteria scored one by one.**",
+        "",
+        f"Prompt the trainee answered: *{r.prompt}*",
+    ]
+    for n, c in enumerate(r.criteria, 1):
+        lines += ["", f"**{n}. {c.text}** ({c.points} point{'s' if c.points != 1 else ''})", ""]
+        lines += ["| Points | What earns it | An answer at this level |", "| --- | --- | --- |"]
+        lines += [f"| {lv.points} | {_cell(lv.descriptor)} | {_cell(lv.anchor)} |" for lv in c.levels]
+    lines += [
+        "",
+        "Add the criteria's points for the score. In the comment, name the criteria met and one that was not: "
+        "the trainee sees it.",
+    ]
     return "\n".join(lines)
 
 

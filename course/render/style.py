@@ -44,6 +44,7 @@ STYLE = """<style>
 .course-hindsight { border: 3px dashed #D55E00; padding: 0.4em 0.8em; margin-top: 0.6em; background: #FFF7EE; }
 .course-hindsight h3::before { content: "\\26A0\\FE0F  "; }
 .course-review { border-left: 6px solid #0072B2; padding: 0.2em 0.8em; background: #F2F8FC; }
+.course-practice { border-left: 6px solid #009E73; padding: 0.2em 0.8em; background: #F0FAF6; margin-top: 0.6em; }
 .course-yours { border-left: 6px solid #E69F00; padding: 0.2em 0.8em; background: #FFF9EE; }
 .course-view blockquote { margin: 0.4em 0 0.4em 0.6em; padding-left: 0.6em; border-left: 3px solid #6E6E6E; }
 .course-view .course-attrib { display: block; font-size: 0.9em; color: #333; }

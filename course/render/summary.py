@@ -45,7 +45,8 @@ def summary_rows(case: Case, module_id: str, answers: Answers | None) -> list[Su
                 confidence=first.get("confidence") if first else None,
                 points=d.score(choice) if first else 0.0,
                 max_points=d.max_points,
-                review_position=tuple(review_position(d)),
+                # the review's position only once answered: the summary is on the page before the decisions are
+                review_position=tuple(review_position(d)) if first else (),
                 changes=len(answers.revisions(d.id)) if answers is not None else 0,
                 practice=d.practice,
             )
@@ -81,7 +82,7 @@ def summary_table_html(rows: list[SummaryRow]) -> str:
             f'<tr><th scope="row">Decision {number}: {esc(r.question)}<br><small>As {esc(r.role_title)}, {esc(r.date_text)}'
             f"{' (practice)' if r.practice else ''}</small></th>"
             f"<td>{yours}</td><td>{esc(r.confidence) + ' of 5' if r.confidence else '—'}</td>"
-            f"<td>{'<br>'.join(esc(t) for t in r.review_position)}</td>"
+            f"<td>{'<br>'.join(esc(t) for t in r.review_position) or '<em>Shown once you have answered</em>'}</td>"
             f"<td>{r.points:g} of {r.max_points}</td></tr>"
         )
     total = sum(r.points for r in rows)

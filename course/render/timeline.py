@@ -76,17 +76,24 @@ def _stack(marks: list[dict], span_days: int) -> None:
             m["offset"] = offsets[(len(levels) - 1) % len(offsets)]
 
 
-def timeline_data(case: Case, module: Module | None = None) -> TimelineData:
-    """Lanes, marks and flows for a module's period (pure; the drawing is a separate step)."""
+def timeline_data(case: Case, module: Module | None = None, until: dt.date | None = None) -> TimelineData:
+    """Lanes, marks and flows for a module's period (pure; the drawing is a separate step). With `until` (the
+    time fence: the date of the first decision not yet answered), the chart ends there: nothing held later,
+    no flow later and no hindsight is in it."""
     start, end = module_period(case, module)
+    if until is not None:
+        end = max(start, min(end, until))
     p_from = module.period_from if module else None
     p_to = module.period_to if module else None
     events = [e for e in case.events if knowledge.in_period(e, p_from, p_to)]
     flows = [f for f in case.flows if dates.start(f.date) <= end and dates.end(f.date) >= start]
+    if until is not None:
+        events = [e for e in events if not e.hindsight]
+        flows = [f for f in flows if dates.end(f.date) <= until]
     wanted = set(module.agencies if module else ())
     for e in events:
         if not e.hindsight:
-            wanted.update(k.agency for k in e.known_to)
+            wanted.update(k.agency for k in e.known_to if until is None or k.from_day <= until)
     for f in flows:
         wanted.update(a for a in (f.from_agency, f.to_agency) if a)
     lanes = tuple(a.id for a in case.agencies if a.id in wanted)
@@ -98,6 +105,8 @@ def timeline_data(case: Case, module: Module | None = None) -> TimelineData:
         if e.hindsight:
             continue
         for k in e.known_to:
+            if until is not None and k.from_day > until:
+                continue
             lane = lane_of[k.agency]
             per_lane.setdefault(lane, []).append(
                 dict(

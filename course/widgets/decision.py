@@ -11,25 +11,46 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from ..core.records import Case
-from ..render.decision import learning_together_html, review_html, scenario_html, yours_html
+from ..render.decision import learning_together_html, option_order, review_html, scenario_html, yours_html
 from ..render.style import esc, problem_html, status_html
 from ..store import AnswerStore, Recorded
 from .shared import make, shared_layout, style_carrier
 
 SUBMIT_FIRST = "Submit my answer"
-
-
 SUBMIT_CHANGE = "Record a change (kept, not graded)"
+# No default: a trainee who never touches it must not be recorded as "3" (the room report counts confidence).
+NOT_CHOSEN = 0
+CONFIDENCE = (
+    ("Choose 1 to 5", NOT_CHOSEN),
+    ("1 (not at all sure)", 1),
+    ("2", 2),
+    ("3", 3),
+    ("4", 4),
+    ("5 (very sure)", 5),
+)
+NO_REASONS = (
+    "You have not written your reasons. They are what you will compare with the review, and what your trainer "
+    "reads. Write them now, or press Submit again to submit without them."
+)
 
 
-CONFIDENCE = (("1 (not at all)", 1), ("2", 2), ("3", 3), ("4", 4), ("5 (very)", 5))
+def _same_answer(recorded: dict, choice, rationale: str, confidence: int) -> bool:
+    def chosen(c):
+        return sorted(c) if isinstance(c, list) else c
+
+    return (
+        chosen(recorded.get("choice")) == chosen(choice)
+        and (recorded.get("rationale") or "") == rationale
+        and recorded.get("confidence") == confidence
+    )
 
 
 class DecisionView(widgets.VBox):
     """The decision-point widget: form first, the review's analysis only after Submit."""
 
-    def __init__(self, case: Case, decision_id: str, store: AnswerStore):
+    def __init__(self, case: Case, decision_id: str, store: AnswerStore, on_recorded=None):
         self.case = case
+        self.on_recorded = on_recorded  # called after an answer is recorded (the module moves its time fence)
         self.decision = case.decision(decision_id)
         self.store = store
         d = self.decision
@@ -39,17 +60,19 @@ class DecisionView(widgets.VBox):
         # on Run All. The notice area exists when there is a notice as the decision is first shown.
         self.notices = make(widgets.HTML, notices) if notices else None
         self.scenario = make(widgets.HTML, scenario_html(case, d))
+        # In an order of this trainee's own (stable across restarts), so that position gives nothing away.
+        self.options = option_order(d, store.path.parent)
         if d.multiple:
             self.checkboxes = [
                 make(widgets.Checkbox, value=False, description=o.text, indent=False, layout=dict(width="auto"))
-                for o in d.options
+                for o in self.options
             ]
             self.choice = make(widgets.VBox, self.checkboxes)
         else:
             self.checkboxes = []
             self.choice = make(
                 widgets.RadioButtons,
-                options=[(o.text, o.id) for o in d.options],
+                options=[(o.text, o.id) for o in self.options],
                 value=None,
                 description="Your choice",
                 layout=dict(width="auto"),
@@ -60,8 +83,8 @@ class DecisionView(widgets.VBox):
         self.confidence = make(
             widgets.Dropdown,
             options=CONFIDENCE,
-            value=3,
-            description="How confident are you?",
+            value=NOT_CHOSEN,
+            description="How confident are you that this is the right thing to do?",
             style={"description_width": "initial"},
             layout=dict(width="auto"),
         )
@@ -82,6 +105,7 @@ class DecisionView(widgets.VBox):
         )
         self.status = make(widgets.HTML)  # a live region: present from the start, so its changes are announced
         self._reveal: widgets.VBox | None = None  # built with the review's analysis
+        self._asked_for_reasons = False  # a submit without reasons asks once whether to go on
         self.submit.on_click(self._on_submit)
         self._form = [
             self.scenario,
@@ -120,13 +144,14 @@ class DecisionView(widgets.VBox):
 
     def selected(self):
         if self.decision.multiple:
-            return [o.id for o, cb in zip(self.decision.options, self.checkboxes, strict=True) if cb.value]
+            ticked = {o.id for o, cb in zip(self.options, self.checkboxes, strict=True) if cb.value}
+            return [o.id for o in self.decision.options if o.id in ticked]  # stored in the pack's order
         return self.choice.value
 
     def set_selected(self, choice) -> None:
         if self.decision.multiple:
             chosen = {choice} if isinstance(choice, str) else set(choice or [])
-            for o, cb in zip(self.decision.options, self.checkboxes, strict=True):
+            for o, cb in zip(self.options, self.checkboxes, strict=True):
                 cb.value = o.id in chosen
         elif isinstance(choice, str) and self.decision.option(choice) is not None:
             self.choice.value = choice
@@ -186,11 +211,25 @@ class DecisionView(widgets.VBox):
                 )
             )
             return None
+        if self.confidence.value == NOT_CHOSEN:
+            self._set_status(status_html("Say how sure you are (1 to 5) before submitting."))
+            return None
+        if not self.rationale.value.strip() and not self._asked_for_reasons:
+            self._asked_for_reasons = True
+            self._set_status(status_html(NO_REASONS))
+            return None
+        first, revisions, _ = self._history()
+        latest = revisions[-1] if revisions else first
+        if latest is not None and _same_answer(latest, choice, self.rationale.value, self.confidence.value):
+            # A double click or Enter pressed twice: nothing new to record.
+            self._set_status(status_html("Your answer is already recorded; change it first to record a change."))
+            return None
         self.submit.disabled = True
         try:
             result = self.store.record(self.decision.id, choice, self.rationale.value, int(self.confidence.value))
         finally:
             self.submit.disabled = False
+        self._asked_for_reasons = False
         if not result.saved:
             self._set_status(problem_html(result.message))
         elif result.kind == "first" and self.decision.practice:
@@ -214,6 +253,8 @@ class DecisionView(widgets.VBox):
                 )
             )
         self._show_reveal()
+        if self.on_recorded is not None:
+            self.on_recorded()
         return result
 
     def _show_reveal(self) -> None:
@@ -223,7 +264,7 @@ class DecisionView(widgets.VBox):
         d = self.decision
         box = dict(flex="1 1 22rem", min_width="18rem", margin="0 0.5rem 0.5rem 0")
         yours = make(widgets.HTML, yours_html(d, first, revisions, saved), layout=box)
-        review = make(widgets.HTML, review_html(self.case, d, first.get("choice")), layout=box)
+        review = make(widgets.HTML, review_html(self.case, d, first), layout=box)
         side_by_side = make(widgets.HBox, [yours, review], layout=dict(flex_flow="row wrap", width="100%"))
         lt = learning_together_html(d)
         new = self._reveal is None

@@ -118,6 +118,28 @@ class Lens(widgets.VBox):
     def hindsight_shown(self) -> bool:
         return self._panel is not None and self._panel in self.children
 
+    def set_stops(self, stops: tuple[Stop, ...]) -> None:
+        """New slider stops (the time fence moved): the date stays where it was if it is still a stop."""
+        keep = self.slider.value
+        self.stops = stops
+        self._stop_by_day = {s.day: s for s in stops}
+        days = [s.day for s in stops]
+        with self.hold_trait_notifications():
+            self.slider.options = [(s.label, s.day) for s in stops]
+            self.slider.value = keep if keep in days else days[-1]
+        self._refresh()
+
+    def allow_hindsight(self, allowed: bool) -> None:
+        """Hindsight is offered only once every decision of the module is answered (it would colour them)."""
+        if not allowed:
+            self.hindsight.value = False
+        self.hindsight.disabled = not allowed
+        self.hindsight.tooltip = (
+            "Show, in a separate panel, facts no professional knew at the time"
+            if allowed
+            else "Available once you have answered this module's decisions"
+        )
+
     def _refresh_hindsight(self, _change=None) -> None:
         if self.hindsight.value:
             self.hindsight_panel.value = hindsight_html(self.case, self.stop)

@@ -3,6 +3,7 @@ hindsight toggle and a text description generated from the same data."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
@@ -11,7 +12,7 @@ from ..charts.timeline import TimelineFigure
 from ..core.records import Case, Module
 from ..render.lens import Stop, slider_stops
 from ..render.style import esc
-from ..render.timeline import figure_html, timeline_alt_text
+from ..render.timeline import figure_html, timeline_alt_text, timeline_data
 from .shared import make, shared_layout, style_carrier
 
 if TYPE_CHECKING:
@@ -27,12 +28,14 @@ class Timeline(widgets.VBox):
         module: Module | None = None,
         stops: tuple[Stop, ...] | None = None,
         highlight: str | None = None,
+        until: dt.date | None = None,
     ):
         self.case = case
         self.module = module
         self.stops = stops if stops is not None else slider_stops(case, module)
         self._stop_by_day = {s.day: s for s in self.stops}
-        self.chart = TimelineFigure(case, module)
+        self.until = until
+        self.chart = TimelineFigure(case, module, data=timeline_data(case, module, until))
         self.chart.set_static(highlight=highlight)
         self.slider = make(
             widgets.SelectionSlider,
@@ -78,6 +81,28 @@ class Timeline(widgets.VBox):
             data=self.chart.data,
             full=full,
         )
+
+    def set_fence(self, stops: tuple[Stop, ...], until: dt.date | None) -> None:
+        """Move the time fence: the chart ends at `until` (None: the whole period) and the slider at its stops."""
+        if until != self.until:
+            self.until = until
+            static = (self.chart.highlight, self.chart.show_hindsight)
+            self.chart = TimelineFigure(self.case, self.module, data=timeline_data(self.case, self.module, until))
+            self.chart.set_static(highlight=static[0], show_hindsight=static[1])
+        keep = self.slider.value
+        self.stops = stops
+        self._stop_by_day = {s.day: s for s in stops}
+        days = [s.day for s in stops]
+        with self.hold_trait_notifications():
+            self.slider.options = [(s.label, s.day) for s in stops]
+            self.slider.value = keep if keep in days else days[-1]
+        self._render()
+
+    def allow_hindsight(self, allowed: bool) -> None:
+        """The hindsight lane is offered only once every decision of the module is answered."""
+        if not allowed:
+            self.hindsight.value = False
+        self.hindsight.disabled = not allowed
 
     def set_highlight(self, agency: str | None) -> None:
         self.chart.set_static(highlight=agency)

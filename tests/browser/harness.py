@@ -615,14 +615,15 @@ def answer_decision(tab: Tab, decision, rationale: str) -> Answered:
     page.keyboard.press("Space")
     assert option.is_checked(), "Space on a decision's option did not choose it"
     chosen = [option.locator("xpath=..").inner_text().strip()]
-    # Confidence: the labelled drop-down, by its name, from the keyboard: ArrowDown moves from 3 to 4. JupyterLab
-    # would take that key to move to the next cell (ipywidgets#3912) but for trainees' shortcut settings
-    # (course/apps/lab.py); the focus must stay on the drop-down.
-    conf = decision.get_by_role("combobox", name="How confident are you?")
+    # Confidence: the labelled drop-down, by its name, from the keyboard: it starts on "Choose 1 to 5" (no
+    # default), and four ArrowDowns reach 4. JupyterLab would take that key to move to the next cell
+    # (ipywidgets#3912) but for trainees' shortcut settings (course/apps/lab.py); the focus must stay on it.
+    conf = decision.get_by_role("combobox", name=re.compile(r"^How confident are you"))
     cells = "() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').length"
     before = page.evaluate(cells)
     conf.focus()
-    page.keyboard.press("ArrowDown")
+    for _ in range(4):
+        page.keyboard.press("ArrowDown")
     page.keyboard.press("a")  # JupyterLab's "insert a cell above", but for trainees' shortcut settings
     assert conf.evaluate("e => e === document.activeElement"), "a key on the confidence drop-down left it"
     assert page.evaluate(cells) == before, "a key on the confidence drop-down changed the notebook"
