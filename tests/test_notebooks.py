@@ -4,6 +4,7 @@ papermill (nothing written), released by nbgrader with nothing hidden leaking an
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -337,7 +338,9 @@ def _execute(folder: Path, module_id: str, out: Path) -> float:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("module_id", MODULES)
-def test_module_runs_top_to_bottom_headless_and_writes_no_answers(module_id, tmp_path, monkeypatch):
+def test_module_runs_top_to_bottom_headless_writes_no_answers_and_shows_no_verdict(
+    module_id, tmp_path, monkeypatch, pelka_case
+):
     monkeypatch.setenv("COURSE_READ_ONLY", "1")
     monkeypatch.delenv("COURSE_DATA", raising=False)
     before = sorted(NOTEBOOKS.rglob("answers.json*"))
@@ -354,6 +357,76 @@ def test_module_runs_top_to_bottom_headless_and_writes_no_answers(module_id, tmp
         assert any(o.output_type == "execute_result" and o.data["text/plain"] == "0.0" for o in c.outputs)
     assert list(tmp_path.rglob("answers.json*")) == []
     assert sorted(NOTEBOOKS.rglob("answers.json*")) == before == []
+    assert page_leaks(nb, pelka_case) == []
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def page_texts(nb) -> tuple[list[str], list[str]]:
+    """(everything a trainee can read on the executed page, the parts that are not a decision's own form): the
+    markdown, every output and every widget model's state as the kernel left it."""
+    everything, not_form = [], []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            everything.append(cell.source)
+            not_form.append(cell.source)
+        for out in cell.get("outputs", []):
+            for value in [*(out.get("data") or {}).values(), out.get("text", "")]:
+                if isinstance(value, str):
+                    everything.append(value)
+                    not_form.append(value)
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    assert state, "the executed page kept no widget state to check"
+    for model in state.values():
+        values = model.get("state", {})
+        strings = [v for v in values.values() if isinstance(v, str)]
+        strings += [x for v in values.values() if isinstance(v, list) for x in v if isinstance(x, str)]
+        everything += strings
+        if values.get("_model_name") not in ("RadioButtonsModel", "CheckboxModel"):
+            not_form += (
+                [s for s in strings if s != values.get("description")]
+                if values.get("_model_name") == "CheckboxModel"
+                else strings
+            )
+    return [_norm(t) for t in everything], [_norm(t) for t in not_form]
+
+
+def page_leaks(nb, case) -> list[str]:
+    """With no answer given, nothing on the page may carry any decision's outcome, the review's verdict, its
+    quotations, option feedback or which option the review supports."""
+    everything, not_form = page_texts(nb)
+    page, outside_form = "\n".join(everything), "\n".join(not_form)
+    leaks = []
+    for d in case.decisions:
+        if d.practice:
+            continue
+        secrets = [("review summary", d.review.summary), ("outcome", d.outcome), ("good practice now", d.practice_now)]
+        secrets += [("review quotation", q.quote) for q in d.review.quotes]
+        secrets += [(f"feedback on option {o.id}", o.feedback) for o in d.options]
+        secrets += [("what went well", w.text) for w in d.went_well]
+        leaks += [f"{d.id}: {what}: {_norm(text)[:60]!r}" for what, text in secrets if text and _norm(text) in page]
+        leaks += [
+            f"{d.id}: the supported option {o.id} is shown outside the question"
+            for o in d.options
+            if o.id in d.aligned_options() and len(o.text) > 20 and _norm(o.text) in outside_form
+        ]
+    return leaks
+
+
+def test_the_page_check_finds_a_verdict_and_an_answer_key(pelka_case):
+    d = next(d for d in pelka_case.decisions if not d.practice)
+    best = next(o for o in d.options if o.id in d.aligned_options())
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"In the end: {d.review.summary}")])
+    state = {"m1": {"state": {"_model_name": "HTMLModel", "value": f"<p>The review supports: {best.text}</p>"}}}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": state}}
+    leaks = page_leaks(nb, pelka_case)
+    assert any("review summary" in x for x in leaks) and any("supported option" in x for x in leaks)
+    state = {"m1": {"state": {"_model_name": "RadioButtonsModel", "_options_labels": [o.text for o in d.options]}}}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": state}}
+    nb.cells = []
+    assert page_leaks(nb, pelka_case) == []  # the question's own options are not a leak
 
 
 @pytest.mark.slow
