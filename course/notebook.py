@@ -13,10 +13,12 @@ import ipywidgets as widgets
 
 from .core.answers import AnswersError, read_answers
 from .core.cached import load_case_cached
+from .core.contract import writes_disabled_reason
 from .core.records import Case
 from .render.decision import choice_texts, when_text
 from .render.lens import fence_day, fenced_stops, slider_stops
 from .render.module import intro_html
+from .render.style import esc
 from .render.summary import key_points_html
 from .store import AnswerStore
 from .widgets.decision import DecisionView
@@ -39,6 +41,10 @@ class Html:
         return self.text
 
 
+def _note_html(text: str) -> str:
+    return f'<pre class="course-view course-recorded" role="status">{esc(text)}</pre>'
+
+
 class ModuleSession:
     """One module's views over one case and one answers file."""
 
@@ -53,6 +59,10 @@ class ModuleSession:
         self.stops = slider_stops(case, self.module)
         self._lens: Lens | None = None
         self._timeline: Timeline | None = None
+        self._notes: dict[str, widgets.HTML] = {}
+        self._shown: list[
+            str
+        ] = []  # decisions in the order the page shows them  # what was recorded, under each decision
         self.store.touch_activity(module_id)
 
     def __repr__(self) -> str:
@@ -140,10 +150,12 @@ class ModuleSession:
 
     def decision(self, decision_id: str) -> DecisionView:
         self._decision_point(decision_id)
-        return DecisionView(self.case, decision_id, self.store, on_recorded=self._move_fence)
+        if decision_id not in self._shown:
+            self._shown.append(decision_id)
+        return DecisionView(self.case, decision_id, self.store, on_recorded=self._after_answer)
 
     def summary(self) -> Summary:
-        return Summary(self.case, self.module.id, self._answers_or_problem)
+        return Summary(self.case, self.module.id, self._answers_or_problem, order=self._shown)
 
     # ------------------------------------------------------------ graded cells (read only)
 
@@ -164,13 +176,13 @@ class ModuleSession:
                 return None, None  # nothing answered yet is not a problem
             return None, str(e)
 
-    def recorded(self, decision_id: str) -> None:
-        """Print, in plain words, what was recorded for a decision and when."""
+    def recorded_text(self, decision_id: str) -> str:
+        """In plain words, what was recorded for a decision and when."""
         d = self._decision_point(decision_id)
         answers, problem = self._answers_or_problem()
         first = answers.first(decision_id) if answers is not None else None
         lines = [f"Decision: {d.question}"]
-        if first is None:
+        if first is None or answers is None:
             if problem:
                 lines.append(problem)
             if self.store.unsaved.get(decision_id):
@@ -180,8 +192,7 @@ class ModuleSession:
                     "No answer recorded for this decision yet. Go to the decision above, choose your "
                     "answer and press Submit."
                 )
-            print("\n".join(lines))
-            return
+            return "\n".join(lines)
         lines.append(f"Your graded answer (your first), recorded {when_text(first.get('submitted_at', ''))}:")
         lines += [f"  - {t}" for t in choice_texts(d, first.get("choice"))]
         lines.append(f"Confidence: {first.get('confidence')} out of 5")
@@ -193,7 +204,29 @@ class ModuleSession:
                 f"You changed your answer {len(changes)} time{'s' if len(changes) != 1 else ''} afterwards; "
                 "changes are kept but not graded."
             )
-        print("\n".join(lines))
+        return "\n".join(lines)
+
+    def recorded(self, decision_id: str) -> None:
+        """Show what was recorded for a decision. Printed when grading or in a read-only run (it is what
+        nbgrader keeps and feedback shows); in a trainee's own page, a view that changes the moment they submit."""
+        text = self.recorded_text(decision_id)
+        if writes_disabled_reason() is not None:
+            print(text)
+            return
+        from IPython.display import display
+
+        note = self._notes.get(decision_id)
+        if note is None or getattr(note, "comm", None) is None:
+            note = self._notes[decision_id] = widgets.HTML(_note_html(text))
+        else:
+            note.value = _note_html(text)
+        display(note)
+
+    def _after_answer(self) -> None:
+        """After an answer: the notes under the decisions say so, and the time fence moves on."""
+        for decision_id, note in self._notes.items():
+            note.value = _note_html(self.recorded_text(decision_id))
+        self._move_fence()
 
     def score(self, decision_id: str) -> float:
         """The points for the FIRST recorded answer; 0.0 (with a plain message) when there is none."""

@@ -253,3 +253,26 @@ def test_no_view_goes_past_the_first_unanswered_decision_and_hindsight_waits_for
     assert not lens.hindsight.disabled and not tl.hindsight.disabled
     lens.hindsight.value = True
     assert lens.hindsight_shown
+
+
+def test_the_note_under_a_decision_changes_the_moment_the_answer_is_submitted(
+    fictional_case, tmp_path, writable_run, monkeypatch
+):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.extend(objs))
+    m = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
+    view = m.decision("hv-bruise")
+    m.recorded("hv-bruise")
+    note = shown[-1]
+    assert "No answer recorded" in note.value
+    view.set_selected("visit")
+    submit(view)
+    assert "Your graded answer" in note.value and "Visit and see Sam" in note.value
+
+
+def test_the_summary_numbers_decisions_as_the_page_does(fictional_case, tmp_path):
+    m = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
+    m.decision("hv-bruise")  # the page shows the graded decision first, then the practice one
+    m.decision("practice")
+    labels = [r.label for r in m.summary().rows()]
+    assert labels == ["Decision point 1", "Practice decision"]

@@ -390,7 +390,7 @@ def test_before_submit_no_review_content_is_anywhere_in_the_widget_tree(fictiona
 def test_decision_shows_the_scenario_as_the_role_held_it(fictional_case, tmp_path):
     view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
     html = view.scenario.value
-    assert "you are the health visitor, June 2019" in html
+    assert "<strong>You are the health visitor</strong>, June 2019." in html
     assert "Nursery notes a bruise" in html and "3 June 2019" in html and "Source: Chronology" in html
     assert "What do you do?" in html
     assert sorted(view.choice.options) == [
@@ -444,7 +444,7 @@ def test_submit_records_the_answer_then_reveals_the_review_beside_it(fictional_c
 
 def test_a_practice_answer_is_recorded_and_revealed_but_never_called_graded(fictional_case, tmp_path):
     view = DecisionView(fictional_case, "practice", AnswerStore(tmp_path, fictional_case))
-    assert "Practice decision: you are a nursery worker" in _text(view)
+    assert "You are a nursery worker" in _text(view)
     view.choice.value = "a"
     submit(view)
     assert read_answers(tmp_path, fictional_case).first("practice")["choice"] == "a"
@@ -618,7 +618,7 @@ def test_summary_widget_shows_table_chart_and_key_points(fictional_case, tmp_pat
     table = summary.table.value
     assert "<caption>" in table and 'scope="col"' in table and "Talk to social care" in table
     assert "2 of 2" in table and "2 of 3" in table
-    assert 'alt="Bar chart of your points' in summary.chart.value and "Decision 2: 2 of 2." in summary.chart.value
+    assert 'alt="Bar chart of your points' in summary.chart.value and "Decision point 1: 2 of 2." in summary.chart.value
     assert "A bruise was seen and passed on." in summary.key_points.value
     assert plt.get_fignums() == []
 

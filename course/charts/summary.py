@@ -13,7 +13,9 @@ from .base import chart_version
 def summary_chart_png(rows: list[SummaryRow]) -> bytes:
     """The bar chart as PNG: a pure function of the points, so kept in the per-user cache (course.cache)."""
     name = (
-        "summary-" + cache.digest("summary", chart_version(), repr([(r.points, r.max_points) for r in rows])) + ".png"
+        "summary-"
+        + cache.digest("summary", chart_version(), repr([(r.label, r.points, r.max_points) for r in rows]))
+        + ".png"
     )
     png = cache.get(name)
     if png is not None and png.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -45,7 +47,7 @@ def _draw_summary_chart(rows: list[SummaryRow]) -> bytes:
         height=0.5,
         label="your first answer",
     )
-    ax.set_yticks(ys, [f"Decision {i}" for i in range(1, len(rows) + 1)], fontsize=FONT_SIZE)
+    ax.set_yticks(ys, [r.label for r in rows], fontsize=FONT_SIZE)
     ax.invert_yaxis()
     ax.set_xlabel("points", fontsize=FONT_SIZE)
     ax.tick_params(axis="x", labelsize=FONT_SIZE - 1)

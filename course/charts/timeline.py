@@ -128,7 +128,7 @@ class TimelineFigure:
             self.figure = Figure(figsize=(width, height), dpi=self.dpi)
             self.canvas = FigureCanvasAgg(self.figure)
             self.ax = self.figure.add_axes(
-                (left / width, bottom / height, 1 - (left + 0.35) / width, 1 - (top + bottom) / height)
+                (left / width, bottom / height, 1 - (left + 0.8) / width, 1 - (top + bottom) / height)
             )
             self._build()
         finally:

@@ -76,3 +76,17 @@ def as_date(value: str | dt.date) -> dt.date:
     if isinstance(value, dt.date):
         return value
     return end(value)
+
+
+_HAS_YEAR = re.compile(r"\b(1[89]|20)\d\d\b|[’']\d\d\b")
+_ENDS_WITH_MONTH = re.compile(r"\b(" + "|".join(MONTHS) + r")$")
+
+
+def with_year(date_text: str, date: str) -> str:
+    """The source's own wording of a date, with its year when the wording has none: '21 October' becomes
+    '21 October 2011', 'mid-December' 'mid-December 2011', 'the following day' 'the following day (2012)'.
+    Never more precise than the partial date: only its year is added."""
+    if not date or _HAS_YEAR.search(date_text):
+        return date_text
+    year = date[:4]
+    return f"{date_text} {year}" if _ENDS_WITH_MONTH.search(date_text) else f"{date_text} ({year})"

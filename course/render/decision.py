@@ -8,7 +8,7 @@ import datetime as dt
 import getpass
 import hashlib
 
-from ..core import knowledge
+from ..core import dates, knowledge
 from ..core.records import Case, DecisionPoint, Option, Quote
 from .style import esc
 
@@ -63,15 +63,16 @@ def context_events(case: Case, decision: DecisionPoint):
 
 def scenario_html(case: Case, decision: DecisionPoint) -> str:
     parts = ['<section class="course-view" aria-label="The situation">']
-    title = "Practice decision" if decision.practice else "Decision"
-    parts.append(f"<h3>{title}: you are {esc(decision.role_title)}, {esc(decision.date_text)}</h3>")
+    # The notebook's own heading names the decision point; here, one line says who and when (no second heading).
+    when = decision.date_text if decision.practice else dates.with_year(decision.date_text, decision.date)
+    parts.append(f'<p class="course-role"><strong>You are {esc(decision.role_title)}</strong>, {esc(when)}.</p>')
     parts.append(f"<p>{esc(decision.scenario)}</p>")
     events = context_events(case, decision)
     if events:
         parts.append(f'<h4>What {esc(decision.role_title)} knew at this point</h4><ul class="course-items">')
         for e in events:
             parts.append(
-                f'<li><span class="course-when">{esc(e.date_text)}</span>: <strong>{esc(e.title)}</strong>'
+                f'<li><span class="course-when">{esc(dates.with_year(e.date_text, e.date))}</span>: <strong>{esc(e.title)}</strong>'
                 f'<br>{esc(e.summary)}<br><span class="course-source">Source: {esc(e.source.section)}</span>'
                 "</li>"
             )

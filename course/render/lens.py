@@ -36,6 +36,7 @@ class Stop:
 class LensItem:
     event_id: str
     date_text: str
+    date: str
     title: str
     summary: str
     section: str
@@ -46,15 +47,25 @@ class LensItem:
     def source_text(self) -> str:
         return f"Source: {self.section}"
 
+    @property
+    def when(self) -> str:
+        """The source's wording of the date, with its year when the wording has none."""
+        return dates.with_year(self.date_text, self.date)
+
 
 @dataclass(frozen=True)
 class HindsightItem:
     event_id: str
     date_text: str
+    date: str
     title: str
     summary: str
     emerged_text: str
     section: str
+
+    @property
+    def when(self) -> str:
+        return dates.with_year(self.date_text, self.date)
 
 
 _PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
@@ -97,7 +108,7 @@ def slider_stops(case: Case, module: Module | None = None) -> tuple[Stop, ...]:
 
 def _item(case: Case, e: Event, day: dt.date, agency: str) -> LensItem:
     holders = knowledge.holders(case, e, day)
-    return LensItem(e.id, e.date_text, e.title, e.summary, e.source.section, holders, agency in holders)
+    return LensItem(e.id, e.date_text, e.date, e.title, e.summary, e.source.section, holders, agency in holders)
 
 
 def _newest_first(events) -> list[Event]:
@@ -119,7 +130,7 @@ def hindsight_items(case: Case, day: dt.date | str | None = None) -> list[Hindsi
     for e in _newest_first(knowledge.hindsight(case)):
         if limit is not None and dates.start(e.date) > limit:
             continue
-        out.append(HindsightItem(e.id, e.date_text, e.title, e.summary, e.emerged_text, e.source.section))
+        out.append(HindsightItem(e.id, e.date_text, e.date, e.title, e.summary, e.emerged_text, e.source.section))
     return out
 
 
@@ -154,7 +165,7 @@ def lens_html(case: Case, agency: str, stop: Stop, whole: bool = False) -> str:
                 if not it.held_by_agency:
                     extra += f" <strong>(not held by {esc(who)})</strong>"
             parts.append(
-                f'<li><span class="course-when">{esc(it.date_text)}</span>: <strong>{esc(it.title)}</strong>'
+                f'<li><span class="course-when">{esc(it.when)}</span>: <strong>{esc(it.title)}</strong>'
                 f"<br>{esc(it.summary)}{extra}"
                 f'<br><span class="course-source">{esc(it.source_text)}</span></li>'
             )
@@ -180,9 +191,9 @@ def hindsight_html(case: Case, stop: Stop | None) -> str:
         parts.append('<ul class="course-items">')
         for it in items:
             parts.append(
-                f'<li><span class="course-when">{esc(it.date_text)}</span>: <strong>{esc(it.title)}</strong>'
+                f'<li><span class="course-when">{esc(it.when)}</span>: <strong>{esc(it.title)}</strong>'
                 f"<br>{esc(it.summary)}<br>"
-                f'<span class="course-source">How it emerged: {esc(it.emerged_text)}. Source: {esc(it.section)}</span></li>'
+                f'<span class="course-source">How it emerged: {esc(it.emerged_text.rstrip("."))}. Source: {esc(it.section)}</span></li>'
             )
         parts.append("</ul>")
     parts.append("</section>")

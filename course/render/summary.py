@@ -24,15 +24,27 @@ class SummaryRow:
     review_position: tuple[str, ...]
     changes: int  # later revisions (not graded)
     practice: bool
+    label: str = ""  # as the page names it: "Decision point 2", "Practice decision"
 
     @property
     def answered(self) -> bool:
         return bool(self.your_choice)
 
 
-def summary_rows(case: Case, module_id: str, answers: Answers | None) -> list[SummaryRow]:
+def summary_rows(
+    case: Case, module_id: str, answers: Answers | None, order: list[str] | None = None
+) -> list[SummaryRow]:
+    """One row per decision of the module, in the page's order (`order`: decision ids as the page shows them;
+    else the pack's), each named as the page names it."""
+    decisions = list(case.decisions_in(module_id))
+    if order:
+        place = {d: i for i, d in enumerate(order)}
+        decisions.sort(key=lambda d: place.get(d.id, len(place)))
+    number = 0
     rows = []
-    for d in case.decisions_in(module_id):
+    for d in decisions:
+        if not d.practice:
+            number += 1
         first = answers.first(d.id) if answers is not None else None
         choice = first.get("choice") if first else None
         rows.append(
@@ -49,6 +61,7 @@ def summary_rows(case: Case, module_id: str, answers: Answers | None) -> list[Su
                 review_position=tuple(review_position(d)) if first else (),
                 changes=len(answers.revisions(d.id)) if answers is not None else 0,
                 practice=d.practice,
+                label="Practice decision" if d.practice else f"Decision point {number}",
             )
         )
     return rows
@@ -74,12 +87,12 @@ def summary_table_html(rows: list[SummaryRow]) -> str:
         '<th scope="col">Confidence</th><th scope="col">The review\'s position</th>'
         '<th scope="col">Points</th></tr></thead><tbody>',
     ]
-    for number, r in enumerate(rows, 1):
+    for r in rows:
         yours = "<br>".join(esc(t) for t in r.your_choice) if r.answered else "<em>Not answered yet</em>"
         if r.changes:
             yours += f"<br><small>({r.changes} later change{'s' if r.changes != 1 else ''}, not graded)</small>"
         parts.append(
-            f'<tr><th scope="row">Decision {number}: {esc(r.question)}<br><small>As {esc(r.role_title)}, {esc(r.date_text)}'
+            f'<tr><th scope="row">{esc(r.label)}: {esc(r.question)}<br><small>As {esc(r.role_title)}, {esc(r.date_text)}'
             f"{' (practice)' if r.practice else ''}</small></th>"
             f"<td>{yours}</td><td>{esc(r.confidence) + ' of 5' if r.confidence else '—'}</td>"
             f"<td>{'<br>'.join(esc(t) for t in r.review_position) or '<em>Shown once you have answered</em>'}</td>"
@@ -98,7 +111,7 @@ def summary_alt_text(rows: list[SummaryRow]) -> str:
     if not rows:
         return "No decisions in this module."
     parts = [f"Bar chart of your points against the most available for each of {len(rows)} decisions."]
-    for i, r in enumerate(rows, 1):
+    for r in rows:
         state = f"{r.points:g} of {r.max_points}" if r.answered else f"not answered (0 of {r.max_points})"
-        parts.append(f"Decision {i}: {state}.")
+        parts.append(f"{r.label}: {state}.")
     return " ".join(parts)

@@ -15,11 +15,12 @@ from .shared import make, shared_layout, style_carrier
 class Summary(widgets.VBox):
     """Table and chart of first answers against the review, then the module's key points."""
 
-    def __init__(self, case: Case, module_id: str, load_answers):
+    def __init__(self, case: Case, module_id: str, load_answers, order: list[str] | None = None):
         """`load_answers()` returns (Answers or None, problem message or None)."""
         self.case = case
         self.module_id = module_id
         self._load = load_answers
+        self.order = order  # decision ids in the page's order (the page numbers them so)
         self.refresh_button = make(
             widgets.Button,
             description="Refresh",
@@ -49,11 +50,11 @@ class Summary(widgets.VBox):
 
     def rows(self) -> list[SummaryRow]:
         answers, _ = self._load()
-        return summary_rows(self.case, self.module_id, answers)
+        return summary_rows(self.case, self.module_id, answers, self.order)
 
     def refresh(self) -> None:
         answers, problem = self._load()
-        rows = summary_rows(self.case, self.module_id, answers)
+        rows = summary_rows(self.case, self.module_id, answers, self.order)
         self.message.value = problem_html(problem) if problem else ""
         if list(self.children) != self._parts():  # type: ignore[has-type]
             self.children = self._parts()
