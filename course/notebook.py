@@ -16,6 +16,7 @@ from .core.cached import load_case_cached
 from .core.contract import writes_disabled_reason
 from .core.records import Case
 from .render.decision import choice_texts, when_text
+from .render.home import ModuleProgress, home_html
 from .render.lens import fence_day, fenced_stops, slider_stops
 from .render.module import intro_html
 from .render.style import esc
@@ -251,3 +252,30 @@ def open_module(
         case = load_case_cached(Path(case) if case is not None else None)  # reused while the pack is unchanged
     store = AnswerStore(Path(answers_dir) if answers_dir is not None else Path.cwd(), case)
     return ModuleSession(case, module_id, store)
+
+
+def module_progress(case: Case, workspace: Path) -> list[ModuleProgress]:
+    """Each module's progress from the answers file in its folder of the workspace (never written here)."""
+    out = []
+    for m in case.modules:
+        try:
+            answers = read_answers(Path(workspace) / m.id, case)
+        except AnswersError:
+            answers = None
+        ids = [d.id for d in case.decisions_in(m.id)]
+        answered = sum(1 for d in ids if answers is not None and answers.first(d) is not None)
+        seen = (answers.activity.get(m.id) or {}) if answers is not None else {}
+        last_seen = seen.get("last_seen_at", "") if isinstance(seen, dict) else ""
+        out.append(ModuleProgress(m, len(ids), answered, str(last_seen or "")))
+    return out
+
+
+def open_home(case: Case | str | os.PathLike | None = None, workspace: str | os.PathLike | None = None) -> Html:
+    """The course home: content warning and support, every module with its progress, where to carry on. The
+    home notebook sits at the workspace's root, so `workspace` is the current folder unless given."""
+    if not isinstance(case, Case):
+        case = load_case_cached(Path(case) if case is not None else None)
+    folder = Path(workspace) if workspace is not None else Path.cwd()
+    progress = module_progress(case, folder)
+    lines = [case.title, *(f"- {p.module.title}: {p.answered} of {p.decisions} decisions answered" for p in progress)]
+    return Html(home_html(case, progress), "\n".join(lines))

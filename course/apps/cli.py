@@ -29,7 +29,13 @@ def _bench(args: argparse.Namespace) -> int:
 def _lab(args: argparse.Namespace) -> int:
     from .lab import open_lab
 
-    return open_lab(Path(args.workspace), no_browser=args.no_browser, build_only=args.build_only, port=args.port)
+    return open_lab(
+        Path(args.workspace),
+        no_browser=args.no_browser,
+        build_only=args.build_only,
+        port=args.port,
+        pages=args.command == "open",
+    )
 
 
 def _cache(args: argparse.Namespace) -> int:
@@ -81,14 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-only", action="store_true", help="check the case pack only")
     p.set_defaults(func=_check)
 
-    p = sub.add_parser("lab", help="build your trainee workspace and open it in JupyterLab")
-    p.add_argument(
-        "--workspace", default="workspace", help="where your copy of the course lives (default: ./workspace)"
-    )
-    p.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
-    p.add_argument("--build-only", action="store_true", help="build or refresh the workspace, then stop")
-    p.add_argument("--port", type=int, default=8888)
-    p.set_defaults(func=_lab)
+    for name, what in (
+        ("open", "build your copy of the course and open its home page (the modules as pages, no code)"),
+        ("lab", "build your copy of the course and open it in JupyterLab (for trainers and authors)"),
+    ):
+        p = sub.add_parser(name, help=what)
+        p.add_argument(
+            "--workspace", default="workspace", help="where your copy of the course lives (default: ./workspace)"
+        )
+        p.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
+        p.add_argument("--build-only", action="store_true", help="build or refresh the workspace, then stop")
+        p.add_argument("--port", type=int, default=8888)
+        p.set_defaults(func=_lab)
 
     p = sub.add_parser("bench", help="run the benchmarks and print medians and ratios")
     p.add_argument("--only", action="append", help="run only benchmarks whose name contains this (repeatable)")

@@ -23,6 +23,7 @@ from ..core.cached import load_case_cached
 from ..core.contract import writable_env
 from ..grading.config import GradingError, last_lines, module_ids
 from ..grading.release import release
+from .pages import HOME_PAGE, pages_config, write_home
 from .server import free_port, stop, wait_until_answering
 
 SAVE_HOOK = "course.apps.save_hook.strip_widget_views"
@@ -181,6 +182,7 @@ def write_lab_config(workspace: Path) -> Path:
                 # saved widget views would show "model not found" when reopened; a note replaces them on disk
                 "ContentsManager": {"pre_save_hook": SAVE_HOOK},
                 **write_trainee_lab_settings(cfg),
+                **pages_config(cfg),
             },
             indent=2,
         )
@@ -190,10 +192,13 @@ def write_lab_config(workspace: Path) -> Path:
 
 
 def lab_environment(workspace: Path) -> dict:
-    """The environment for JupyterLab in this workspace: our config first on JUPYTER_CONFIG_PATH."""
+    """The environment for JupyterLab in this workspace: our config first on JUPYTER_CONFIG_PATH, our Voila
+    templates first on JUPYTER_PATH."""
     env = writable_env()
-    cfg = str(Path(workspace).resolve() / CONFIG_DIR)
-    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (cfg, env.get("JUPYTER_CONFIG_PATH", "")) if p)
+    cfg = Path(workspace).resolve() / CONFIG_DIR
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (str(cfg), env.get("JUPYTER_CONFIG_PATH", "")) if p)
+    share = str(cfg / "share" / "jupyter")
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (share, env.get("JUPYTER_PATH", "")) if p)
     return env
 
 
@@ -214,8 +219,11 @@ def lab_command(workspace: Path, port: int, token: str, open_browser: bool) -> l
     return cmd
 
 
-def start_lab(workspace: Path, port: int = 0, open_browser: bool = False) -> tuple[subprocess.Popen, str]:
-    """Start JupyterLab on the workspace; returns the process and its address (with the access token)."""
+def start_lab(
+    workspace: Path, port: int = 0, open_browser: bool = False, landing: str = "lab"
+) -> tuple[subprocess.Popen, str]:
+    """Start JupyterLab on the workspace; returns the process and the address of `landing` (JupyterLab itself,
+    or the trainee's course home, HOME_PAGE) with the access token."""
     chosen = free_port(port)
     token = secrets.token_hex(16)
     log_path = Path(workspace) / CONFIG_DIR / "lab.log"  # a file, not a pipe: a full pipe would stall the server
@@ -227,7 +235,7 @@ def start_lab(workspace: Path, port: int = 0, open_browser: bool = False) -> tup
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{chosen}/lab?token={token}"
+    url = f"http://127.0.0.1:{chosen}/{landing}?token={token}"
     if not wait_until_answering(f"http://127.0.0.1:{chosen}/api/status?token={token}", proc):
         stop(proc)
         raise GradingError(
@@ -245,24 +253,35 @@ def open_lab(
     build_only: bool = False,
     port: int = 8888,
     notebooks_dir: Path | None = None,
+    pages: bool = False,
 ) -> int:
-    """`course lab`: build or refresh the workspace, then open JupyterLab there until Ctrl-C."""
+    """`course lab`: build or refresh the workspace, then open JupyterLab there until Ctrl-C. With `pages`
+    (`course open`, what `make course` runs), the browser opens the trainee's course home instead: the
+    modules as pages that run themselves, with no code or notebook editor; JupyterLab is still at /lab."""
     try:
         build_workspace(workspace, notebooks_dir)
+        write_home(Path(workspace))
     except GradingError as e:
         print(str(e), file=sys.stderr)
         return 1
     if build_only:
         return 0
     try:
-        proc, url = start_lab(Path(workspace), port, open_browser=not no_browser)
+        proc, url = start_lab(
+            Path(workspace), port, open_browser=not no_browser and not pages, landing=HOME_PAGE if pages else "lab"
+        )
+        if pages and not no_browser:
+            import webbrowser
+
+            webbrowser.open(url)
     except GradingError as e:
         print(str(e), file=sys.stderr)
         return 1
+    what = "The course" if pages else "JupyterLab"
     print(
-        f"JupyterLab is running. Open this address in your browser:\n  {url}"
+        f"{what} is running. Open this address in your browser:\n  {url}"
         if no_browser
-        else f"JupyterLab is open in your browser. If it is not, use this address:\n  {url}"
+        else f"{what} is open in your browser. If it is not, use this address:\n  {url}"
     )
     print("Press Ctrl-C here to stop it (your answers are saved as you go).", flush=True)
     try:

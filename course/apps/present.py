@@ -13,7 +13,6 @@ directory, and the server runs with COURSE_READ_ONLY=1: nothing it does can writ
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -27,27 +26,10 @@ from ..core.contract import read_only_env
 from ..core.entries import CaseError
 from ..core.pack import load_case
 from .server import free_port, stop, stop_on_sigterm, wait_until_answering
+from .voila_templates import EXTENSION_DENYLIST, OFFLINE, write_templates
 
-TEMPLATE_NAME = "course-offline"
-VOILA_EXTENSION_DENYLIST = [
-    "@jupyter/nbgrader",
-    "@jupyter-notebook/lab-extension",
-    "@voila-dashboards/jupyterlab-preview",
-]
-
-# Voila's lab template with its CDN stylesheet links removed (see the module docstring).
-OFFLINE_INDEX = """{%- extends 'voila/templates/lab/index.html.j2' -%}
-{%- block notebook_css -%}
-{%- set voila_css -%}{{ super() }}{%- endset -%}
-{%- for line in voila_css.split('\\n') -%}
-{%- if not ('href="https://' in line or 'href="http://' in line or 'href="//' in line) %}
-{{ line }}
-{%- endif -%}
-{%- endfor -%}
-{%- endblock notebook_css -%}
-{#- nbconvert's lab template would import Mermaid from cdnjs for diagrams; we have none. -#}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-"""
+TEMPLATE_NAME = OFFLINE
+VOILA_EXTENSION_DENYLIST = EXTENSION_DENYLIST
 
 CONTENT_WARNING = (
     "**Content warning.** This session is about the abuse, neglect and death of a four-year-old child. "
@@ -71,11 +53,8 @@ class PresentError(Exception):
 
 def write_template(root: Path) -> Path:
     """Install the offline Voila template under `root` (a Jupyter data folder); return the template folder."""
-    folder = root / "voila" / "templates" / TEMPLATE_NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "conf.json").write_text(json.dumps({"base_template": "lab"}), encoding="utf-8")
-    (folder / "index.html.j2").write_text(OFFLINE_INDEX, encoding="utf-8")
-    return folder
+    write_templates(root)
+    return root / "voila" / "templates" / TEMPLATE_NAME
 
 
 def projector_notebook(module: str | None = None, data: Path | None = None):

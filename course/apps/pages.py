@@ -1,0 +1,52 @@
+"""The trainee's pages: the course home and each module as a page that runs itself (Voila, served by the same
+Jupyter server as JupyterLab, with its token), with no code, cell numbers, menus or editing commands.
+
+The module notebooks stay the nbgrader assignments; Voila shows them with the `course-trainee` template
+(course/apps/voila_templates.py). The home is a small notebook written at the workspace's root each launch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from .voila_templates import EXTENSION_DENYLIST, TRAINEE, write_templates
+
+HOME = "home.ipynb"
+HOME_PAGE = f"voila/render/{HOME}"
+
+
+def write_home(workspace: Path) -> Path:
+    """The course home notebook at the workspace's root (rewritten each launch; it holds no answers)."""
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                "from course.notebook import open_home\n\nopen_home()",
+                metadata={"jupyter": {"source_hidden": True}, "editable": False, "deletable": False},
+            )
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
+            "title": "Course home",
+        },
+    )
+    path = Path(workspace) / HOME
+    nbformat.write(nb, path)
+    return path
+
+
+def pages_config(config_dir: Path) -> dict:
+    """Server configuration for the trainee pages (Voila's server extension), with the templates installed
+    under `config_dir`/share (course.apps.lab puts that folder on JUPYTER_PATH)."""
+    write_templates(Path(config_dir) / "share" / "jupyter")
+    return {
+        "VoilaConfiguration": {
+            "template": TRAINEE,
+            "theme": "light",
+            "strip_sources": True,
+            "show_tracebacks": False,
+            "extension_denylist": EXTENSION_DENYLIST,
+        }
+    }

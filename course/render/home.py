@@ -1,0 +1,89 @@
+"""The course home a trainee lands on: the content warning and where to find support, the modules in order with
+each one's progress, and where to carry on. Pure: the progress comes in as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.records import Case, Module
+from .style import STYLE, esc
+
+SUPPORT = (
+    "This course is about the abuse, neglect and death of a real child. It describes domestic abuse, injuries "
+    "to a child, and his death. You can pause, step out or stop at any time. If it brings up difficult feelings, "
+    "talk to your line manager, your safeguarding lead or your organisation's employee assistance programme. "
+    "Samaritans are there day and night on 116 123. If you are worried about a child, call the NSPCC helpline "
+    "on 0808 800 5000, or in an emergency 999."
+)
+
+
+@dataclass(frozen=True)
+class ModuleProgress:
+    module: Module
+    decisions: int  # decisions in the module
+    answered: int  # of them with a first answer
+    last_seen: str  # ISO time the module was last open, or ""
+    reflection: bool = False  # a reflection has been written
+
+    @property
+    def started(self) -> bool:
+        return bool(self.answered or self.last_seen or self.reflection)
+
+    @property
+    def done(self) -> bool:
+        return self.answered >= self.decisions and (self.reflection or self.module.reflection is None)
+
+
+def carry_on(progress: list[ModuleProgress]) -> ModuleProgress | None:
+    """Where to continue: the unfinished module seen most recently, else the first not started."""
+    started = [p for p in progress if p.started and not p.done]
+    if started:
+        return max(started, key=lambda p: p.last_seen)
+    return next((p for p in progress if not p.done), None)
+
+
+def module_href(module_id: str) -> str:
+    """A module page, relative to the home page (both are served from the workspace's root)."""
+    return f"{module_id}/{module_id}.ipynb"
+
+
+def _status(p: ModuleProgress) -> str:
+    parts = []
+    if p.decisions:
+        parts.append(f"{p.answered} of {p.decisions} decision{'s' if p.decisions != 1 else ''} answered")
+    if p.module.reflection is not None:
+        parts.append("reflection written" if p.reflection else "reflection not written yet")
+    if p.done:
+        parts.insert(0, "Done")
+    elif not p.started:
+        parts.insert(0, "Not started")
+    return "; ".join(parts)
+
+
+def home_html(case: Case, progress: list[ModuleProgress]) -> str:
+    nxt = carry_on(progress)
+    parts = [
+        STYLE,
+        '<main class="course-view course-home" aria-labelledby="course-home-title">',
+        f'<h1 id="course-home-title">{esc(case.title)}</h1>',
+        '<section class="course-problem" aria-label="Content warning and support">'
+        f"<h2>Before you start</h2><p>{esc(SUPPORT)}</p></section>",
+    ]
+    if nxt is not None:
+        verb = "Continue" if nxt.started else "Start"
+        parts.append(
+            f'<p class="course-next"><a href="{esc(module_href(nxt.module.id))}">{verb}: '
+            f"{esc(nxt.module.title)}</a></p>"
+        )
+    else:
+        parts.append('<p class="course-next">You have finished every module. Thank you for taking part.</p>')
+    parts.append('<h2>The modules</h2><ol class="course-items">')
+    for p in progress:
+        m = p.module
+        parts.append(
+            f'<li><a href="{esc(module_href(m.id))}"><strong>{esc(m.title)}</strong></a>'
+            f"<br>{esc(m.period_text)}. About {m.minutes} minutes.<br>"
+            f'<span class="course-status">{esc(_status(p))}</span></li>'
+        )
+    parts.append("</ol></main>")
+    return "".join(parts)
