@@ -86,9 +86,9 @@ def test_the_browser_benchmarks_floor_notebook_has_the_modules_shape_with_trivia
     ]
     assert code[0][0].endswith('m = open_module("m04-school")') and code[0][1] == "import ipywidgets as w"  # no output
     views = [f for src, f in code if src.startswith(("m.lens(", "m.timeline(", "m.decision(", "m.summary("))]
-    assert len(views) == 7 and set(views) == {'w.HTML("x")'}
+    assert len(views) == 11 and set(views) == {'w.HTML("x")'}  # lens, timeline, 8 decisions, summary
     recorded = [f for src, f in code if src.startswith("m.recorded(")]
-    assert len(recorded) == 4 and set(recorded) == {'print("x")'}
+    assert len(recorded) == 8 and set(recorded) == {'print("x")'}
     assert json.loads(path.read_text(encoding="utf-8")) == nb  # the module itself is left as it was
     assert [_cell_kind(s) for s in ("m.intro()", "m.key_points()", "m.summary()", 'm = open_module("x")', "")] == [
         "html",
