@@ -61,6 +61,9 @@ class ModuleSession:
         self._lens: Lens | None = None
         self._timeline: Timeline | None = None
         self._notes: dict[str, widgets.HTML] = {}
+        self._link: widgets.link | None = None  # one date for the lens and the timeline
+        self._key_points: widgets.HTML | None = None
+        self._summary: Summary | None = None
         self._shown: list[
             str
         ] = []  # decisions in the order the page shows them  # what was recorded, under each decision
@@ -84,11 +87,12 @@ class ModuleSession:
         )
         return Html(intro_html(self.case, m), text)
 
-    def key_points(self) -> Html:
-        return Html(
-            key_points_html(self.case, self.module.id),
-            "Key points:\n" + "\n".join(f"- {k}" for k in self.module.key_points),
-        )
+    def key_points(self) -> widgets.HTML:
+        """The module's key points, once every decision of the module is answered (they tell how it ended)."""
+        if self._key_points is None or getattr(self._key_points, "comm", None) is None:
+            self._key_points = widgets.HTML()
+        self._key_points.value = key_points_html(self.case, self.module.id, ready=not self._waiting())
+        return self._key_points
 
     # ------------------------------------------------------------ interactive views
 
@@ -132,22 +136,31 @@ class ModuleSession:
         fence = self.fence()
         stops = fenced_stops(self.stops, fence)
         allowed = fence is None and not self._waiting()
+        link, self._link = self._link, None
+        if link is not None:  # both sliders change their stops: linked, each would set the other to a stop it lacks
+            link.unlink()
         if self._lens is not None:
             self._lens.set_stops(stops)
             self._lens.allow_hindsight(allowed)
         if self._timeline is not None:
             self._timeline.set_fence(stops, fence[0] if fence else None)
             self._timeline.allow_hindsight(allowed)
+        if link is not None:
+            self._link_dates()
 
     def _connect(self) -> None:
         """One date for both views: moving either slider moves the other; the lens agency is highlighted."""
         if self._lens is None or self._timeline is None:
             return
         lens, timeline = self._lens, self._timeline
-        timeline.slider.value = lens.slider.value
-        widgets.link((lens.slider, "value"), (timeline.slider, "value"))
+        self._link_dates()
         timeline.set_highlight(lens.agency.value)
         lens.agency.observe(lambda change: timeline.set_highlight(change["new"]), names="value")
+
+    def _link_dates(self) -> None:
+        assert self._lens is not None and self._timeline is not None
+        self._timeline.slider.value = self._lens.slider.value
+        self._link = widgets.link((self._lens.slider, "value"), (self._timeline.slider, "value"))
 
     def decision(self, decision_id: str) -> DecisionView:
         self._decision_point(decision_id)
@@ -156,7 +169,8 @@ class ModuleSession:
         return DecisionView(self.case, decision_id, self.store, on_recorded=self._after_answer)
 
     def summary(self) -> Summary:
-        return Summary(self.case, self.module.id, self._answers_or_problem, order=self._shown)
+        self._summary = Summary(self.case, self.module.id, self._answers_or_problem, order=self._shown)
+        return self._summary
 
     # ------------------------------------------------------------ graded cells (read only)
 
@@ -227,6 +241,10 @@ class ModuleSession:
         """After an answer: the notes under the decisions say so, and the time fence moves on."""
         for decision_id, note in self._notes.items():
             note.value = _note_html(self.recorded_text(decision_id))
+        if self._key_points is not None:
+            self.key_points()
+        if self._summary is not None:
+            self._summary.refresh()
         self._move_fence()
 
     def score(self, decision_id: str) -> float:

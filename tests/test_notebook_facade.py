@@ -32,8 +32,13 @@ def test_intro_and_key_points_render_as_html_and_plain_text(fictional_case, tmp_
     assert "<h2>About this module</h2>" in intro._repr_html_() and "The early months" not in intro._repr_html_()
     assert "Explain who knew what in 2019." in repr(intro)
     assert "about 20 minutes" in repr(intro) and "Decisions:</strong> 2" in intro._repr_html_()
-    assert "A bruise was seen and passed on." in m.key_points()._repr_html_()
-    assert repr(m.key_points()).startswith("Key points:")
+    points = m.key_points()
+    assert "A bruise was seen and passed on." not in points.value and "once you have answered" in points.value
+    for d in ("practice", "hv-bruise"):  # the key points tell how it ended: they wait for the last answer
+        view = m.decision(d)
+        view.set_selected(view.decision.options[0].id)
+        submit(view)
+    assert "A bruise was seen and passed on." in points.value
 
 
 def test_unknown_module_or_decision_is_a_plain_error(fictional_case, tmp_path):
@@ -237,8 +242,9 @@ def test_views_work_on_the_real_case_pack(tmp_path, pelka_case):
 def test_no_view_goes_past_the_first_unanswered_decision_and_hindsight_waits_for_the_last(fictional_case, tmp_path):
     m = open_module("f01-early", case=fictional_case, answers_dir=tmp_path)
     lens, tl = m.lens(agency="hv"), m.timeline()
-    fence = dt.date(2019, 6, 30)  # hv-bruise, June 2019 (the practice decision is not fenced)
+    fence = dt.date(2019, 5, 31)  # before hv-bruise's period, June 2019 (the practice decision is not fenced)
     assert [s.day for s in lens.stops][-1] == fence and max(s.day for s in lens.stops) == fence
+    assert lens.stops[-1].label == "before June 2019" and "held before June 2019" in lens.view.value
     assert tl.slider.options[-1][1] == fence and tl.chart.data.end == fence
     assert all(m.start <= fence for m in tl.chart.data.marks) and tl.chart.data.hindsight_marks == ()
     assert lens.hindsight.disabled and tl.hindsight.disabled

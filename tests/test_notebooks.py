@@ -400,6 +400,13 @@ def page_leaks(nb, case) -> list[str]:
     everything, not_form = page_texts(nb)
     page, outside_form = "\n".join(everything), "\n".join(not_form)
     leaks = []
+    leaks += [
+        f"{m.id}: key point {k[:50]!r}"
+        for m in case.modules
+        if case.decisions_in(m.id)  # a module with decisions: its key points tell how they ended
+        for k in m.key_points
+        if len(k) > 30 and _norm(k) in page
+    ]
     for d in case.decisions:
         if d.practice:
             continue

@@ -619,6 +619,9 @@ def test_summary_widget_shows_table_chart_and_key_points(fictional_case, tmp_pat
     assert "<caption>" in table and 'scope="col"' in table and "Talk to social care" in table
     assert "2 of 2" in table and "2 of 3" in table
     assert 'alt="Bar chart of your points' in summary.chart.value and "Decision point 1: 2 of 2." in summary.chart.value
+    assert "A bruise was seen and passed on." not in summary.key_points.value  # the practice one is unanswered
+    store.record("practice", "a", "", 3)
+    summary.refresh()
     assert "A bruise was seen and passed on." in summary.key_points.value
     assert plt.get_fignums() == []
 

@@ -19,14 +19,17 @@ class Stop:
 
     day: dt.date
     date: str  # the partial date whose end is `day` (the finest one the data gives for that day)
+    before: bool = False  # the time fence: the last day before `date` begins ("before June 2019")
 
     @property
     def label(self) -> str:
-        return dates.label(self.date)
+        return f"before {dates.label(self.date)}" if self.before else dates.label(self.date)
 
     @property
     def phrase(self) -> str:
-        """'on 3 June 2019' or 'by the end of June 2019': never a day the source did not give."""
+        """'on 3 June 2019', 'by the end of June 2019' or 'before June 2019': never a day the source did not give."""
+        if self.before:
+            return self.label
         if dates.precision(self.date) == "day":
             return f"on {self.label}"
         return f"by the end of {self.label}"
@@ -207,21 +210,22 @@ def lens_agencies(case: Case, module: Module | None) -> tuple[str, ...]:
 
 
 def fence_day(case: Case, module: Module, answered: set[str]) -> tuple[dt.date, str] | None:
-    """The time fence: the day (and its partial date) of the module's earliest decision not yet answered, or None
-    when every decision is answered. Until a decision is answered, no view goes past its date."""
+    """The time fence: the last day before the period of the module's earliest decision not yet answered (with
+    that decision's partial date), or None when every decision is answered. Until a decision is answered, no view
+    shows anything from its period on: a decision dated '2009' could otherwise be followed, in the same year, by
+    the very outcome it asks about."""
     waiting = [d for d in case.decisions_in(module.id) if d.date and not d.practice and d.id not in answered]
     if not waiting:
         return None
-    first = min(waiting, key=lambda d: (dates.end(d.date), d.id))
-    return dates.end(first.date), first.date
+    first = min(waiting, key=lambda d: (dates.start(d.date), d.id))
+    return dates.start(first.date) - dt.timedelta(days=1), first.date
 
 
 def fenced_stops(stops: tuple[Stop, ...], fence: tuple[dt.date, str] | None) -> tuple[Stop, ...]:
-    """The slider's stops up to the fence, ending on the fence's own day (labelled at the decision's precision)."""
+    """The slider's stops up to the fence, ending on the fence itself ('before June 2019')."""
     if fence is None:
         return stops
     day, partial = fence
-    kept = [s for s in stops if s.day <= day]
-    if not kept or kept[-1].day != day:
-        kept.append(Stop(day, partial))
+    kept = [s for s in stops if s.day < day]
+    kept.append(Stop(day, partial, before=True))
     return tuple(kept)

@@ -67,9 +67,18 @@ def summary_rows(
     return rows
 
 
-def key_points_html(case: Case, module_id: str, styled: bool = True) -> str:
-    """The module's key points; `styled=False` inside a view, which carries the stylesheet once."""
+KEY_POINTS_LATER = "The key points appear here once you have answered this module's decisions."
+
+
+def key_points_html(case: Case, module_id: str, styled: bool = True, ready: bool = True) -> str:
+    """The module's key points; `styled=False` inside a view, which carries the stylesheet once. Not `ready`
+    (a decision of the module is still unanswered): only a note, since the key points tell how it ended."""
     m = case.module(module_id)
+    if not ready:
+        return (
+            f'{STYLE if styled else ""}<section class="course-view" aria-label="Key points"><h3>Key points</h3>'
+            f'<p class="course-note">{esc(KEY_POINTS_LATER)}</p></section>'
+        )
     items = "".join(f"<li>{esc(k)}</li>" for k in m.key_points)
     return (
         f'{STYLE if styled else ""}<section class="course-view" aria-label="Key points"><h3>Key points</h3>'

@@ -30,7 +30,7 @@ class Summary(widgets.VBox):
         self.message = make(widgets.HTML)  # in the page only when there is a problem to report
         self.table = make(widgets.HTML)
         self.chart = make(widgets.HTML)
-        self.key_points = make(widgets.HTML, key_points_html(case, module_id, styled=False))
+        self.key_points = make(widgets.HTML)
         self.refresh_button.on_click(lambda _: self.refresh())
         super().__init__(self._parts(), layout=shared_layout())
         self.refresh()
@@ -59,6 +59,9 @@ class Summary(widgets.VBox):
         if list(self.children) != self._parts():  # type: ignore[has-type]
             self.children = self._parts()
         self.table.value = summary_table_html(rows)
+        self.key_points.value = key_points_html(
+            self.case, self.module_id, styled=False, ready=all(r.answered for r in rows)
+        )
         self.chart.value = figure_html(
             summary_chart_png(rows),
             summary_alt_text(rows),
