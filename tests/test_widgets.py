@@ -76,7 +76,7 @@ def _order(html: str, *titles: str) -> list[int]:
 
 def test_slider_stops_are_labelled_at_the_precision_the_source_gives(fictional_case):
     stops = slider_stops(fictional_case, fictional_case.module("f01-early"))
-    assert [s.label for s in stops] == ["3 June 2019", "June 2019", "July 2019", "2019"]
+    assert [s.label for s in stops] == ["3 June 2019", "June 2019", "July 2019", "end of 2019"]
     assert [s.day for s in stops] == [
         dt.date(2019, 6, 3),
         dt.date(2019, 6, 30),
@@ -686,4 +686,5 @@ def test_views_hold_no_case_facts_of_their_own():
 
 def test_stop_labels_use_dates_label(fictional_case):
     for s in slider_stops(fictional_case, None):
-        assert s.label == dates.label(s.date) and dates.end(s.date) == s.day
+        expected = f"end of {s.date}" if dates.precision(s.date) == "year" else dates.label(s.date)
+        assert s.label == expected and dates.end(s.date) == s.day

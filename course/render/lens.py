@@ -23,7 +23,13 @@ class Stop:
 
     @property
     def label(self) -> str:
-        return f"before {dates.label(self.date)}" if self.before else dates.label(self.date)
+        """The slider's reading: '3 June 2019', 'June 2019', 'end of 2019' (a year after 'March 2019' would read as
+        a step back), or 'before June 2019' at the time fence."""
+        if self.before:
+            return f"before {dates.label(self.date)}"
+        if dates.precision(self.date) == "year":
+            return f"end of {self.date}"
+        return dates.label(self.date)
 
     @property
     def phrase(self) -> str:
@@ -31,8 +37,8 @@ class Stop:
         if self.before:
             return self.label
         if dates.precision(self.date) == "day":
-            return f"on {self.label}"
-        return f"by the end of {self.label}"
+            return f"on {dates.label(self.date)}"
+        return f"by the end of {dates.label(self.date)}"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,111 @@
+"""The trainee's pages, as `course open` (what `make course` runs) serves them: the course home and a module as a
+page that runs itself, in Voila behind the same token as JupyterLab. No code, no notebook editor, nothing from
+outside the machine; a decision answered by keyboard is kept and shows on the home page."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from . import harness
+
+# Voila, as a Jupyter server extension, asks the server to shut a page's kernel down when the page is left, and
+# the server refuses that request without an XSRF token (voila-dashboards/voila#1417-style). The kernel is left
+# to the server's idle culling; the message is the browser's, not the course's.
+LEAVING_A_PAGE = re.compile(r"403 \(Forbidden\) \(http://127\.0\.0\.1:\d+/voila/api/shutdown/")
+
+
+def page_errors(tab) -> list[str]:
+    return [e for e in tab.js_errors() if not LEAVING_A_PAGE.search(e)]
+
+
+@pytest.fixture(scope="module")
+def pages(trainee_workspace, tmp_path_factory):
+    """The trainee's workspace served as `course open` serves it (its config: the Voila templates and settings)."""
+    from course.apps import lab as ws_mod
+    from course.apps.pages import write_home
+
+    root = tmp_path_factory.mktemp("pages") / "workspace"
+    shutil.copytree(trainee_workspace, root)
+    ws_mod.write_lab_config(root)
+    write_home(root)
+    env = ws_mod.lab_environment(root)
+    extra = {k: env[k] for k in ("JUPYTER_CONFIG_PATH", "JUPYTER_PATH")}
+    lab = harness.start_lab(root, tmp_path_factory.mktemp("pages-home"), extra)
+    yield lab
+    lab.stop()
+
+
+def voila_url(lab, path: str) -> str:
+    return f"http://127.0.0.1:{lab.port}/voila/render/{path}?token={lab.token}"
+
+
+def open_page(tab, lab, path: str) -> None:
+    tab.page.goto(voila_url(lab, path), wait_until="domcontentloaded", timeout=90_000)
+    harness.wait_voila_done(tab)
+
+
+def test_the_course_home_lists_the_modules_with_progress_and_the_support(pages, tab, pelka_case):
+    open_page(tab, pages, "home.ipynb")
+    home = tab.page.locator(".course-home")
+    home.wait_for(timeout=60_000)
+    text = home.inner_text()
+    assert "Samaritans" in text and "116 123" in text and "0808 800 5000" in text
+    for m in pelka_case.modules:
+        assert m.title in text, m.id
+    assert "Start: " + pelka_case.modules[0].title in text
+    assert tab.page.locator(".jp-CodeCell .jp-InputArea:visible, .jp-CodeMirrorEditor:visible").count() == 0
+    assert tab.page.get_by_text("open_home").count() == 0
+    tab.screenshot("pages-home", full_page=True)
+    assert tab.blocked == [], f"the home page tried to reach the internet: {tab.blocked}"
+    assert page_errors(tab) == []
+
+
+def test_a_module_is_a_page_without_code_and_a_keyboard_answer_is_kept(pages, tab, pelka_case):
+    from course.core.answers import read_answers
+
+    module = "m01-early-years"
+    open_page(tab, pages, f"{module}/{module}.ipynb")
+    harness.wait_widgets_rendered(tab)
+    page = tab.page
+    # No code, no editor, no cell numbers, no nbgrader answer cell: a page, not a notebook.
+    assert page.locator(".jp-CodeCell .jp-InputArea:visible, .jp-CodeMirrorEditor:visible").count() == 0
+    prompts = page.locator(".jp-InputPrompt:visible, .jp-OutputPrompt:visible").all_inner_texts()
+    assert not [p for p in prompts if re.search(r"\[\d*\]", p)], prompts
+    body = page.locator("#rendered_cells").inner_text()
+    assert "open_module" not in body and "m.decision" not in body
+    answer_cell = page.locator(".jp-RenderedMarkdown").filter(has_text=re.compile(r"^\s*YOUR ANSWER HERE\s*$"))
+    assert answer_cell.count() == 0, "nbgrader's answer cell is on the trainee's page"
+    decision = harness.decision_outputs(tab).first
+    decision.scroll_into_view_if_needed()
+    assert decision.locator(f"section[aria-label='{harness.REVIEW_LABEL}']").count() == 0
+    rationale = "Pages test: I would look at the whole history before deciding."
+    harness.answer_decision(tab, decision, rationale)
+    decision.get_by_text("Your answer has been recorded").wait_for(timeout=10_000)
+    # The note under the decision says so at once, without running anything again.
+    page.get_by_text("Your graded answer (your first)").first.wait_for(timeout=10_000)
+    answers = read_answers(pages.root / module / "answers.json", pelka_case)
+    assert len(answers) == 1 and answers.first(next(iter(answers)))["rationale"] == rationale
+    tab.screenshot(f"pages-{module}-answered", full_page=False)
+    assert tab.blocked == [], f"the module page tried to reach the internet: {tab.blocked}"
+    assert page_errors(tab) == []
+
+    # Reopened, the page shows the answer and the review again; the home page counts it.
+    open_page(tab, pages, f"{module}/{module}.ipynb")
+    harness.wait_widgets_rendered(tab)
+    first = harness.decision_outputs(tab).first
+    first.locator(f"section[aria-label='{harness.REVIEW_LABEL}']").wait_for(timeout=30_000)
+    open_page(tab, pages, "home.ipynb")
+    total = len(pelka_case.decisions_in(module))
+    tab.page.get_by_text(f"1 of {total} decisions answered").wait_for(timeout=30_000)
+    assert page_errors(tab) == []
+
+
+def test_the_home_page_has_no_serious_accessibility_violation(pages, tab, note):
+    open_page(tab, pages, "home.ipynb")
+    tab.page.locator(".course-home").wait_for(timeout=60_000)
+    violations = harness.run_axe(tab, ".course-home")
+    serious = [v["id"] for v in violations if v.get("impact") in ("serious", "critical")]
+    assert serious == [], serious
