@@ -24,6 +24,7 @@ from .render.summary import key_points_html
 from .store import AnswerStore
 from .widgets.decision import DecisionView
 from .widgets.lens import Lens
+from .widgets.linking import link_dates, link_views
 from .widgets.summary import Summary
 from .widgets.timeline import Timeline
 
@@ -145,22 +146,14 @@ class ModuleSession:
         if self._timeline is not None:
             self._timeline.set_fence(stops, fence[0] if fence else None)
             self._timeline.allow_hindsight(allowed)
-        if link is not None:
-            self._link_dates()
+        if link is not None and self._lens is not None and self._timeline is not None:
+            self._link = link_dates(self._lens, self._timeline)
 
     def _connect(self) -> None:
-        """One date for both views: moving either slider moves the other; the lens agency is highlighted."""
+        """One date for both views, and the lens agency highlighted in the timeline (course.widgets.linking)."""
         if self._lens is None or self._timeline is None:
             return
-        lens, timeline = self._lens, self._timeline
-        self._link_dates()
-        timeline.set_highlight(lens.agency.value)
-        lens.agency.observe(lambda change: timeline.set_highlight(change["new"]), names="value")
-
-    def _link_dates(self) -> None:
-        assert self._lens is not None and self._timeline is not None
-        self._timeline.slider.value = self._lens.slider.value
-        self._link = widgets.link((self._lens.slider, "value"), (self._timeline.slider, "value"))
+        self._link = link_views(self._lens, self._timeline)
 
     def decision(self, decision_id: str) -> DecisionView:
         self._decision_point(decision_id)

@@ -39,9 +39,14 @@ CONTENT_WARNING = (
 
 # Larger type for the back of a room: JupyterLab's and ipywidgets' own size variables, and the course views.
 PROJECTOR_CSS = (
-    "<style>:root { --jp-content-font-size1: 18px; --jp-widgets-font-size: 17px; --jp-ui-font-size1: 17px; "
-    "--jp-content-font-size3: 26px; --jp-content-font-size4: 32px; } "
-    ".course-view { font-size: 1.2rem; max-width: none; } "
+    "<style>:root { --jp-content-font-size1: 24px; --jp-widgets-font-size: 22px; --jp-ui-font-size1: 22px; "
+    "--jp-content-font-size2: 28px; --jp-content-font-size3: 34px; --jp-content-font-size4: 42px; "
+    "--jp-widgets-inline-height: 40px; } "
+    "body, .jp-RenderedMarkdown p, .jp-RenderedMarkdown li { font-size: 24px; } "
+    ".course-view { font-size: 24px; max-width: none; line-height: 1.4; } "
+    ".course-view h3 { font-size: 30px; } "
+    ".course-view figure img { width: 100%; max-width: none; } "
+    ".course-view figure > div { display: block !important; width: 100%; } "
     ".widget-readout { max-width: none !important; min-width: 10em; overflow: visible; } "
     ".widget-hbox > .jupyter-button { flex-shrink: 0; min-width: max-content; }</style>"
 )
@@ -70,6 +75,7 @@ def projector_notebook(module: str | None = None, data: Path | None = None):
         "from IPython.display import HTML, display\n"
         "from course.core.pack import load_case\n"
         "from course.widgets.lens import Lens\n"
+        "from course.widgets.linking import link_views\n"
         "from course.widgets.timeline import Timeline\n"
         f"case = load_case({pack!r})\n"
         f"module = case.module({module!r}) if {module!r} else None\n"
@@ -83,9 +89,13 @@ def projector_notebook(module: str | None = None, data: Path | None = None):
                 "## What each agency held, and when\n\nChoose an agency and a date. Facts that "
                 "emerged only afterwards are kept apart and clearly marked as hindsight."
             ),
-            new_code_cell("display(Lens(case, module))", metadata=hidden),
-            new_markdown_cell("## Timeline"),
-            new_code_cell("display(Timeline(case, module))", metadata=hidden),
+            new_code_cell(
+                "lens = Lens(case, module)\nlens.start_with_something_to_show()\ndisplay(lens)", metadata=hidden
+            ),
+            new_markdown_cell("## Timeline\n\nThe timeline follows the date and the agency chosen above."),
+            new_code_cell(
+                "timeline = Timeline(case, module)\nlink_views(lens, timeline)\ndisplay(timeline)", metadata=hidden
+            ),
         ],
         metadata={
             "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},

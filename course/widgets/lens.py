@@ -31,14 +31,14 @@ class Lens(widgets.VBox):
             layout=dict(width="34em", max_width="100%"),
         )
         self.slider = make(
-            widgets.SelectionSlider,
+            # A named drop-down, not a slider: a slider's handle has no accessible name in ipywidgets
+            # (docs/accessibility.md), and a slider with one stop (the time fence can leave one) does not work.
+            widgets.Dropdown,
             options=[(s.label, s.day) for s in self.stops],
             value=self.stops[0].day,
             description="Date",
-            continuous_update=False,
-            readout=True,
-            tooltip="Move to change the date; the list shows what was held by then",
-            layout=dict(width="auto", flex="1 1 auto"),
+            tooltip="Choose a date; the list shows what was held by then",
+            layout=dict(width="auto"),
             style={"description_width": "initial"},
         )
         self.earlier = make(
@@ -117,6 +117,14 @@ class Lens(widgets.VBox):
     @property
     def hindsight_shown(self) -> bool:
         return self._panel is not None and self._panel in self.children
+
+    def start_with_something_to_show(self) -> None:
+        """Move to the first date on which the chosen agency held something (a room's first screen is never
+        'Nothing yet')."""
+        for s in self.stops:
+            if lens_items(self.case, self.agency.value, s.day):
+                self.slider.value = s.day
+                return
 
     def set_stops(self, stops: tuple[Stop, ...]) -> None:
         """New slider stops (the time fence moved): the date stays where it was if it is still a stop."""

@@ -38,13 +38,13 @@ class Timeline(widgets.VBox):
         self.chart = TimelineFigure(case, module, data=timeline_data(case, module, until))
         self.chart.set_static(highlight=highlight)
         self.slider = make(
-            widgets.SelectionSlider,
+            widgets.Dropdown,
             options=[(s.label, s.day) for s in self.stops],
             value=self.stops[0].day,
             description="Date",
-            continuous_update=False,
-            tooltip="Move to change the date marked on the timeline",
-            layout=dict(width="95%"),
+            tooltip="Choose the date marked on the timeline",
+            layout=dict(width="auto"),
+            style={"description_width": "initial"},
         )
         self.hindsight = make(
             widgets.Checkbox,

@@ -565,7 +565,6 @@ def lens_output(tab: Tab):
     return (
         page.locator(".jp-OutputArea-output, .jp-OutputArea-child")
         .filter(has=page.locator(".widget-dropdown", has_text="View as"))
-        .filter(has=page.locator(".noUi-handle"))
         .last
     )
 
@@ -575,13 +574,13 @@ def lens_heading(lens) -> str:
 
 
 def move_lens_date_with_keyboard(tab: Tab) -> tuple[str, str]:
-    """Focus the lens's date slider handle, press ArrowRight; return the lens heading before and after."""
+    """Focus the lens's Date drop-down, press ArrowDown (the next date); return the lens heading before and after."""
     lens = lens_output(tab)
     lens.scroll_into_view_if_needed()
     before = lens_heading(lens)
-    handle = lens.locator(".widget-slider .noUi-handle").first
-    handle.focus()
-    tab.page.keyboard.press("ArrowRight")
+    date = lens.get_by_role("combobox", name="Date")
+    date.focus()
+    tab.page.keyboard.press("ArrowDown")
     deadline = time.monotonic() + 20
     after = before
     while after == before and time.monotonic() < deadline:

@@ -95,7 +95,7 @@ def trainee_journey(tab, lab, rel_path: str, case, shot_name: str, note) -> dict
     stops = fenced_stops(slider_stops(case, module), fence_day(case, module, set()))
     before, after = harness.move_lens_date_with_keyboard(tab)
     if len(stops) > 1:
-        assert after != before, f"{rel_path}: ArrowRight on the date slider did not change the lens ({before!r})"
+        assert after != before, f"{rel_path}: ArrowDown on the Date list did not change the lens ({before!r})"
     else:
         assert after == before and "held before " in before, f"{rel_path}: the lens went past the time fence"
     harness.element_screenshot(tab, harness.lens_output(tab), f"{shot_name}-lens-after-keyboard")
