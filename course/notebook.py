@@ -25,6 +25,7 @@ from .store import AnswerStore
 from .widgets.decision import DecisionView
 from .widgets.lens import Lens
 from .widgets.linking import link_dates, link_views
+from .widgets.submit import SubmitView
 from .widgets.summary import Summary
 from .widgets.timeline import Timeline
 
@@ -160,6 +161,10 @@ class ModuleSession:
         if decision_id not in self._shown:
             self._shown.append(decision_id)
         return DecisionView(self.case, decision_id, self.store, on_recorded=self._after_answer)
+
+    def submit(self) -> SubmitView:
+        """Submit the module to the trainer (the shared server), or say where the work is kept (a computer)."""
+        return SubmitView(self.module.id, self.store.path.parent)
 
     def summary(self) -> Summary:
         self._summary = Summary(self.case, self.module.id, self._answers_or_problem, order=self._shown)

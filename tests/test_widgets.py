@@ -688,3 +688,25 @@ def test_stop_labels_use_dates_label(fictional_case):
     for s in slider_stops(fictional_case, None):
         expected = f"end of {s.date}" if dates.precision(s.date) == "year" else dates.label(s.date)
         assert s.label == expected and dates.end(s.date) == s.day
+
+
+def test_on_a_single_computer_the_page_says_where_the_work_is_kept_and_offers_no_submit(tmp_path, monkeypatch):
+    from course.widgets.submit import SubmitView
+
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    monkeypatch.delenv("JUPYTERHUB_API_TOKEN", raising=False)
+    view = SubmitView("m01-early-years", tmp_path)
+    assert view.button is None and view.submit() is None
+    assert str(tmp_path.resolve()) in view.status.value and "answers.json" in view.status.value
+
+
+def test_on_the_shared_server_a_failed_submit_says_so_in_plain_words(tmp_path, monkeypatch):
+    from course.widgets.submit import SUBMIT, SubmitView
+
+    monkeypatch.setenv("JUPYTERHUB_USER", "trainee")
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "not-a-token")
+    view = SubmitView("m01-early-years", tmp_path / "m01-early-years")  # nothing fetched, no exchange here
+    assert view.button is not None and view.button.description == SUBMIT
+    result = view.submit()
+    assert not result.ok and "not submitted" in result.message and 'role="alert"' in view.status.value
+    assert view.button.description == SUBMIT and not view.button.disabled

@@ -243,6 +243,8 @@ def build_notebook(
                 "task": False,
             }
             cells.append(_reflection_answer(module))
+            # Submitting from the page, right after the reflection (on a single computer: where the work is kept).
+            cells.append(_code("submit", "m.submit()"))
 
     ids = [c.id for c in cells]
     dupes = sorted({i for i in ids if ids.count(i) > 1})

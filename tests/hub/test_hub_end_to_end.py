@@ -180,7 +180,17 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
             assert answers == home[who] / MODULE / "answers.json"
             # written by the trainee's own server, as that system user
             assert answers.stat().st_uid == hub.server_process(users[who]).uids().real
-            k.sh(["nbgrader", "submit", MODULE])
+            # Submitted from the module page's own button code, as the trainee, in the module's kernel.
+            sent = json.loads(
+                nk.execute(
+                    "import pathlib\nfrom course.widgets.submit import SubmitView, on_shared_server\n"
+                    f"view = SubmitView({MODULE!r}, pathlib.Path.cwd())\nr = view.submit()\n"
+                    "print(_j.dumps({'hub': on_shared_server(), 'ok': r.ok, 'message': r.message}))"
+                )
+                .strip()
+                .splitlines()[-1]
+            )
+            assert sent["hub"] and sent["ok"], sent
             return k, nk
 
         # The trainees work at the same time, as in a session.
