@@ -25,6 +25,7 @@ from .store import AnswerStore
 from .widgets.decision import DecisionView
 from .widgets.lens import Lens
 from .widgets.linking import link_dates, link_views
+from .widgets.reflection import ReflectionBox
 from .widgets.submit import SubmitView
 from .widgets.summary import Summary
 from .widgets.timeline import Timeline
@@ -162,6 +163,10 @@ class ModuleSession:
             self._shown.append(decision_id)
         return DecisionView(self.case, decision_id, self.store, on_recorded=self._after_answer)
 
+    def reflection(self) -> ReflectionBox:
+        """The box the trainee writes the module's reflection in (kept in answers.json as they type)."""
+        return ReflectionBox(self.module.id, self.store)
+
     def submit(self) -> SubmitView:
         """Submit the module to the trainer (the shared server), or say where the work is kept (a computer)."""
         return SubmitView(self.module.id, self.store.path.parent)
@@ -282,7 +287,8 @@ def module_progress(case: Case, workspace: Path) -> list[ModuleProgress]:
         answered = sum(1 for d in ids if answers is not None and answers.first(d) is not None)
         seen = (answers.activity.get(m.id) or {}) if answers is not None else {}
         last_seen = seen.get("last_seen_at", "") if isinstance(seen, dict) else ""
-        out.append(ModuleProgress(m, len(ids), answered, str(last_seen or "")))
+        written = answers is not None and bool(answers.reflection(m.id).strip())
+        out.append(ModuleProgress(m, len(ids), answered, str(last_seen or ""), reflection=written))
     return out
 
 

@@ -33,6 +33,21 @@ except ImportError:  # pragma: no cover - not on this platform
     fcntl = None  # type: ignore[assignment]
 
 LOCK_SUFFIX = ".lock"
+HISTORY_MINUTES = 5  # a reflection's earlier text is kept when its last save is at least this old
+
+
+def _printable(text: str) -> str:
+    """Text that can be written as UTF-8: a lone surrogate (a browser can send one) becomes U+FFFD."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _minutes_between(earlier: str, later: str) -> float:
+    try:
+        a = dt.datetime.fromisoformat(earlier)
+        b = dt.datetime.fromisoformat(later)
+    except ValueError:
+        return float("inf")
+    return (b - a).total_seconds() / 60
 
 
 class _CannotWrite(AnswersError):
@@ -284,6 +299,34 @@ class AnswerStore:
         rec = dict(entry, revealed_at=when) if kind == "first" else dict(entry)
         self.unsaved.setdefault(decision_id, []).append(rec)
         return Recorded(decision_id, rec, kind, saved=False, message=problem)
+
+    def save_reflection(self, module_id: str, text: str) -> str | None:
+        """Keep the module's reflection as the trainee types: the latest text and when it was saved, and, when
+        the last save is more than a few minutes old, the earlier text in its history (a record, not every
+        keystroke). Returns a problem message, or None when it was saved."""
+        if not isinstance(text, str):
+            raise ValueError("a reflection must be text")
+        text = _printable(text)
+        reason = self.read_only_reason
+        if reason is not None:
+            return f"Your reflection is not saved: {reason}."
+
+        def change(doc: dict) -> None:
+            self._apply_activity(doc)
+            entry = doc["reflections"].get(module_id)
+            if not isinstance(entry, dict):
+                entry = doc["reflections"][module_id] = {"text": "", "saved_at": "", "history": []}
+            if entry.get("text") == text:
+                return
+            if not isinstance(entry.get("history"), list):
+                entry["history"] = []
+            now = now_utc()
+            if entry.get("text") and _minutes_between(str(entry.get("saved_at", "")), now) >= HISTORY_MINUTES:
+                entry["history"].append({"text": entry["text"], "saved_at": entry.get("saved_at", "")})
+            entry["text"], entry["saved_at"] = text, now
+
+        _, problem = self._update(change)
+        return problem
 
     def touch_activity(self, module_id: str) -> str | None:
         """Note that a module was opened (first and last time). Returns a problem message or None.

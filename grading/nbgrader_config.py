@@ -33,6 +33,7 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
     "course.grading.preprocessors.drop_added_code.DropAddedCode",
+    "course.grading.preprocessors.place_reflection.PlaceReflection",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [

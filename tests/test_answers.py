@@ -422,3 +422,37 @@ def test_an_unreadable_file_is_moved_aside_not_overwritten(reachable_tmp):
     )
     assert any("could not be opened" in n and aside[0].name in n for n in result["notices"])
     assert read_answers(folder).first("d-new")["rationale"] == "after an unreadable file"
+
+
+def test_a_reflection_is_kept_as_typed_with_earlier_text_in_its_history(tmp_path, fictional_case, writable_run):
+    store = AnswerStore(tmp_path, fictional_case)
+    assert store.save_reflection("f01-early", "First thoughts") is None
+    assert store.save_reflection("f01-early", "First thoughts, and more") is None
+    doc = json.loads((tmp_path / "answers.json").read_text(encoding="utf-8"))
+    entry = doc["reflections"]["f01-early"]
+    assert entry["text"] == "First thoughts, and more" and entry["history"] == []  # typing is not history
+    entry["saved_at"] = "2020-01-01T09:00:00Z"  # the last save was long ago
+    (tmp_path / "answers.json").write_text(json.dumps(doc), encoding="utf-8")
+    store.save_reflection("f01-early", "A new day")
+    answers = read_answers(tmp_path, fictional_case)
+    assert answers.reflection("f01-early") == "A new day"
+    history = json.loads((tmp_path / "answers.json").read_text(encoding="utf-8"))["reflections"]["f01-early"]["history"]
+    assert [h["text"] for h in history] == ["First thoughts, and more"]
+
+
+def test_a_reflection_with_a_lone_surrogate_is_saved_not_refused(tmp_path, fictional_case, writable_run):
+    store = AnswerStore(tmp_path, fictional_case)
+    assert store.save_reflection("f01-early", "broken \ud800 character") is None
+    assert read_answers(tmp_path, fictional_case).reflection("f01-early") == "broken \ufffd character"
+
+
+def test_a_reflection_is_not_saved_in_a_read_only_run(tmp_path, fictional_case, monkeypatch):
+    monkeypatch.setenv("COURSE_READ_ONLY", "1")
+    problem = AnswerStore(tmp_path, fictional_case).save_reflection("f01-early", "text")
+    assert problem and "not saved" in problem and not (tmp_path / "answers.json").exists()
+
+
+def test_an_older_answers_file_without_reflections_still_reads(tmp_path, fictional_case):
+    doc = {"schema": 1, "course": fictional_case.id, "course_version": fictional_case.version, "decisions": {}}
+    (tmp_path / "answers.json").write_text(json.dumps(doc), encoding="utf-8")
+    assert read_answers(tmp_path, fictional_case).reflection("f01-early") == ""

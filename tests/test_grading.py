@@ -523,3 +523,26 @@ def test_course_release_command_exits_1_and_names_the_file_when_something_leaks(
     bad = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert bad.returncode == 1
     assert "release/f02-later/f02-later.ipynb" in bad.stdout and "must not be released" in bad.stderr
+
+
+def test_the_reflection_from_the_page_is_placed_in_the_answer_cell_as_inert_text(tmp_path, fictional_case):
+    from course.grading.preprocessors.place_reflection import PlaceReflection
+    from course.store import AnswerStore
+
+    os.environ.pop("NBGRADER_EXECUTION", None)
+    AnswerStore(tmp_path, fictional_case).save_reflection("f01-early", 'Share it. <script>alert("x")</script>')
+    cell = nbformat.v4.new_markdown_cell("YOUR ANSWER HERE")
+    cell.metadata["nbgrader"] = {"grade_id": "reflection-f01-early", "solution": True, "grade": True}
+    other = nbformat.v4.new_markdown_cell("Written in JupyterLab")
+    other.metadata["nbgrader"] = {"grade_id": "reflection-f02-later", "solution": True, "grade": True}
+    nb = nbformat.v4.new_notebook(cells=[cell, other])
+    nb, _ = PlaceReflection().preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    assert nb.cells[0].source == 'Share it. &lt;script&gt;alert("x")&lt;/script&gt;'
+    assert nb.cells[1].source == "Written in JupyterLab"  # no text from the page: the cell as written
+
+
+def test_autograde_runs_the_reflection_placement_before_anything_else_reads_the_cell():
+    cfg = load_config(ROOT / "grading")
+    sanitize = list(cfg.Autograde.sanitize_preprocessors)
+    placed = sanitize.index("course.grading.preprocessors.place_reflection.PlaceReflection")
+    assert placed > sanitize.index("nbgrader.preprocessors.OverwriteCells")

@@ -282,3 +282,20 @@ def test_the_summary_numbers_decisions_as_the_page_does(fictional_case, tmp_path
     m.decision("practice")
     labels = [r.label for r in m.summary().rows()]
     assert labels == ["Decision point 1", "Practice decision"]
+
+
+def test_the_course_home_shows_each_modules_progress_and_where_to_carry_on(fictional_case, tmp_path, writable_run):
+    from course.notebook import open_home
+    from course.store import AnswerStore
+
+    home = open_home(fictional_case, workspace=tmp_path)
+    assert "Start: The early months" in home.html and "Not started" in home.html
+    assert "116 123" in home.html and "0808 800 5000" in home.html
+    (tmp_path / "f01-early").mkdir()
+    store = AnswerStore(tmp_path / "f01-early", fictional_case)
+    store.record("hv-bruise", "refer", "Share it.", 4)
+    store.save_reflection("f01-early", "Written.")
+    home = open_home(fictional_case, workspace=tmp_path)
+    assert "1 of 2 decisions answered; reflection written" in home.html
+    assert "Continue: The early months" in home.html
+    assert 'href="f01-early/f01-early.ipynb"' in home.html

@@ -710,3 +710,16 @@ def test_on_the_shared_server_a_failed_submit_says_so_in_plain_words(tmp_path, m
     result = view.submit()
     assert not result.ok and "not submitted" in result.message and 'role="alert"' in view.status.value
     assert view.button.description == SUBMIT and not view.button.disabled
+
+
+def test_the_reflection_box_saves_as_the_trainee_types_and_comes_back(tmp_path, fictional_case, writable_run):
+    from course.widgets.reflection import ReflectionBox
+
+    box = ReflectionBox("f01-early", AnswerStore(tmp_path, fictional_case))
+    assert box.text.value == "" and box.status.value == ""
+    box.text.value = "The bruise and the history belong together."
+    assert "Saved" in box.status.value
+    assert read_answers(tmp_path, fictional_case).reflection("f01-early").startswith("The bruise")
+    again = ReflectionBox("f01-early", AnswerStore(tmp_path, fictional_case))
+    assert again.text.value == "The bruise and the history belong together."
+    assert not (tmp_path / "f01-early.ipynb").exists()  # the notebook is never written

@@ -26,7 +26,9 @@ CORRUPT_SUFFIX = ".corrupt-"
 #   1: {"schema": 1, "course", "course_version",
 #       "decisions": {"<id>": {"first": {choice, rationale, confidence, submitted_at, revealed_at},
 #                              "revisions": [{choice, rationale, confidence, submitted_at}, ...]}},
-#       "activity": {"<module id>": {"first_opened_at", "last_seen_at"}}}
+#       "activity": {"<module id>": {"first_opened_at", "last_seen_at"}},
+#       "reflections": {"<module id>": {"text", "saved_at", "history": [{"text", "saved_at"}, ...]}}}
+#      (reflections were added within schema 1: a file without them has none yet)
 
 
 class AnswersError(Exception):
@@ -52,6 +54,7 @@ def empty_document(course: str = "", course_version: str = "") -> dict:
         "course_version": course_version,
         "decisions": {},
         "activity": {},
+        "reflections": {},
     }
 
 
@@ -108,7 +111,7 @@ def _upgrade_0_to_1(doc: dict) -> dict:
 
 
 def _check_shape(doc: dict) -> None:
-    for key, kind in (("decisions", dict), ("activity", dict)):
+    for key, kind in (("decisions", dict), ("activity", dict), ("reflections", dict)):
         doc.setdefault(key, kind())
         if not isinstance(doc[key], kind):
             raise AnswersError(f"its '{key}' part is not in the expected form")
@@ -169,6 +172,17 @@ class Answers(Mapping):
         """The graded answer to a decision, or None if it has not been answered."""
         entry = self._doc["decisions"].get(decision_id)
         return copy.deepcopy(entry["first"]) if entry else None
+
+    def reflection_saved_at(self, module_id: str) -> str:
+        entry = self._doc.get("reflections", {}).get(module_id)
+        when = entry.get("saved_at") if isinstance(entry, dict) else None
+        return when if isinstance(when, str) else ""
+
+    def reflection(self, module_id: str) -> str:
+        """The module's reflection as last saved ('' when none, or when the entry is not text)."""
+        entry = self._doc.get("reflections", {}).get(module_id)
+        text = entry.get("text") if isinstance(entry, dict) else None
+        return text if isinstance(text, str) else ""
 
     def revisions(self, decision_id: str) -> list[dict]:
         entry = self._doc["decisions"].get(decision_id)

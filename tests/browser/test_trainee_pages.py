@@ -92,11 +92,26 @@ def test_a_module_is_a_page_without_code_and_a_keyboard_answer_is_kept(pages, ta
     assert tab.blocked == [], f"the module page tried to reach the internet: {tab.blocked}"
     assert page_errors(tab) == []
 
-    # Reopened, the page shows the answer and the review again; the home page counts it.
+    # The reflection is written in the page's box, saved as it is typed, and never touches the notebook.
+    notebook_before = (pages.root / module / f"{module}.ipynb").read_bytes()
+    box = page.get_by_role("textbox", name="Your reflection")
+    box.scroll_into_view_if_needed()
+    box.click()
+    reflection = "Pages test reflection: each agency held one piece, and nobody held them together. a d d x"
+    page.keyboard.type(reflection)
+    box.press("Tab")
+    page.get_by_text(re.compile(r"^Saved ")).first.wait_for(timeout=10_000)
+    assert read_answers(pages.root / module / "answers.json", pelka_case).reflection(module) == reflection
+    assert (pages.root / module / f"{module}.ipynb").read_bytes() == notebook_before
+    # On a single computer the page says where the work is kept (the shared server offers Submit instead).
+    page.get_by_text("On this computer your work is kept in the folder").wait_for(timeout=10_000)
+
+    # Reopened, the page shows the answer, the review and the reflection again; the home page counts it.
     open_page(tab, pages, f"{module}/{module}.ipynb")
     harness.wait_widgets_rendered(tab)
     first = harness.decision_outputs(tab).first
     first.locator(f"section[aria-label='{harness.REVIEW_LABEL}']").wait_for(timeout=30_000)
+    harness.expect(tab.page.get_by_role("textbox", name="Your reflection")).to_have_value(reflection, timeout=10_000)
     open_page(tab, pages, "home.ipynb")
     total = len(pelka_case.decisions_in(module))
     tab.page.get_by_text(f"1 of {total} decisions answered").wait_for(timeout=30_000)

@@ -14,7 +14,7 @@ from traitlets import Bool, Integer
 from .cells import _nbgrader_meta
 
 # A cell that only draws one of the module's views (contract: `m.lens()`, `m.decision("d-x")`, ...).
-VIEW_CALL = re.compile(r"^\s*m\.(intro|lens|timeline|decision|summary|key_points|submit)\([^\n]*\)\s*$")
+VIEW_CALL = re.compile(r"^\s*m\.(intro|lens|timeline|decision|summary|key_points|submit|reflection)\([^\n]*\)\s*$")
 
 
 RESET_KERNEL = """
