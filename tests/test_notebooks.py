@@ -179,11 +179,11 @@ def test_narrative_quotations_are_verbatim_in_the_source(pelka_case):
 
 def test_welcome_gives_a_content_warning_and_where_to_get_support():
     text = (SRC / "m00-welcome.md").read_text(encoding="utf-8")
-    head = text[: text.index("## How to use this notebook")]
+    head = text[: text.index("## How to use this page")]
     assert "content warning" in head.lower()
     for must in ("safeguarding lead", "employee assistance programme", "0808 800 5000", "116 123", "999"):
         assert must in head, must
-    assert "Run All Cells" in text
+    assert "Run All Cells" not in text and "Submit this module to your trainer" in text  # a page, not a notebook
 
 
 def test_no_answers_file_is_kept_in_the_notebooks_folder():
