@@ -577,6 +577,7 @@ def move_lens_date_with_keyboard(tab: Tab) -> tuple[str, str]:
     """Focus the lens's Date drop-down, press ArrowDown (the next date); return the lens heading before and after."""
     lens = lens_output(tab)
     lens.scroll_into_view_if_needed()
+    lens.locator("section.course-view h3").first.wait_for(timeout=30_000)
     before = lens_heading(lens)
     date = lens.get_by_role("combobox", name="Date")
     date.focus()
