@@ -723,3 +723,19 @@ def test_the_reflection_box_saves_as_the_trainee_types_and_comes_back(tmp_path, 
     again = ReflectionBox("f01-early", AnswerStore(tmp_path, fictional_case))
     assert again.text.value == "The bruise and the history belong together."
     assert not (tmp_path / "f01-early.ipynb").exists()  # the notebook is never written
+
+
+def test_times_are_shown_in_the_trainees_own_time_zone(monkeypatch):
+    import time
+
+    from course.render.decision import when_text
+
+    monkeypatch.setenv("TZ", "Europe/London")
+    time.tzset()
+    try:
+        assert when_text("2026-07-01T12:30:00Z") == "1 July 2026 at 13:30 BST"
+        assert when_text("2026-12-01T12:30:00Z") == "1 December 2026 at 12:30 GMT"
+        assert when_text("not a time") == "not a time"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

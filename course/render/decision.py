@@ -14,16 +14,16 @@ from .style import esc
 
 
 def when_text(iso: str, with_time: bool = True) -> str:
-    """'2026-11-25T19:51:10Z' -> '25 November 2026 at 19:51 UTC', or '25 November 2026' without the time (the
-    text as stored if it is not a time)."""
+    """'2026-11-25T19:51:10Z' -> '25 November 2026 at 19:51 GMT' in local time, or '25 November 2026' without the
+    time (the text as stored if it is not a time)."""
     try:
         t = dt.datetime.fromisoformat(str(iso))
     except ValueError:
         return str(iso)
     if not with_time:
         return f"{t.day} {t:%B %Y}"
-    t = t.astimezone(dt.UTC)
-    return f"{t.day} {t:%B %Y} at {t:%H:%M} UTC"
+    t = t.astimezone()  # the trainee's own clock (their computer's, or the server's time zone)
+    return f"{t.day} {t:%B %Y} at {t:%H:%M} {t.tzname() or ''}".rstrip()
 
 
 def option_order(decision: DecisionPoint, where: object) -> list[Option]:
