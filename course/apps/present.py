@@ -45,8 +45,8 @@ PROJECTOR_CSS = (
     "body, .jp-RenderedMarkdown p, .jp-RenderedMarkdown li { font-size: 24px; } "
     "#rendered_cells .course-view { font-size: 24px; max-width: none; line-height: 1.4; } "
     "#rendered_cells .course-view h3 { font-size: 30px; } "
-    "#rendered_cells .course-view figure img { width: 100%; max-width: none; } "
-    "#rendered_cells .course-view figure > div { display: block !important; width: 100%; } "
+    "#rendered_cells figure.course-view img { width: 100%; max-width: none; } "
+    "#rendered_cells figure.course-view > div { display: block !important; width: 100%; } "
     ".widget-readout { max-width: none !important; min-width: 10em; overflow: visible; } "
     ".widget-hbox > .jupyter-button { flex-shrink: 0; min-width: max-content; }</style>"
 )
