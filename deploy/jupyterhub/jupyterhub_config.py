@@ -5,8 +5,10 @@
 # (path from $COURSE_HUB_SETTINGS, default /opt/course-hub/etc/course-hub.json). Site changes go in
 # PREFIX/etc/jupyterhub_config.local.py, loaded last, so this file can be replaced on upgrade.
 import csv
+import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 
 c = get_config()  # noqa: F821 (provided by traitlets)
@@ -25,8 +27,34 @@ def _users() -> dict[str, str]:
         return {r["username"]: r["role"] for r in csv.DictReader(f) if r.get("username")}
 
 
+def _listening():
+    """listening.py, installed beside this file: the one rule for where the hub may listen."""
+    spec = importlib.util.spec_from_file_location("course_hub_listening", Path(__file__).with_name("listening.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 # --- the hub and its proxy ---------------------------------------------------------------------------------
-c.JupyterHub.bind_url = S.get("bind_url", "http://:8000")
+# Plain HTTP only on loopback, unless there is a certificate or the administrator said --insecure-http;
+# the dummy authenticator only on loopback. Checked again here, whatever was edited into course-hub.json.
+_rule = _listening()
+try:
+    _listen = _rule.listen_settings(
+        S.get("bind_url"),
+        S.get("ssl_cert"),
+        S.get("ssl_key"),
+        S.get("insecure_http", False),
+        S.get("authenticator", "pam"),
+    )
+except _rule.ListenError as e:
+    raise SystemExit(f"course hub: not starting: {e} ({_settings_file})") from None
+c.JupyterHub.bind_url = _listen["bind_url"]
+if _listen["ssl_cert"]:
+    c.JupyterHub.ssl_cert = _listen["ssl_cert"]
+    c.JupyterHub.ssl_key = _listen["ssl_key"]
+if _listen["insecure_http"]:
+    print(_rule.insecure_warning(_listen["bind_url"]), file=sys.stderr, flush=True)
 c.JupyterHub.db_url = "sqlite:///" + os.path.join(S["state_dir"], "jupyterhub.sqlite")
 c.JupyterHub.cookie_secret_file = os.path.join(S["state_dir"], "jupyterhub_cookie_secret")
 c.ConfigurableHTTPProxy.command = [S["proxy_command"]]

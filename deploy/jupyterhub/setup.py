@@ -9,7 +9,10 @@ Run as root with Debian's Python (standard library only):
     sudo /opt/course-hub/venv/bin/jupyterhub -f /opt/course-hub/etc/jupyterhub_config.py
 
 Everything it installs lives under --prefix (default /opt/course-hub) and the exchange folder (default
-/srv/nbgrader/exchange); `remove-users` undoes add-users. See docs/deploy.md for what each setting is for.
+/srv/nbgrader/exchange); `remove-users` undoes add-users. Re-running `install` keeps what the settings file
+already says (the options given win; keys it does not manage, e.g. hub_admins, are kept). The hub listens on
+127.0.0.1 unless given a certificate (--ssl-cert, --ssl-key) or --insecure-http (listening.py).
+See docs/deploy.md for what each setting is for.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import pwd
 import re
 import secrets
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -31,6 +35,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from listening import ListenError, insecure_warning, listen_settings  # noqa: E402 (beside this file)
+
+sys.path.remove(str(HERE))
 COURSE_ID = "safeguarding-case-review"
 DEFAULT_PREFIX = "/opt/course-hub"
 DEFAULT_EXCHANGE = "/srv/nbgrader/exchange"
@@ -66,6 +74,49 @@ def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
 
 def settings_path(prefix: str | Path) -> Path:
     return Path(prefix) / "etc" / "course-hub.json"
+
+
+def existing_settings(prefix: str | Path) -> dict:
+    """The settings an earlier install wrote (and the administrator may have edited since), or {}."""
+    path = settings_path(prefix)
+    if not path.exists():
+        return {}
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise SetupError(f"{path}: cannot be read ({e}); fix or remove it, then install again") from None
+    if not isinstance(found, dict):
+        raise SetupError(f"{path}: not a JSON object; fix or remove it, then install again")
+    return found
+
+
+def install_choices(args: argparse.Namespace, old: dict) -> dict:
+    """What this install uses: an option given on the command line, else what the earlier install (or the
+    administrator) left in the settings, else the default. Checked before anything is changed."""
+
+    def pick(arg, key, default):
+        return arg if arg is not None else old.get(key, default)
+
+    group_prefix = args.group_prefix
+    chosen = {
+        "course_id": pick(args.course_id, "course_id", COURSE_ID),
+        "exchange_root": pick(args.exchange, "exchange_root", DEFAULT_EXCHANGE),
+        "graders_group": f"{group_prefix}-graders" if group_prefix else old.get("graders_group", "course-graders"),
+        "trainees_group": f"{group_prefix}-trainees" if group_prefix else old.get("trainees_group", "course-trainees"),
+        "authenticator": pick(args.authenticator, "authenticator", "pam"),
+    }
+    insecure = args.insecure_http or (args.bind_url is None and old.get("insecure_http", False))
+    try:
+        chosen |= listen_settings(
+            pick(args.bind_url, "bind_url", None),
+            pick(args.ssl_cert, "ssl_cert", ""),
+            pick(args.ssl_key, "ssl_key", ""),
+            insecure,
+            chosen["authenticator"],
+        )
+    except ListenError as e:
+        raise SetupError(f"not installing: {e}") from None
+    return chosen
 
 
 def load_settings(prefix: str | Path) -> dict:
@@ -174,10 +225,12 @@ load_subconfig("nbgrader_config.py", path={str(course_dir)!r})  # noqa: F821
 
 
 def install(args: argparse.Namespace) -> dict:
+    prefix = Path(args.prefix)
+    old = existing_settings(prefix)
+    chosen = install_choices(args, old)
     if os.geteuid() != 0:
         raise SetupError("run setup.py as root (it creates system users, groups and the exchange folder)")
     repo = Path(args.repo).resolve()
-    prefix = Path(args.prefix)
     for sub in ("etc", "share", "state"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
     os.chmod(prefix, 0o755)
@@ -185,7 +238,7 @@ def install(args: argparse.Namespace) -> dict:
     os.chmod(prefix / "share", 0o755)
     os.chmod(prefix / "state", 0o700)  # hub database and cookie secret: root only
 
-    venv = Path(args.venv) if args.venv else prefix / "venv"
+    venv = Path(args.venv or old.get("venv") or prefix / "venv")
     build_venv(venv, repo, python=args.python)
 
     share = prefix / "share"
@@ -205,7 +258,8 @@ def install(args: argparse.Namespace) -> dict:
     shutil.copy2(repo / "grading" / "nbgrader_config.py", share / "grading" / "nbgrader_config.py")
     run(["chmod", "-R", "a+rX,go-w", str(share)])
 
-    proxy = args.proxy or shutil.which("configurable-http-proxy")
+    kept_proxy = old.get("proxy_command") if old.get("proxy_command") and os.path.exists(old["proxy_command"]) else None
+    proxy = args.proxy or kept_proxy or shutil.which("configurable-http-proxy")
     if not proxy:
         if not shutil.which("npm"):
             raise SetupError("configurable-http-proxy not found and npm is missing: install nodejs and npm first")
@@ -223,19 +277,19 @@ def install(args: argparse.Namespace) -> dict:
         )
         proxy = str(prefix / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy")
 
-    graders = f"{args.group_prefix}-graders"
-    trainees = f"{args.group_prefix}-trainees"
+    graders, trainees = chosen["graders_group"], chosen["trainees_group"]
     ensure_group(graders)
     ensure_group(trainees)
 
-    exchange = Path(args.exchange)
+    exchange = Path(chosen["exchange_root"])
     exchange.mkdir(parents=True, exist_ok=True)
     # 1777 like /tmp: nbgrader needs the root writable by all (it checks for 0777 and keeps the sticky bit);
     # sticky stops one user renaming or deleting another's folders.
     os.chmod(exchange, 0o1777)
 
-    settings = {
-        "course_id": args.course_id,
+    # Keys this install does not manage (hub_admins, mem_limit, anything an administrator added) are kept.
+    settings = old | {
+        "course_id": chosen["course_id"],
         "prefix": str(prefix),
         "venv": str(venv),
         "share": str(share),
@@ -248,8 +302,11 @@ def install(args: argparse.Namespace) -> dict:
         "state_dir": str(prefix / "state"),
         "trainee_config_dir": str(prefix / "etc" / "jupyter-trainee"),
         "proxy_command": proxy,
-        "authenticator": args.authenticator,
-        "bind_url": args.bind_url,
+        "authenticator": chosen["authenticator"],
+        "bind_url": chosen["bind_url"],
+        "ssl_cert": chosen["ssl_cert"],
+        "ssl_key": chosen["ssl_key"],
+        "insecure_http": chosen["insecure_http"],
     }
     write_file(settings_path(prefix), json.dumps(settings, indent=2) + "\n")
     write_file(venv / "etc" / "jupyter" / "nbgrader_config.py", global_nbgrader_config(settings))
@@ -283,11 +340,14 @@ def install(args: argparse.Namespace) -> dict:
     run(["chmod", "-R", "a+rX,go-w", str(tdir)])  # read by every trainee's server, whatever root's umask
 
     shutil.copy2(HERE / "jupyterhub_config.py", prefix / "etc" / "jupyterhub_config.py")
+    shutil.copy2(HERE / "listening.py", prefix / "etc" / "listening.py")
     users = prefix / "etc" / "users.csv"
     if not users.exists():
         write_file(users, "username,role,full_name\n", 0o644)
     write_file(prefix / "etc" / "course-hub.service", SYSTEMD_UNIT.format(prefix=prefix, venv=venv))
-    log(f"installed under {prefix}; exchange {exchange}; proxy {proxy}")
+    log(f"installed under {prefix}; exchange {exchange}; proxy {proxy}; the hub will listen on {settings['bind_url']}")
+    if settings["insecure_http"]:
+        log(insecure_warning(settings["bind_url"]))
     log(
         f"start with: {venv}/bin/jupyterhub -f {prefix}/etc/jupyterhub_config.py"
         f"  (or install {prefix}/etc/course-hub.service as a systemd unit)"
@@ -365,9 +425,35 @@ def user_exists(name: str) -> bool:
         return False
 
 
+def open_passwords(path: str) -> int:
+    """The first-passwords file, opened to append and made 0600 whatever it was: never through a link, and
+    only a file root owns (someone who owns it, or shares it, could read what is appended)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as e:
+        raise SetupError(f"{path}: cannot be opened to append the first passwords ({e.strerror})") from None
+    st = os.fstat(fd)
+    problem = (
+        "is not a regular file"
+        if not stat.S_ISREG(st.st_mode)
+        else f"is owned by uid {st.st_uid}, not root"
+        if st.st_uid != os.geteuid()
+        else "has other names (hard links)"
+        if st.st_nlink > 1
+        else None
+    )
+    if problem:
+        os.close(fd)
+        raise SetupError(f"{path} {problem}: give a new file for the first passwords")
+    os.fchmod(fd, 0o600)
+    return fd
+
+
 def add_users(args: argparse.Namespace) -> list[dict]:
     settings = load_settings(args.prefix)
     new = read_users(Path(args.csv))
+    # Checked (and made private) before anyone is created, so no password is made that cannot be handed out.
+    passwords_fd = open_passwords(args.passwords) if args.passwords else None
     registry = Path(settings["users_csv"])
     known = {r["username"]: r for r in read_users(registry)} if registry.exists() else {}
     passwords = []
@@ -400,9 +486,8 @@ def add_users(args: argparse.Namespace) -> list[dict]:
         os.chmod(home, 0o700)
         known[r["username"]] = r
     write_users(registry, list(known.values()))
-    if args.passwords and passwords:
-        fd = os.open(args.passwords, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as f:
+    if passwords_fd is not None:
+        with os.fdopen(passwords_fd, "a", encoding="utf-8") as f:
             for name, pw in passwords:
                 f.write(f"{name},{pw}\n")
         log(f"first passwords for {len(passwords)} new users appended to {args.passwords} (mode 0600)")
@@ -501,17 +586,26 @@ def build_parser() -> argparse.ArgumentParser:
         default="/usr/bin/python3",
         help="the Python to build the venv from; every user must be able to read it",
     )
-    s.add_argument("--exchange", default=DEFAULT_EXCHANGE, help=f"nbgrader exchange (default {DEFAULT_EXCHANGE})")
-    s.add_argument("--course-id", default=COURSE_ID)
-    s.add_argument("--group-prefix", default="course", help="groups PREFIX-graders and PREFIX-trainees")
+    s.add_argument("--exchange", help=f"nbgrader exchange (default {DEFAULT_EXCHANGE})")
+    s.add_argument("--course-id", help=f"nbgrader course id (default {COURSE_ID})")
+    s.add_argument("--group-prefix", help="groups PREFIX-graders and PREFIX-trainees (default course)")
     s.add_argument("--proxy", help="path of configurable-http-proxy (default: on PATH, else npm install)")
     s.add_argument(
         "--authenticator",
-        default="pam",
         choices=("pam", "dummy"),
-        help="pam: system passwords (default); dummy: any password, for tests only",
+        help="pam: system passwords (default); dummy: any password, for tests only (loopback only)",
     )
-    s.add_argument("--bind-url", default="http://:8000", help="public address of the hub (default http://:8000)")
+    s.add_argument(
+        "--bind-url",
+        help="where the hub listens (default http://127.0.0.1:8000, or https://:8000 with a certificate)",
+    )
+    s.add_argument("--ssl-cert", help='TLS certificate (PEM) for the hub; with --ssl-key ("" drops TLS)')
+    s.add_argument("--ssl-key", help="its private key, not readable by every user")
+    s.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow plain HTTP off loopback (passwords in clear): only on a network you trust",
+    )
     s.set_defaults(func=install)
 
     s = sub.add_parser("add-users", help="create system users from a CSV (username,role,full_name)")
