@@ -108,3 +108,55 @@ c.Spawner.pre_spawn_hook = _pre_spawn
 _local = Path(_settings_file).with_name("jupyterhub_config.local.py")
 if _local.exists():
     load_subconfig(str(_local))  # noqa: F821
+
+
+# --- the course's first-answers service ------------------------------------------------------------------------
+# Each trainee's first answer to each decision, recorded by a service of the hub in its own database, where
+# trainees cannot write (course/apps/first_answers_service.py; the client is course.apps.first_answers).
+# Added after the site's config, so that services and roles defined there add to these, not replace them.
+_FIRST = "course-first-answers"
+_FIRST_SCOPE = f"access:services!service={_FIRST}"
+
+
+def _free_local_url() -> str:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def _configured(section, name: str) -> list:
+    return list(section[name]) if name in section and isinstance(section[name], list) else []
+
+
+_first_url = S.get("first_answers_url") or _free_local_url()
+_services = [s for s in _configured(c.JupyterHub, "services") if s.get("name") != _FIRST]
+c.JupyterHub.services = [
+    *_services,
+    {
+        "name": _FIRST,
+        "url": _first_url,
+        "command": [
+            str(_venv / "bin" / "python"),
+            "-m",
+            "course.apps.first_answers_service",
+            "--db",
+            os.path.join(S["state_dir"], "first-answers.sqlite"),
+        ],
+        "display": False,
+    },
+]
+# Every user may use it, and their server's token (what the kernel holds) carries that permission.
+_hub_roles = _configured(c.JupyterHub, "load_roles")
+_user_role = next((r for r in _hub_roles if r.get("name") == "user"), None)
+if _user_role is None:
+    _hub_roles.append({"name": "user", "scopes": ["self", _FIRST_SCOPE]})
+else:
+    _user_role["scopes"] = sorted({*_user_role.get("scopes", ["self"]), _FIRST_SCOPE})
+c.JupyterHub.load_roles = _hub_roles
+c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", _FIRST_SCOPE]
+c.Spawner.environment = {
+    **c.Spawner.environment,
+    "COURSE_FIRST_ANSWERS_URL": f"{_first_url}/services/{_FIRST}/",
+}
