@@ -97,7 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
         p.add_argument("--build-only", action="store_true", help="build or refresh the workspace, then stop")
-        p.add_argument("--port", type=int, default=8888)
+        p.add_argument(
+            "--port",
+            type=int,
+            help="port to serve on, which must be free; 0: any free port (default: 8888, or a free one if it is taken)",
+        )
         p.set_defaults(func=_lab)
 
     p = sub.add_parser("bench", help="run the benchmarks and print medians and ratios")
@@ -135,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except OSError as e:  # a file or folder the command cannot use: say which, without a traceback
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"course {args.command}: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from ..core.contract import writable_env
 from ..grading.config import GradingError, last_lines, module_ids
 from ..grading.release import release
 from .pages import HOME_PAGE, pages_config, write_home
-from .server import free_port, stop, wait_until_answering
+from .server import PortError, check_port, free_port, stop, wait_until_answering
 
 SAVE_HOOK = "course.apps.save_hook.strip_widget_views"
 CONFIG_DIR = ".jupyter-course"  # inside the workspace: Jupyter config used only when `course lab` launches it
@@ -191,18 +191,24 @@ def write_lab_config(workspace: Path) -> Path:
     return cfg
 
 
-def lab_environment(workspace: Path) -> dict:
+def lab_environment(workspace: Path, token: str | None = None) -> dict:
     """The environment for JupyterLab in this workspace: our config first on JUPYTER_CONFIG_PATH, our Voila
-    templates first on JUPYTER_PATH."""
+    templates first on JUPYTER_PATH, and the access token. The token goes in the environment (JUPYTER_TOKEN),
+    never on the command line: any user of the machine reads every process's command line (/proc/<pid>/cmdline,
+    ps), only its owner its environment."""
     env = writable_env()
     cfg = Path(workspace).resolve() / CONFIG_DIR
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (str(cfg), env.get("JUPYTER_CONFIG_PATH", "")) if p)
     share = str(cfg / "share" / "jupyter")
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (share, env.get("JUPYTER_PATH", "")) if p)
+    env.pop("JUPYTER_TOKEN_FILE", None)
+    if token is not None:
+        env["JUPYTER_TOKEN"] = token
     return env
 
 
-def lab_command(workspace: Path, port: int, token: str, open_browser: bool) -> list[str]:
+def lab_command(workspace: Path, port: int, open_browser: bool) -> list[str]:
+    """JupyterLab's command line: everyone on the machine can read it, so it holds no secret."""
     cmd = [
         sys.executable,
         "-m",
@@ -211,7 +217,6 @@ def lab_command(workspace: Path, port: int, token: str, open_browser: bool) -> l
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
         f"--ServerApp.open_browser={open_browser}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -223,14 +228,18 @@ def start_lab(
     workspace: Path, port: int = 0, open_browser: bool = False, landing: str = "lab"
 ) -> tuple[subprocess.Popen, str]:
     """Start JupyterLab on the workspace; returns the process and the address of `landing` (JupyterLab itself,
-    or the trainee's course home, HOME_PAGE) with the access token."""
-    chosen = free_port(port)
+    or the trainee's course home, HOME_PAGE) with the access token. `port` 0: any free port; otherwise exactly
+    that port (JupyterLab stops rather than moving to another)."""
+    chosen = port or free_port()
     token = secrets.token_hex(16)
     log_path = Path(workspace) / CONFIG_DIR / "lab.log"  # a file, not a pipe: a full pipe would stall the server
-    with open(log_path, "w") as log:
+    # The server writes its address, token included, to its log: the log is its owner's alone.
+    with contextlib.suppress(FileNotFoundError):
+        log_path.unlink()
+    with os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as log:
         proc = subprocess.Popen(
-            lab_command(workspace, chosen, token, open_browser),
-            env=lab_environment(workspace),
+            lab_command(workspace, chosen, open_browser),
+            env=lab_environment(workspace, token),
             cwd=str(workspace),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -242,33 +251,60 @@ def start_lab(
             f"JupyterLab did not start in {workspace}. Its log is {log_path}:\n"
             + last_lines(log_path.read_text(errors="replace"))
         )
-    if port and chosen != port:
-        print(f"Port {port} was busy, so JupyterLab uses port {chosen}.")
     return proc, url
+
+
+DEFAULT_PORT = 8888
 
 
 def open_lab(
     workspace: Path,
     no_browser: bool = False,
     build_only: bool = False,
-    port: int = 8888,
+    port: int | None = None,
     notebooks_dir: Path | None = None,
     pages: bool = False,
 ) -> int:
     """`course lab`: build or refresh the workspace, then open JupyterLab there until Ctrl-C. With `pages`
     (`course open`, what `make course` runs), the browser opens the trainee's course home instead: the
-    modules as pages that run themselves, with no code or notebook editor; JupyterLab is still at /lab."""
+    modules as pages that run themselves, with no code or notebook editor; JupyterLab is still at /lab.
+
+    `port` None: 8888, or any free port if 8888 is taken; 0: any free port; another port given is checked
+    first and must be free."""
+    workspace = Path(workspace)
+    try:
+        if port and not build_only:
+            check_port(port)
+    except PortError as e:
+        print(f"course lab: {e}", file=sys.stderr)
+        return 2
+    if workspace.exists() and not workspace.is_dir():
+        print(
+            f"course lab: {workspace} is a file, not a folder. Give the folder for your copy of the course "
+            "(--workspace FOLDER; it is made if it does not exist).",
+            file=sys.stderr,
+        )
+        return 2
     try:
         build_workspace(workspace, notebooks_dir)
         write_home(Path(workspace))
     except GradingError as e:
         print(str(e), file=sys.stderr)
         return 1
+    except OSError as e:
+        print(
+            f"course lab: cannot use {workspace} as your workspace: {e.strerror or e} ({e.filename})", file=sys.stderr
+        )
+        return 1
     if build_only:
         return 0
+    if port is None:
+        port = free_port(DEFAULT_PORT)
+        if port != DEFAULT_PORT:
+            print(f"Port {DEFAULT_PORT} is busy, so JupyterLab uses port {port}.")
     try:
         proc, url = start_lab(
-            Path(workspace), port, open_browser=not no_browser and not pages, landing=HOME_PAGE if pages else "lab"
+            workspace, port, open_browser=not no_browser and not pages, landing=HOME_PAGE if pages else "lab"
         )
         if pages and not no_browser:
             import webbrowser

@@ -25,7 +25,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from ..core.contract import read_only_env
 from ..core.entries import CaseError
 from ..core.pack import load_case
-from .server import free_port, stop, stop_on_sigterm, wait_until_answering
+from .server import PortError, check_port, free_port, stop, stop_on_sigterm, wait_until_answering
 from .voila_templates import EXTENSION_DENYLIST, OFFLINE, write_templates
 
 TEMPLATE_NAME = OFFLINE
@@ -128,6 +128,7 @@ def voila_command(notebook: Path, port: int) -> list[str]:
         "--theme=light",
         "--strip_sources=True",
         "--show_tracebacks=False",
+        "--Voila.port_retries=0",  # never serve on another port than the one printed
         # JupyterLab-only extensions in this environment fail to load in Voila and log JavaScript errors
         # (nbgrader: "Shared module @jupyterlab/filebrowser doesn't exist"); the projector needs neither.
         *(f"--VoilaConfiguration.extension_denylist={name}" for name in VOILA_EXTENSION_DENYLIST),
@@ -145,8 +146,12 @@ def voila_environment(share: Path, data: Path | None) -> dict:
 def serve(
     module: str | None = None, port: int = 0, no_browser: bool = False, data: Path | None = None, on_ready=None
 ) -> int:
-    """Start Voila on 127.0.0.1:`port` (a free port when 0), print the address, and run until interrupted."""
-    port = port or free_port()
+    """Start Voila on 127.0.0.1:`port` (a free port when 0), print the address, and run until interrupted.
+    A port given is checked first: out of range or in use is a PresentError, not another port."""
+    try:
+        port = check_port(port) if port else free_port()
+    except PortError as e:
+        raise PresentError(str(e)) from None
     with tempfile.TemporaryDirectory(prefix="course-present-") as tmp:
         try:
             notebook, share = prepare(Path(tmp), module, data)

@@ -5,8 +5,10 @@
 # (path from $COURSE_HUB_SETTINGS, default /opt/course-hub/etc/course-hub.json). Site changes go in
 # PREFIX/etc/jupyterhub_config.local.py, loaded last, so this file can be replaced on upgrade.
 import csv
+import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 
 c = get_config()  # noqa: F821 (provided by traitlets)
@@ -25,8 +27,34 @@ def _users() -> dict[str, str]:
         return {r["username"]: r["role"] for r in csv.DictReader(f) if r.get("username")}
 
 
+def _listening():
+    """listening.py, installed beside this file: the one rule for where the hub may listen."""
+    spec = importlib.util.spec_from_file_location("course_hub_listening", Path(__file__).with_name("listening.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 # --- the hub and its proxy ---------------------------------------------------------------------------------
-c.JupyterHub.bind_url = S.get("bind_url", "http://:8000")
+# Plain HTTP only on loopback, unless there is a certificate or the administrator said --insecure-http;
+# the dummy authenticator only on loopback. Checked again here, whatever was edited into course-hub.json.
+_rule = _listening()
+try:
+    _listen = _rule.listen_settings(
+        S.get("bind_url"),
+        S.get("ssl_cert"),
+        S.get("ssl_key"),
+        S.get("insecure_http", False),
+        S.get("authenticator", "pam"),
+    )
+except _rule.ListenError as e:
+    raise SystemExit(f"course hub: not starting: {e} ({_settings_file})") from None
+c.JupyterHub.bind_url = _listen["bind_url"]
+if _listen["ssl_cert"]:
+    c.JupyterHub.ssl_cert = _listen["ssl_cert"]
+    c.JupyterHub.ssl_key = _listen["ssl_key"]
+if _listen["insecure_http"]:
+    print(_rule.insecure_warning(_listen["bind_url"]), file=sys.stderr, flush=True)
 c.JupyterHub.db_url = "sqlite:///" + os.path.join(S["state_dir"], "jupyterhub.sqlite")
 c.JupyterHub.cookie_secret_file = os.path.join(S["state_dir"], "jupyterhub_cookie_secret")
 c.ConfigurableHTTPProxy.command = [S["proxy_command"]]
@@ -80,3 +108,55 @@ c.Spawner.pre_spawn_hook = _pre_spawn
 _local = Path(_settings_file).with_name("jupyterhub_config.local.py")
 if _local.exists():
     load_subconfig(str(_local))  # noqa: F821
+
+
+# --- the course's first-answers service ------------------------------------------------------------------------
+# Each trainee's first answer to each decision, recorded by a service of the hub in its own database, where
+# trainees cannot write (course/apps/first_answers_service.py; the client is course.apps.first_answers).
+# Added after the site's config, so that services and roles defined there add to these, not replace them.
+_FIRST = "course-first-answers"
+_FIRST_SCOPE = f"access:services!service={_FIRST}"
+
+
+def _free_local_url() -> str:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def _configured(section, name: str) -> list:
+    return list(section[name]) if name in section and isinstance(section[name], list) else []
+
+
+_first_url = S.get("first_answers_url") or _free_local_url()
+_services = [s for s in _configured(c.JupyterHub, "services") if s.get("name") != _FIRST]
+c.JupyterHub.services = [
+    *_services,
+    {
+        "name": _FIRST,
+        "url": _first_url,
+        "command": [
+            str(_venv / "bin" / "python"),
+            "-m",
+            "course.apps.first_answers_service",
+            "--db",
+            os.path.join(S["state_dir"], "first-answers.sqlite"),
+        ],
+        "display": False,
+    },
+]
+# Every user may use it, and their server's token (what the kernel holds) carries that permission.
+_hub_roles = _configured(c.JupyterHub, "load_roles")
+_user_role = next((r for r in _hub_roles if r.get("name") == "user"), None)
+if _user_role is None:
+    _hub_roles.append({"name": "user", "scopes": ["self", _FIRST_SCOPE]})
+else:
+    _user_role["scopes"] = sorted({*_user_role.get("scopes", ["self"]), _FIRST_SCOPE})
+c.JupyterHub.load_roles = _hub_roles
+c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", _FIRST_SCOPE]
+c.Spawner.environment = {
+    **c.Spawner.environment,
+    "COURSE_FIRST_ANSWERS_URL": f"{_first_url}/services/{_FIRST}/",
+}

@@ -9,33 +9,48 @@ Run as root with Debian's Python (standard library only):
     sudo /opt/course-hub/venv/bin/jupyterhub -f /opt/course-hub/etc/jupyterhub_config.py
 
 Everything it installs lives under --prefix (default /opt/course-hub) and the exchange folder (default
-/srv/nbgrader/exchange); `remove-users` undoes add-users. See docs/deploy.md for what each setting is for.
+/srv/nbgrader/exchange); `remove-users` undoes add-users. Re-running `install` keeps what the settings file
+already says (the options given win; keys it does not manage, e.g. hub_admins, are kept). The hub listens on
+127.0.0.1 unless given a certificate (--ssl-cert, --ssl-key) or --insecure-http (listening.py).
+See docs/deploy.md for what each setting is for.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import grp
 import hashlib
 import json
 import os
 import pwd
-import re
-import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # its modules, beside it
+import setup_users  # noqa: E402
+from listening import ListenError, insecure_warning, listen_settings  # noqa: E402
+from setup_base import (  # noqa: E402
+    SetupError,
+    ensure_group,
+    existing_settings,
+    load_settings,
+    log,
+    run,
+    settings_path,
+    write_file,
+)
+from setup_users import add_users, remove_users  # noqa: E402
+
+sys.path.remove(str(HERE))
+# The users CSV rule and the first-passwords file, by the names the hub tests load setup.py for.
+USERNAME, read_users, open_passwords = setup_users.USERNAME, setup_users.read_users, setup_users.open_passwords
 COURSE_ID = "safeguarding-case-review"
 DEFAULT_PREFIX = "/opt/course-hub"
 DEFAULT_EXCHANGE = "/srv/nbgrader/exchange"
-USERNAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,30}[a-z0-9_-]?$")
-ROLES = ("trainer", "trainee")
 # What trainees' servers run without: the trainer tools (they would only show the trainee's own empty course).
 TRAINER_ONLY_SERVER_EXTENSIONS = (
     "nbgrader.server_extensions.formgrader",
@@ -49,44 +64,33 @@ TRAINER_ONLY_LAB_EXTENSIONS = (
 )
 
 
-class SetupError(Exception):
-    """Something the administrator must fix; the message says what."""
+def install_choices(args: argparse.Namespace, old: dict) -> dict:
+    """What this install uses: an option given on the command line, else what the earlier install (or the
+    administrator) left in the settings, else the default. Checked before anything is changed."""
 
+    def pick(arg, key, default):
+        return arg if arg is not None else old.get(key, default)
 
-def log(msg: str) -> None:
-    print(f"[course-hub] {msg}", flush=True)
-
-
-def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
-    out = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    if out.returncode != 0:
-        raise SetupError(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stdout[-2000:]}{out.stderr[-2000:]}")
-    return out
-
-
-def settings_path(prefix: str | Path) -> Path:
-    return Path(prefix) / "etc" / "course-hub.json"
-
-
-def load_settings(prefix: str | Path) -> dict:
-    path = settings_path(prefix)
-    if not path.exists():
-        raise SetupError(f"{path}: not found. Run `setup.py install --prefix {prefix}` first.")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def write_file(path: Path, text: str, mode: int = 0o644) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    os.chmod(path, mode)
-
-
-def ensure_group(name: str) -> int:
+    group_prefix = args.group_prefix
+    chosen = {
+        "course_id": pick(args.course_id, "course_id", COURSE_ID),
+        "exchange_root": pick(args.exchange, "exchange_root", DEFAULT_EXCHANGE),
+        "graders_group": f"{group_prefix}-graders" if group_prefix else old.get("graders_group", "course-graders"),
+        "trainees_group": f"{group_prefix}-trainees" if group_prefix else old.get("trainees_group", "course-trainees"),
+        "authenticator": pick(args.authenticator, "authenticator", "pam"),
+    }
+    insecure = args.insecure_http or (args.bind_url is None and old.get("insecure_http", False))
     try:
-        return grp.getgrnam(name).gr_gid
-    except KeyError:
-        run(["groupadd", name])
-        return grp.getgrnam(name).gr_gid
+        chosen |= listen_settings(
+            pick(args.bind_url, "bind_url", None),
+            pick(args.ssl_cert, "ssl_cert", ""),
+            pick(args.ssl_key, "ssl_key", ""),
+            insecure,
+            chosen["authenticator"],
+        )
+    except ListenError as e:
+        raise SetupError(f"not installing: {e}") from None
+    return chosen
 
 
 # --------------------------------------------------------------------------- install
@@ -174,10 +178,12 @@ load_subconfig("nbgrader_config.py", path={str(course_dir)!r})  # noqa: F821
 
 
 def install(args: argparse.Namespace) -> dict:
+    prefix = Path(args.prefix)
+    old = existing_settings(prefix)
+    chosen = install_choices(args, old)
     if os.geteuid() != 0:
         raise SetupError("run setup.py as root (it creates system users, groups and the exchange folder)")
     repo = Path(args.repo).resolve()
-    prefix = Path(args.prefix)
     for sub in ("etc", "share", "state"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
     os.chmod(prefix, 0o755)
@@ -185,7 +191,7 @@ def install(args: argparse.Namespace) -> dict:
     os.chmod(prefix / "share", 0o755)
     os.chmod(prefix / "state", 0o700)  # hub database and cookie secret: root only
 
-    venv = Path(args.venv) if args.venv else prefix / "venv"
+    venv = Path(args.venv or old.get("venv") or prefix / "venv")
     build_venv(venv, repo, python=args.python)
 
     share = prefix / "share"
@@ -205,7 +211,8 @@ def install(args: argparse.Namespace) -> dict:
     shutil.copy2(repo / "grading" / "nbgrader_config.py", share / "grading" / "nbgrader_config.py")
     run(["chmod", "-R", "a+rX,go-w", str(share)])
 
-    proxy = args.proxy or shutil.which("configurable-http-proxy")
+    kept_proxy = old.get("proxy_command") if old.get("proxy_command") and os.path.exists(old["proxy_command"]) else None
+    proxy = args.proxy or kept_proxy or shutil.which("configurable-http-proxy")
     if not proxy:
         if not shutil.which("npm"):
             raise SetupError("configurable-http-proxy not found and npm is missing: install nodejs and npm first")
@@ -223,19 +230,19 @@ def install(args: argparse.Namespace) -> dict:
         )
         proxy = str(prefix / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy")
 
-    graders = f"{args.group_prefix}-graders"
-    trainees = f"{args.group_prefix}-trainees"
+    graders, trainees = chosen["graders_group"], chosen["trainees_group"]
     ensure_group(graders)
     ensure_group(trainees)
 
-    exchange = Path(args.exchange)
+    exchange = Path(chosen["exchange_root"])
     exchange.mkdir(parents=True, exist_ok=True)
     # 1777 like /tmp: nbgrader needs the root writable by all (it checks for 0777 and keeps the sticky bit);
     # sticky stops one user renaming or deleting another's folders.
     os.chmod(exchange, 0o1777)
 
-    settings = {
-        "course_id": args.course_id,
+    # Keys this install does not manage (hub_admins, mem_limit, anything an administrator added) are kept.
+    settings = old | {
+        "course_id": chosen["course_id"],
         "prefix": str(prefix),
         "venv": str(venv),
         "share": str(share),
@@ -248,8 +255,11 @@ def install(args: argparse.Namespace) -> dict:
         "state_dir": str(prefix / "state"),
         "trainee_config_dir": str(prefix / "etc" / "jupyter-trainee"),
         "proxy_command": proxy,
-        "authenticator": args.authenticator,
-        "bind_url": args.bind_url,
+        "authenticator": chosen["authenticator"],
+        "bind_url": chosen["bind_url"],
+        "ssl_cert": chosen["ssl_cert"],
+        "ssl_key": chosen["ssl_key"],
+        "insecure_http": chosen["insecure_http"],
     }
     write_file(settings_path(prefix), json.dumps(settings, indent=2) + "\n")
     write_file(venv / "etc" / "jupyter" / "nbgrader_config.py", global_nbgrader_config(settings))
@@ -283,11 +293,14 @@ def install(args: argparse.Namespace) -> dict:
     run(["chmod", "-R", "a+rX,go-w", str(tdir)])  # read by every trainee's server, whatever root's umask
 
     shutil.copy2(HERE / "jupyterhub_config.py", prefix / "etc" / "jupyterhub_config.py")
+    shutil.copy2(HERE / "listening.py", prefix / "etc" / "listening.py")
     users = prefix / "etc" / "users.csv"
     if not users.exists():
         write_file(users, "username,role,full_name\n", 0o644)
     write_file(prefix / "etc" / "course-hub.service", SYSTEMD_UNIT.format(prefix=prefix, venv=venv))
-    log(f"installed under {prefix}; exchange {exchange}; proxy {proxy}")
+    log(f"installed under {prefix}; exchange {exchange}; proxy {proxy}; the hub will listen on {settings['bind_url']}")
+    if settings["insecure_http"]:
+        log(insecure_warning(settings["bind_url"]))
     log(
         f"start with: {venv}/bin/jupyterhub -f {prefix}/etc/jupyterhub_config.py"
         f"  (or install {prefix}/etc/course-hub.service as a systemd unit)"
@@ -309,133 +322,6 @@ Restart=on-failure
 [Install]
 WantedBy=multi-user.target
 """
-
-
-# --------------------------------------------------------------------------- users
-
-
-def read_users(path: Path) -> list[dict]:
-    """Rows of a users CSV (username, role, full_name), checked; SetupError names the line."""
-    rows, problems = [], []
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        missing = {"username", "role"} - set(reader.fieldnames or [])
-        if missing:
-            raise SetupError(
-                f"{path}: the first line must name the columns username,role[,full_name]; missing {sorted(missing)}"
-            )
-        seen = set()
-        for n, row in enumerate(reader, start=2):
-            name = (row.get("username") or "").strip().lower()
-            role = (row.get("role") or "").strip().lower()
-            if not name and not role:
-                continue
-            if not USERNAME.match(name):
-                problems.append(
-                    f"{path}:{n}: username {name!r} is not a valid system user name "
-                    "(lower-case letters, digits, . _ -; at most 32 characters)"
-                )
-            if role not in ROLES:
-                problems.append(f"{path}:{n}: role {role!r} must be one of {', '.join(ROLES)}")
-            if name in seen:
-                problems.append(f"{path}:{n}: {name!r} is listed twice")
-            seen.add(name)
-            rows.append({"username": name, "role": role, "full_name": (row.get("full_name") or "").strip()})
-    if problems:
-        raise SetupError("\n".join(problems))
-    return rows
-
-
-def write_users(path: Path, rows: list[dict]) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=["username", "role", "full_name"])
-        w.writeheader()
-        for r in sorted(rows, key=lambda r: (r["role"], r["username"])):
-            w.writerow(r)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
-def user_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-        return True
-    except KeyError:
-        return False
-
-
-def add_users(args: argparse.Namespace) -> list[dict]:
-    settings = load_settings(args.prefix)
-    new = read_users(Path(args.csv))
-    registry = Path(settings["users_csv"])
-    known = {r["username"]: r for r in read_users(registry)} if registry.exists() else {}
-    passwords = []
-    for r in new:
-        group = settings["graders_group"] if r["role"] == "trainer" else settings["trainees_group"]
-        if not user_exists(r["username"]):
-            run(
-                [
-                    "useradd",
-                    "--create-home",
-                    "--shell",
-                    "/bin/bash",
-                    "--comment",
-                    r["full_name"] or r["username"],
-                    "--groups",
-                    group,
-                    r["username"],
-                ]
-            )
-            if args.passwords:
-                pw = secrets.token_urlsafe(12)
-                run(["chpasswd"], input=f"{r['username']}:{pw}\n")
-                passwords.append((r["username"], pw))
-            log(f"created {r['role']} {r['username']}")
-        else:
-            run(["usermod", "--append", "--groups", group, r["username"]])
-            log(f"{r['username']} already exists: added to {group}")
-        home = Path(pwd.getpwnam(r["username"]).pw_dir)
-        # Private homes: a trainee's answers.json and fetched notebooks are theirs alone.
-        os.chmod(home, 0o700)
-        known[r["username"]] = r
-    write_users(registry, list(known.values()))
-    if args.passwords and passwords:
-        fd = os.open(args.passwords, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as f:
-            for name, pw in passwords:
-                f.write(f"{name},{pw}\n")
-        log(f"first passwords for {len(passwords)} new users appended to {args.passwords} (mode 0600)")
-    return new
-
-
-def kill_processes_of(uid: int) -> None:
-    """SIGKILL every process owned by uid, one pid at a time (userdel refuses while they run)."""
-    import signal
-
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    os.kill(int(entry), signal.SIGKILL)
-            except (FileNotFoundError, ProcessLookupError, PermissionError):
-                continue
-
-
-def remove_users(args: argparse.Namespace) -> None:
-    settings = load_settings(args.prefix)
-    gone = {r["username"] for r in read_users(Path(args.csv))}
-    for name in sorted(gone):
-        if user_exists(name):
-            kill_processes_of(pwd.getpwnam(name).pw_uid)
-            cmd = ["userdel"] + ([] if args.keep_homes else ["--remove"]) + [name]
-            out = subprocess.run(cmd, capture_output=True, text=True)
-            if out.returncode not in (0, 12):  # 12: home not removed (already gone)
-                raise SetupError(f"{' '.join(cmd)} failed: {out.stderr.strip()}")
-            log(f"removed {name}")
-    registry = Path(settings["users_csv"])
-    if registry.exists():
-        write_users(registry, [r for r in read_users(registry) if r["username"] not in gone])
 
 
 # --------------------------------------------------------------------------- the trainer's course
@@ -501,17 +387,26 @@ def build_parser() -> argparse.ArgumentParser:
         default="/usr/bin/python3",
         help="the Python to build the venv from; every user must be able to read it",
     )
-    s.add_argument("--exchange", default=DEFAULT_EXCHANGE, help=f"nbgrader exchange (default {DEFAULT_EXCHANGE})")
-    s.add_argument("--course-id", default=COURSE_ID)
-    s.add_argument("--group-prefix", default="course", help="groups PREFIX-graders and PREFIX-trainees")
+    s.add_argument("--exchange", help=f"nbgrader exchange (default {DEFAULT_EXCHANGE})")
+    s.add_argument("--course-id", help=f"nbgrader course id (default {COURSE_ID})")
+    s.add_argument("--group-prefix", help="groups PREFIX-graders and PREFIX-trainees (default course)")
     s.add_argument("--proxy", help="path of configurable-http-proxy (default: on PATH, else npm install)")
     s.add_argument(
         "--authenticator",
-        default="pam",
         choices=("pam", "dummy"),
-        help="pam: system passwords (default); dummy: any password, for tests only",
+        help="pam: system passwords (default); dummy: any password, for tests only (loopback only)",
     )
-    s.add_argument("--bind-url", default="http://:8000", help="public address of the hub (default http://:8000)")
+    s.add_argument(
+        "--bind-url",
+        help="where the hub listens (default http://127.0.0.1:8000, or https://:8000 with a certificate)",
+    )
+    s.add_argument("--ssl-cert", help='TLS certificate (PEM) for the hub; with --ssl-key ("" drops TLS)')
+    s.add_argument("--ssl-key", help="its private key, not readable by every user")
+    s.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow plain HTTP off loopback (passwords in clear): only on a network you trust",
+    )
     s.set_defaults(func=install)
 
     s = sub.add_parser("add-users", help="create system users from a CSV (username,role,full_name)")

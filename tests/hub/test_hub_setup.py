@@ -56,7 +56,7 @@ def _settings(tmp_path, users: str) -> dict:
         "trainee_config_dir": "/opt/x/etc/jupyter-trainee",
         "proxy_command": "/usr/bin/chp",
         "authenticator": "pam",
-        "bind_url": "http://:8000",
+        "bind_url": "http://127.0.0.1:8000",
     }
     (tmp_path / "course-hub.json").write_text(json.dumps(s), encoding="utf-8")
     return s
@@ -66,7 +66,8 @@ def _load_hub_config(tmp_path, monkeypatch) -> Config:
     monkeypatch.setenv("COURSE_HUB_SETTINGS", str(tmp_path / "course-hub.json"))
     c = Config()
     code = (ROOT / "deploy" / "jupyterhub" / "jupyterhub_config.py").read_text(encoding="utf-8")
-    exec(compile(code, "jupyterhub_config.py", "exec"), {"get_config": lambda: c, "load_subconfig": None})
+    path = ROOT / "deploy" / "jupyterhub" / "jupyterhub_config.py"
+    exec(compile(code, str(path), "exec"), {"get_config": lambda: c, "load_subconfig": None, "__file__": str(path)})
     return c
 
 
