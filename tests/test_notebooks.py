@@ -532,3 +532,26 @@ def test_graded_cells_score_a_trainees_first_answers_from_the_answers_file(pelka
         result = [o.data["text/plain"] for o in cell.outputs if o.output_type == "execute_result"]
         assert result == [repr(float(d.max_points))]
     assert answers.read_bytes() == before
+
+
+def test_reflections_are_marked_line_by_line_with_criteria_trainees_see_and_anchors_only_markers_see(pelka_case):
+    from course.render.module import criteria_markdown, mark_scheme_markdown
+
+    for m in pelka_case.modules:
+        r = m.reflection
+        assert r is not None and r.criteria, m.id
+        assert sum(c.points for c in r.criteria) == r.points
+        for_markers = mark_scheme_markdown(m)
+        for_trainees = criteria_markdown(m)
+        page = " ".join(
+            _nb(m.id)["cells"][i]["source"]
+            if isinstance(_nb(m.id)["cells"][i]["source"], str)
+            else "".join(_nb(m.id)["cells"][i]["source"])
+            for i in range(len(_nb(m.id)["cells"]))
+        )
+        for c in r.criteria:
+            assert c.text in for_trainees and c.text in for_markers
+            assert " ".join(c.text.split()) in " ".join(page.split()), (m.id, c.id)  # shown with the question
+            for lv in c.levels:
+                assert lv.anchor.replace("|", "/") in for_markers.replace("\n", " ")
+                assert lv.anchor not in for_trainees and (len(lv.anchor) <= 40 or lv.anchor not in page)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import json
 import os
@@ -739,3 +740,52 @@ def test_times_are_shown_in_the_trainees_own_time_zone(monkeypatch):
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_options_are_in_an_order_of_the_trainees_own_that_a_restart_keeps(pelka_case, tmp_path):
+    from course.render.decision import option_order
+
+    decisions = [d for d in pelka_case.decisions if not d.practice]
+    here = {d.id: [o.id for o in option_order(d, tmp_path / "a")] for d in decisions}
+    assert here == {d.id: [o.id for o in option_order(d, tmp_path / "a")] for d in decisions}  # stable
+    elsewhere = {d.id: [o.id for o in option_order(d, tmp_path / "b")] for d in decisions}
+    assert here != elsewhere  # another trainee (another folder) sees other orders
+    in_file_order = sum(here[d.id] == [o.id for o in d.options] for d in decisions)
+    assert in_file_order < len(decisions) / 2  # not simply the file's order
+    for d in decisions:
+        assert sorted(here[d.id]) == sorted(o.id for o in d.options)
+
+
+def test_a_submit_without_reasons_asks_once_then_records(fictional_case, tmp_path, writable_run):
+    view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
+    view.choice.value = "refer"
+    view.submit.click()
+    assert "how sure" in view.status.value.lower() and not (tmp_path / "answers.json").exists()
+    view.confidence.value = 4
+    view.submit.click()
+    assert "not written your reasons" in view.status.value and not (tmp_path / "answers.json").exists()
+    view.submit.click()  # asked once: the second press goes on
+    first = read_answers(tmp_path, fictional_case).first("hv-bruise")
+    assert first["choice"] == "refer" and first["rationale"] == "" and first["confidence"] == 4
+    view.submit.click()  # the same answer again (a double click): nothing new is recorded
+    assert read_answers(tmp_path, fictional_case).revisions("hv-bruise") == []
+
+
+def test_the_reveal_says_which_option_the_review_supports_what_each_scored_and_what_the_confidence_says(
+    pelka_case, tmp_path, writable_run
+):
+    d = next(d for d in pelka_case.decisions if not d.practice and not d.multiple)
+    view = DecisionView(pelka_case, d.id, AnswerStore(tmp_path, pelka_case))
+    worst = min(d.options, key=lambda o: o.points)
+    view.set_selected(worst.id)
+    view.confidence.value = 5
+    view.rationale.value = "Sure of it."
+    view.submit.click()
+    review = view.reveal.children[0].children[1].value
+    best = max(d.options, key=lambda o: o.points)
+    assert "The option the review supports" in review and html.escape(best.text) in review
+    assert all(html.escape(o.feedback) in review for o in d.options)
+    assert f"— {best.points} point" in review or f"— {best.points} points" in review
+    assert "You were confident, and your answer is some way from the review" in review
+    assert html.escape(d.outcome) in review and "What happened" in review
+    assert "Good practice now" in review and "not a finding of the review" in review
