@@ -53,11 +53,11 @@ def time_limit(seconds: int):
 # d-overdose-referral is a change after the reveal: kept as a revision, never graded.
 MODULE = "m01-early-years"
 ANSWERS = {
-    "a": [("d-overdose-referral", "record-assess"), ("d-core-assessment-2009", ["history", "verify"])],
+    "a": [("d-overdose-referral", "safety-first"), ("d-core-assessment-2009", ["history", "verify"])],
     "b": [
         ("d-overdose-referral", "record-nfa"),
-        ("d-core-assessment-2009", ["accept"]),
-        ("d-overdose-referral", "record-assess"),
+        ("d-core-assessment-2009", ["support-close"]),
+        ("d-overdose-referral", "safety-first"),
     ],
 }
 
