@@ -300,6 +300,10 @@ def test_checks_pass_on_built_notebooks_and_name_each_breakage(fictional_case, t
         for p in broken(lambda nb: nb.cells.remove(cell(nb, "reflection-f01-early")))
     )
     assert any(
+        "like a graded cell, but it is not one" in p
+        for p in broken(lambda nb: cell(nb, "write-reflection").metadata.nbgrader.update(grade_id="reflection-box"))
+    )
+    assert any(
         "needs exactly one graded cell 'score-hv-bruise', found 0" in p
         for p in broken(lambda nb: nb.cells.remove(cell(nb, "score-hv-bruise")))
     )

@@ -240,7 +240,7 @@ def test_lab_build_only_on_the_course_modules_has_no_hidden_tests_or_solutions(t
     out = _lab(["--build-only", "--workspace", str(ws)], cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     modules = module_ids(ROOT / "notebooks")
-    assert sorted(p.name for p in ws.iterdir() if p.name != workspace.CONFIG_DIR) == modules
+    assert sorted(p.name for p in ws.iterdir() if p.name != workspace.CONFIG_DIR) == sorted([*modules, "home.ipynb"])
     for path in ws.rglob("*.ipynb"):
         text = path.read_text()
         assert not [h for h in ("BEGIN HIDDEN TESTS", "BEGIN SOLUTION", "BEGIN MARK SCHEME", ".score(") if h in text]

@@ -244,7 +244,7 @@ def build_notebook(
             }
             cells.append(_reflection_answer(module))
             # The page's own box (the answer cell above is nbgrader's: grading puts the box's text into it).
-            cells.append(_code("reflection-box", "m.reflection()"))
+            cells.append(_code("write-reflection", "m.reflection()"))
             # Submitting from the page, right after the reflection (on a single computer: where the work is kept).
             cells.append(_code("submit", "m.submit()"))
 

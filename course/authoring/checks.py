@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from ..core.contract import GRADER_ONLY, reflection_id, score_id
+from ..core.contract import GRADER_ONLY, grade_kind, reflection_id, score_id
 from ..core.records import Case
 from .build import stale_notebooks
 from .narrative import AuthoringError
@@ -76,6 +76,8 @@ def _module_problems(case: Case, module, nb: dict, rel: str) -> list[str]:
         meta = _nbg(cell)
         if meta.get("grade"):
             graded.setdefault(meta.get("grade_id", ""), []).append((n, cell))
+        elif grade_kind(str(meta.get("grade_id", ""))) != "other":
+            problems.append(f"{rel}: cell {n}: named {meta.get('grade_id')!r} like a graded cell, but it is not one")
         elif meta and meta.get("schema_version") != 3:
             problems.append(f"{rel}: cell {n}: nbgrader metadata must have schema_version 3")
     for did, d in in_data.items():
