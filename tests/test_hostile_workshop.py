@@ -148,3 +148,23 @@ def test_the_workshop_report_shows_ids_files_and_problems_as_text(tmp_path, fict
         page = "".join(report_sections(build_report(fictional_case, col, names=names)))
         assert hs.executable_markup(page) == [], names
     assert "problems" in "".join(report_sections(build_report(fictional_case, col, names=True)))
+
+
+def test_a_first_answer_edited_by_hand_is_listed_and_counted_as_it_stands(tmp_path, fictional_case, writable_run):
+    from course.store import AnswerStore
+    from course.workshop.analysis import build_report
+    from course.workshop.collect import collect
+
+    folder = tmp_path / "submitted"
+    _room(folder, fictional_case)
+    mine = folder / "eve" / "f01-early"
+    mine.mkdir(parents=True)
+    AnswerStore(mine, fictional_case).record("hv-bruise", "record", "first thoughts", 4)
+    doc = json.loads((mine / "answers.json").read_text(encoding="utf-8"))
+    doc["decisions"]["hv-bruise"]["first"]["choice"] = "refer"
+    (mine / "answers.json").write_text(json.dumps(doc), encoding="utf-8")
+    col = collect(folder, fictional_case)
+    [problem] = col.problems
+    assert "eve/f01-early/answers.json" in problem and "'hv-bruise'" in problem and "digest" in problem
+    hv = next(s for s in build_report(fictional_case, col).decisions if s.decision.id == "hv-bruise")
+    assert next(o for o in hv.options if o.id == "refer").count == 2  # ash and eve: counted, and listed
