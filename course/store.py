@@ -18,12 +18,16 @@ from typing import Any
 
 from .core.answers import (
     CORRUPT_SUFFIX,
+    MAX_BYTES,
     Answers,
     AnswersError,
     answers_path,
+    clean_text,
+    decode,
     empty_document,
     now_utc,
     parse_document,
+    seal,
 )
 from .core.contract import writes_disabled_reason
 
@@ -34,11 +38,6 @@ except ImportError:  # pragma: no cover - not on this platform
 
 LOCK_SUFFIX = ".lock"
 HISTORY_MINUTES = 5  # a reflection's earlier text is kept when its last save is at least this old
-
-
-def _printable(text: str) -> str:
-    """Text that can be written as UTF-8: a lone surrogate (a browser can send one) becomes U+FFFD."""
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _minutes_between(earlier: str, later: str) -> float:
@@ -117,18 +116,17 @@ class AnswerStore:
     def _read_or_recover(self, locked: bool) -> dict:
         course, version = self._course_ids()
         try:
-            text = self.path.read_text(encoding="utf-8")
+            with open(self.path, "rb") as f:
+                data = f.read(MAX_BYTES + 1)
         except FileNotFoundError:
             return empty_document(course, version)
-        except UnicodeDecodeError:
-            text = "\ufffd"  # undecodable bytes: treat as damaged
         except OSError as e:
             if locked:  # kept aside (renamed, never overwritten), as a damaged file is
                 return self._set_aside(f"it could not be opened ({e.strerror or e})", locked)
             self._notice(f"Your answers file could not be opened ({e.strerror or e}); earlier answers are not shown.")
             return empty_document(course, version)
         try:
-            doc = parse_document(text)
+            doc = parse_document(decode(data))  # a byte order mark (Windows Notepad) is fine
         except AnswersError as e:
             if "newer version" in str(e):
                 problem = f"Your answers file cannot be used: {e}"
@@ -198,7 +196,10 @@ class AnswerStore:
             # Only a writer holding the lock creates temp files, so any left now belong to a dead writer.
             with contextlib.suppress(OSError):
                 stale.unlink()
-        data = json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False).encode("utf-8") + b"\n"
+        # A lone surrogate anywhere in the document (a \ud800 escape read from an older file) is written back as
+        # the same JSON escape, so a save never fails on it.
+        data = json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False).encode("utf-8", "backslashreplace")
+        data += b"\n"
         import tempfile  # here, not at the top: importing it is 2 ms of every notebook kernel's first cell
 
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
@@ -232,6 +233,8 @@ class AnswerStore:
             return None, f"{e}. This answer was not saved; it is still shown on screen."
         except OSError as e:
             return None, self._write_problem(e)
+        except (ValueError, TypeError) as e:  # never a traceback instead of a message to the trainee
+            return None, f"Your answer could not be saved ({type(e).__name__}). It is still shown on screen."
 
     def _write_problem(self, e: OSError) -> str:
         if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -255,6 +258,8 @@ class AnswerStore:
             raise ValueError(f"confidence must be a whole number from 1 to 5, not {confidence!r}")
         if not isinstance(rationale, str):
             raise ValueError("rationale must be text")
+        if isinstance(choice, str) and not choice:
+            raise ValueError("choice must be an option id, not empty")
         if self.case is not None:
             d = self.case.decision(decision_id)  # KeyError for an unknown decision
             chosen = [choice] if isinstance(choice, str) else choice
@@ -268,6 +273,9 @@ class AnswerStore:
     def record(self, decision_id: str, choice: str | list[str], rationale: str, confidence: int) -> Recorded:
         """Record an answer: the first becomes the graded answer (revealed now); later ones are revisions."""
         choice = self._validate(decision_id, choice, rationale, confidence)
+        # Text typed in a browser may hold a lone surrogate, which cannot be saved as UTF-8: it becomes U+FFFD.
+        rationale = clean_text(rationale)
+        choice = clean_text(choice) if isinstance(choice, str) else [clean_text(c) for c in choice]
         when = now_utc()
         entry = {"choice": choice, "rationale": rationale, "confidence": confidence, "submitted_at": when}
 
@@ -276,6 +284,7 @@ class AnswerStore:
             existing = doc["decisions"].get(decision_id)
             if existing is None:
                 rec = dict(entry, revealed_at=when)
+                rec["digest"] = seal(decision_id, rec)  # readers flag a first answer edited by hand later
                 doc["decisions"][decision_id] = {"first": rec, "revisions": []}
                 return "first", rec
             existing["revisions"].append(dict(entry))
@@ -306,7 +315,7 @@ class AnswerStore:
         keystroke). Returns a problem message, or None when it was saved."""
         if not isinstance(text, str):
             raise ValueError("a reflection must be text")
-        text = _printable(text)
+        text = clean_text(text)
         reason = self.read_only_reason
         if reason is not None:
             return f"Your reflection is not saved: {reason}."

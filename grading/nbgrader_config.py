@@ -26,28 +26,35 @@ c.Execute.interrupt_on_timeout = True
 
 # Graders see the reflection mark scheme in formgrader (it renders the autograded notebook);
 # trainees never do: the feedback preprocessor removes it, with hidden tests and tracebacks.
-# Only the course's own code runs at autograde (trainees write none); `course grade` workers reuse one kernel.
+# Only the course's own code runs at autograde (trainees write none): added code cells are dropped, deleted or moved
+# course cells put back, and the kernel imports only the installed course, whatever files a submission holds
+# (`course grade` workers reuse one kernel). What a trainee wrote in markdown is made inert before formgrader or a
+# feedback page shows it. What needs the trainer's attention is reported by `course grade`.
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
     "course.grading.preprocessors.drop_added_code.DropAddedCode",
+    "course.grading.preprocessors.restore_cells.RestoreMissingCells",
     "course.grading.preprocessors.place_reflection.PlaceReflection",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
     "course.grading.preprocessors.shared_kernel.SharedKernelExecute",
+    "course.grading.preprocessors.check_answers.CheckAnswers",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
+    "course.grading.preprocessors.sanitise_text.SanitiseTraineeText",
     "course.grading.preprocessors.mark_scheme.InsertMarkScheme",
 ]
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "course.grading.preprocessors.sanitise_text.SanitiseTraineeText",
     "course.grading.preprocessors.clean_feedback.CleanFeedback",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

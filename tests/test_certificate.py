@@ -265,3 +265,18 @@ def test_certificate_as_pdf_with_chromium(workspace, tmp_path):
         == 0
     )
     assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_the_reflective_log_carries_the_reflection_written_in_the_page(tmp_path, fictional_case, writable_run):
+    from course.store import AnswerStore
+    from course.workshop.certificate import reflective_log_markdown, trainee_record
+    from course.workshop.collect import collect_trainee
+
+    folder = tmp_path / "workspace" / "f01-early"
+    folder.mkdir(parents=True)
+    store = AnswerStore(folder, fictional_case)
+    store.record("hv-bruise", "refer", "Share it.", 4)
+    store.save_reflection("f01-early", "Written in the page's box.")
+    rec = trainee_record(fictional_case, collect_trainee(tmp_path / "workspace", fictional_case))
+    assert rec.reflections["f01-early"] == "Written in the page's box."
+    assert "Written in the page" in reflective_log_markdown(fictional_case, rec)

@@ -44,6 +44,9 @@ def _workshop(args: argparse.Namespace) -> int:
     except WorkshopError as e:
         print(f"course workshop: {e}", file=sys.stderr)
         return 1
+    except OSError as e:
+        print(f"course workshop: {e.filename or args.out}: {e.strerror or e}", file=sys.stderr)
+        return 1
     excluded = len(report.collection.excluded)
     print(
         f"Wrote {args.out}: {report.participants} participant(s), {len(report.decisions)} decision(s)"
@@ -53,7 +56,18 @@ def _workshop(args: argparse.Namespace) -> int:
             else "."
         )
     )
-    return 0
+    return _needs_attention("course workshop", report.collection.problems)
+
+
+def _needs_attention(command: str, problems) -> int:
+    """Problems that did not stop the run, each naming the trainee and file: listed, and exit status 1."""
+    if not problems:
+        return 0
+    print(f"{command}: {len(problems)} problem(s) need attention (the rest was done):", file=sys.stderr)
+    for p in problems:
+        # file names come from trainees: no control character reaches the terminal
+        print("  - " + "".join(c if c.isprintable() else "?" for c in p), file=sys.stderr)
+    return 1
 
 
 def _present(args: argparse.Namespace) -> int:
@@ -82,6 +96,7 @@ def _certificate(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"course certificate: --date {args.date!r} is not a date like 2026-03-31", file=sys.stderr)
             return 2
+    problems: list[str] = []
     try:
         written = write_certificates(
             case,
@@ -93,13 +108,17 @@ def _certificate(args: argparse.Namespace) -> int:
             fmt=args.format,
             on=on,
             log=args.log,
+            problems=problems,
         )
     except WorkshopError as e:
         print(f"course certificate: {e}", file=sys.stderr)
         return 1
+    except OSError as e:
+        print(f"course certificate: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+        return 1
     for path in written:
         print(f"Wrote {path}")
-    return 0
+    return _needs_attention("course certificate", problems)
 
 
 def _facilitator_notes(args: argparse.Namespace) -> int:

@@ -40,13 +40,21 @@ def _grade(args: argparse.Namespace) -> int:
         trainees=args.trainee or None,
         progress=not args.no_progress,
     )
-    export(_course_dir(args))
-    return 1 if run.failed else 0
+    problems: list[str] = []
+    export(_course_dir(args), problems=problems)
+    if run.needs_attention or problems:
+        print(
+            "Something needs your attention: see the submissions named above (exit status 1).",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    export(_course_dir(args), Path(args.out) if args.out else None)
-    return 0
+    problems: list[str] = []
+    export(_course_dir(args), Path(args.out) if args.out else None, problems=problems)
+    return 1 if problems else 0
 
 
 def _feedback(args: argparse.Namespace) -> int:
@@ -55,11 +63,17 @@ def _feedback(args: argparse.Namespace) -> int:
 
 
 def _run(func):
+    """A trainer's command: a problem they can act on is a message and exit status 1, never a traceback."""
+
     def wrapped(args):
         try:
             return func(args)
         except GradingError as e:
             print(str(e), file=sys.stderr)
+            return 1
+        except OSError as e:
+            where = f"{e.filename}: " if e.filename else ""
+            print(f"{where}{e.strerror or e} (nothing more was done).", file=sys.stderr)
             return 1
 
     return wrapped

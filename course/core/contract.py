@@ -8,7 +8,9 @@ it writes an answers file (nbgrader sets NBGRADER_EXECUTION itself while it exec
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 
 ANSWERS_FILE = "answers.json"
 SCORE_PREFIX = "score-"
@@ -78,3 +80,64 @@ def writable_env(env: dict[str, str] | None = None) -> dict[str, str]:
     out = dict(os.environ if env is None else env)
     out.pop(READ_ONLY_ENV, None)
     return out
+
+
+# ---------------------------------------------------------------- trainee ids, file names and text outside the course
+# A trainee id is a folder name under nbgrader's submitted/ (or a file's stem in a flat folder): anything the
+# file system allows. nbgrader treats some of them as patterns or strips them (measured on 0.9.6: `lee[2]` globs and
+# grades `lee2`, `pat ` is graded as `pat`), and a few would write over a generated file or leave the folder.
+
+NBGRADER_PATTERN_CHARS = "[]*?"
+RESERVED_STEMS = frozenset(
+    {"index", "con", "prn", "aux", "nul", *(f"com{n}" for n in range(1, 10)), *(f"lpt{n}" for n in range(1, 10))}
+)
+MAX_STEM = 64
+_PLAIN_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]*")
+
+
+def trainee_id_problem(trainee: str) -> str | None:
+    """Why nbgrader cannot grade this trainee id as it is written (None when it can)."""
+    if not trainee or not trainee.strip():
+        return "the trainee id is empty"
+    if any(c in trainee for c in NBGRADER_PATTERN_CHARS):
+        return (
+            f"the trainee id contains {', '.join(repr(c) for c in NBGRADER_PATTERN_CHARS if c in trainee)}, which "
+            "nbgrader reads as a file pattern (it would grade another trainee's work instead); rename the folder"
+        )
+    if trainee != trainee.strip():
+        return "the trainee id starts or ends with a space, which nbgrader removes (it would grade another folder)"
+    if any(ord(c) < 32 or c in "/\\" for c in trainee) or trainee in (".", ".."):
+        return "the trainee id contains a control character or a slash, or is a dot folder"
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in trainee):
+        return "the trainee id is not valid text (its folder name is not UTF-8)"
+    return None
+
+
+def file_stem(trainee: str) -> str:
+    """A file name stem for a trainee: the id itself when it is short and plain, else a readable part of it and a
+    digest of the whole id after '~' (which no plain stem contains), so two ids never share a stem and none is a
+    generated file's name (index.md), a device name, a hidden file or a path out of the folder."""
+    plain = len(trainee) <= MAX_STEM and _PLAIN_STEM.fullmatch(trainee) and not trainee.endswith(".")
+    if plain and trainee.lower() not in RESERVED_STEMS:
+        return trainee
+    readable = re.sub(r"[^A-Za-z0-9._@+-]+", "-", trainee).strip(".-")[:40] or "trainee"
+    return f"{readable}~{hashlib.sha256(trainee.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell a spreadsheet will show as text, never evaluate: text starting with = + - @ (or a tab or a
+    carriage return, which some spreadsheets skip) gets a leading apostrophe. Numbers are left as they are."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def markdown_literal(text: object, one_line: bool = True) -> str:
+    """Trainee text placed in a Markdown file so that it shows as written and nothing in it is markup a renderer
+    runs: no HTML (tags and entities), no links or images, no autolinks, no code. With one_line (a heading, a
+    list item, a table cell) line breaks become spaces; otherwise paragraphs are kept."""
+    out = str(text).replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = out.replace("[", "\\[").replace("]", "\\]").replace("`", "\\`").replace("|", "\\|")
+    if one_line:
+        return " ".join(out.split())
+    return "\n".join(line.strip() for line in out.splitlines()).strip()

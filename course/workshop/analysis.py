@@ -61,7 +61,8 @@ def summarise_decision(d: DecisionPoint, subs: Iterable[Submission]) -> Decision
         choice = rec.get("choice")
         chosen = [choice] if isinstance(choice, str) else list(choice or [])
         for c in dict.fromkeys(chosen):
-            counts[c] += 1
+            if c in counts:  # collect leaves out answers with unknown options; never a KeyError here
+                counts[c] += 1
         score = d.score(choice)
         frac = score / d.max_points if d.max_points else 0.0
         fractions.append(frac)

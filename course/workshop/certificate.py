@@ -9,11 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.contract import ANSWER_PLACEHOLDER, REFLECTION_PREFIX
+from ..core.answers import AnswersError, clean_text, read_answers
+from ..core.contract import ANSWER_PLACEHOLDER, REFLECTION_PREFIX, file_stem, markdown_literal
 from ..core.records import Case, Module
 from ..render.decision import choice_texts, when_text
 from ..render.style import esc
-from .collect import Submission, collect, collect_trainee
+from .collect import Submission, WorkshopError, collect, collect_trainee
 from .run import html_to_pdf
 
 
@@ -48,22 +49,27 @@ def completed_modules(case: Case, sub: Submission) -> tuple[tuple[Module, ...], 
 
 def find_reflections(case: Case, paths: Iterable[Path]) -> dict[str, str]:
     """Reflection text from the trainee's notebooks: the markdown cell whose nbgrader grade_id is
-    'reflection-<module id>', without nbgrader's placeholder. Unreadable notebooks are skipped."""
+    'reflection-<module id>', without nbgrader's placeholder. Unreadable notebooks, and anything in them that is
+    not in a notebook's shape, are skipped."""
     out: dict[str, str] = {}
     modules = {m.id for m in case.modules}
     for p in paths:
         try:
-            nb = json.loads(Path(p).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            nb = json.loads(Path(p).read_bytes().decode("utf-8-sig"))
+        except (OSError, ValueError, RecursionError):
             continue
-        for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
-            meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-            gid = str(meta.get("grade_id", ""))
-            if not gid.startswith(REFLECTION_PREFIX) or gid[len(REFLECTION_PREFIX) :] not in modules:
+        cells = nb.get("cells") if isinstance(nb, dict) else None
+        for cell in cells if isinstance(cells, list) else []:
+            meta = cell.get("metadata") if isinstance(cell, dict) else None
+            meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+            gid = meta.get("grade_id") if isinstance(meta, dict) else None
+            if not isinstance(gid, str) or not gid.startswith(REFLECTION_PREFIX):
+                continue
+            if gid[len(REFLECTION_PREFIX) :] not in modules:
                 continue
             src = cell.get("source", "")
-            text = "".join(src) if isinstance(src, list) else str(src)
-            text = text.replace(ANSWER_PLACEHOLDER, "").strip()
+            text = "".join(x for x in src if isinstance(x, str)) if isinstance(src, list) else str(src)
+            text = clean_text(text).replace(ANSWER_PLACEHOLDER, "").strip()
             if text:
                 out[gid[len(REFLECTION_PREFIX) :]] = text
     return out
@@ -82,10 +88,27 @@ def trainee_notebooks(case: Case, sub: Submission) -> list[Path]:
     return sorted(found)
 
 
+def box_reflections(case: Case, sub: Submission) -> dict[str, str]:
+    """Reflections written in the pages' text box, from the trainee's answers files (module id -> text)."""
+    out: dict[str, str] = {}
+    for f in sub.files:
+        try:
+            answers = read_answers(f)
+        except AnswersError:
+            continue
+        for m in case.modules:
+            text = answers.reflection(m.id).strip()
+            if text:
+                out[m.id] = text
+    return out
+
+
 def trainee_record(case: Case, sub: Submission) -> TraineeRecord:
     notebooks = trainee_notebooks(case, sub)
     done, started = completed_modules(case, sub)
-    return TraineeRecord(sub.trainee, done, started, sub, find_reflections(case, notebooks))
+    # What the trainee wrote in the page's box, else what they wrote in the notebook's cell (JupyterLab).
+    reflections = {**find_reflections(case, notebooks), **box_reflections(case, sub)}
+    return TraineeRecord(sub.trainee, done, started, sub, reflections)
 
 
 def _hours(minutes: int) -> str:
@@ -158,9 +181,10 @@ def certificate_html(case: Case, rec: TraineeRecord, name: str = "", on: dt.date
 
 def reflective_log_markdown(case: Case, rec: TraineeRecord, name: str = "", on: dt.date | None = None) -> str:
     """The trainee's own record: each decision answered, their first answer, confidence and reasons, any later
-    changes of mind, the review's position, and their written reflections."""
+    changes of mind, the review's position, and their written reflections. Everything the trainee wrote is
+    shown as written and is never markup (course.core.contract.markdown_literal)."""
     on = on or dt.datetime.now(dt.UTC).date()
-    who = name or rec.trainee
+    who = markdown_literal(name or rec.trainee)
     lines = [
         f"# Reflective log: {who}",
         "",
@@ -182,24 +206,26 @@ def reflective_log_markdown(case: Case, rec: TraineeRecord, name: str = "", on: 
         for d in decisions:
             first = sub.first[d.id]
             role = d.role_title[:1].upper() + d.role_title[1:]
+            when = markdown_literal(when_text(first.get("submitted_at", ""), with_time=False))
             lines += [
                 f"### {role}, {d.date_text}",
                 "",
                 f"**Question.** {d.question}",
                 "",
-                f"- **Your first answer** ({when_text(first.get('submitted_at', ''), with_time=False)}): "
-                f"{_choices(d, first.get('choice'))}",
-                f"- **Confidence:** {first.get('confidence', 'not recorded')} of 5",
-                f"- **Your reasons:** {first.get('rationale') or '(none written)'}",
+                f"- **Your first answer** ({when}): {_choices(d, first.get('choice'))}",
+                f"- **Confidence:** {markdown_literal(first.get('confidence') or 'not recorded')} of 5",
+                f"- **Your reasons:** {markdown_literal(first.get('rationale') or '(none written)')}",
             ]
             for rv in sub.entries.get(d.id, {}).get("revisions", []):
+                change = markdown_literal(when_text(rv.get("submitted_at", ""), with_time=False))
                 lines += [
-                    f"- **Later change** ({when_text(rv.get('submitted_at', ''), with_time=False)}): {_choices(d, rv.get('choice'))}"
-                    f", confidence {rv.get('confidence', '?')} of 5. {rv.get('rationale') or ''}".rstrip()
+                    f"- **Later change** ({change}): {_choices(d, rv.get('choice'))}"
+                    f", confidence {markdown_literal(rv.get('confidence', '?'))} of 5. "
+                    f"{markdown_literal(rv.get('rationale') or '')}".rstrip()
                 ]
             lines += ["", f"**What the review found:** {d.review.summary}", ""]
         if reflection:
-            lines += ["### Your reflection", "", reflection, ""]
+            lines += ["### Your reflection", "", markdown_literal(reflection, one_line=False), ""]
     if not sub.first and not rec.reflections:
         lines += ["No decisions have been recorded yet.", ""]
     return "\n".join(lines).rstrip() + "\n"
@@ -207,27 +233,36 @@ def reflective_log_markdown(case: Case, rec: TraineeRecord, name: str = "", on: 
 
 def _write_one(case: Case, sub: Submission, out: Path, fmt: str, name: str, on, log: Path | None) -> list[Path]:
     rec = trainee_record(case, sub)
-    out.parent.mkdir(parents=True, exist_ok=True)
     page = certificate_html(case, rec, name=name, on=on)
-    written = []
-    if fmt == "pdf":
-        import tempfile
-
-        with tempfile.TemporaryDirectory(prefix="course-cert-") as tmp:
-            src = Path(tmp) / "certificate.html"
-            src.write_text(page, encoding="utf-8")
-            html_to_pdf(src, out)
-    else:
-        out.write_text(page, encoding="utf-8")
-    written.append(out)
     log = log or out.with_name(
         out.stem.replace("certificate", "reflective-log") + ".md"
         if "certificate" in out.stem
         else out.stem + "-reflective-log.md"
     )
-    log.write_text(reflective_log_markdown(case, rec, name=name, on=on), encoding="utf-8")
-    written.append(log)
+    written = []
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "pdf":
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="course-cert-") as tmp:
+                src = Path(tmp) / "certificate.html"
+                src.write_text(page, encoding="utf-8")
+                html_to_pdf(src, out)
+        else:
+            out.write_text(page, encoding="utf-8")
+        written.append(out)
+        log.write_text(reflective_log_markdown(case, rec, name=name, on=on), encoding="utf-8")
+        written.append(log)
+    except OSError as e:
+        where = e.filename or out
+        raise WorkshopError([f"could not write {where} ({e.strerror or e})"]) from None
     return written
+
+
+def _not_a_folder(path: Path | None, what: str) -> None:
+    if path is not None and Path(path).is_dir():
+        raise WorkshopError([f"{what} {path} is a folder; give a file name."])
 
 
 def write_certificates(
@@ -240,23 +275,38 @@ def write_certificates(
     fmt: str = "html",
     on: dt.date | None = None,
     log=None,
+    problems: list[str] | None = None,
 ) -> list[Path]:
     """Write a certificate and reflective log for one trainee (`answers`: their workspace or answers file)
-    or for every trainee in a submissions folder. Returns the files written."""
+    or for every trainee in a submissions folder. Returns the files written. With a submissions folder, one
+    trainee's damaged files or a file that cannot be written never stops the rest: each is added to
+    `problems` (or printed, when no list is given), naming the trainee and file."""
     ext = "pdf" if fmt == "pdf" else "html"
     if submissions:
+        if Path(out_dir).exists() and not Path(out_dir).is_dir():
+            raise WorkshopError([f"--out-dir {out_dir} is a file; give a folder for the certificates."])
         collection = collect(submissions, case)
+        found = list(collection.problems)
         written = []
         for sub in collection.submissions:
-            base = Path(out_dir) / f"{sub.trainee}-certificate.{ext}"
-            written += _write_one(case, sub, base, fmt, "", on, None)
-        for e in collection.excluded:
-            print(f"Not included: {e.path} ({e.reason}).")
+            base = Path(out_dir) / f"{file_stem(sub.trainee)}-certificate.{ext}"
+            try:
+                written += _write_one(case, sub, base, fmt, "", on, None)
+            except WorkshopError as e:
+                found.append(f"{sub.trainee}: no certificate: {e}")
+        found += [f"Not included: {e.path} ({e.reason})." for e in collection.excluded]
+        if problems is None:
+            for p in found:
+                print(p)
+        else:
+            problems += found
         return written
+    _not_a_folder(Path(out) if out else None, "--out")
+    _not_a_folder(Path(log) if log else None, "--log")
     sub = collect_trainee(answers or "workspace", case)
     target = Path(out) if out else Path(f"certificate.{ext}")
     return _write_one(case, sub, target, fmt, name, on, Path(log) if log else None)
 
 
 def _choices(d, choice) -> str:
-    return "; ".join(choice_texts(d, choice)) or "(none)"
+    return markdown_literal("; ".join(choice_texts(d, choice)) or "(none)")

@@ -3,6 +3,7 @@ record by the single merge rule: the earliest first answer to a decision counts.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,12 +30,14 @@ class AnswersFile:
     path: Path
 
 
-def find_answer_files(folder: Path | str) -> list[AnswersFile]:
+def find_answer_files(folder: Path | str, problems: list[str] | None = None) -> list[AnswersFile]:
     """Every answers file in a submissions folder, with the trainee it belongs to.
 
     Accepted layouts: nbgrader's submitted/ or autograded/ tree (<folder>/<trainee>/<module>/answers.json,
     or <folder>/<trainee>/answers.json), and a flat folder of answers files (<folder>/<trainee>.json).
-    Hidden folders (checkpoints) and the store's lock, temp and set-aside files are skipped.
+    Hidden folders (checkpoints) and the store's lock, temp and set-aside files are skipped. A folder that
+    cannot be read is named in `problems` (never silently left out); an answers.json that is not a file is
+    listed all the same, so that its reader names it.
     """
     folder = Path(folder)
     if not folder.exists():
@@ -51,18 +54,23 @@ def find_answer_files(folder: Path | str) -> list[AnswersFile]:
                 f"--submissions {folder / nbgrader[0]}"
             ]
         )
+    problems = problems if problems is not None else []
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as e:
+        raise WorkshopError([f"The submissions folder {folder} could not be read ({e.strerror or e})."]) from None
     found: list[AnswersFile] = []
-    for p in sorted(folder.iterdir()):
+    for p in entries:
         if p.name.startswith("."):
             continue
-        if p.is_file() and p.suffix.lower() == ".json":
+        if not _is_text(p.name):
+            problems.append(f"{p.name!a}: this name is not valid text (not UTF-8); rename it to have it counted.")
+            continue
+        if p.suffix.lower() == ".json" and not p.is_dir():
             found.append(AnswersFile(p.stem if p.name != ANSWERS_FILE else folder.name, p))
         elif p.is_dir():
-            for f in sorted(p.rglob(ANSWERS_FILE)):
-                if any(part.startswith(".") for part in f.relative_to(p).parts):
-                    continue
-                found.append(AnswersFile(p.name, f))
-    if not found:
+            found += [AnswersFile(p.name, f) for f in _answers_files_under(p, folder, problems)]
+    if not found and not problems:
         raise WorkshopError(
             [
                 f"No answers files found in {folder}. Expected nbgrader's submitted/ or autograded/ folder "
@@ -70,6 +78,22 @@ def find_answer_files(folder: Path | str) -> list[AnswersFile]:
             ]
         )
     return found
+
+
+def _answers_files_under(top: Path, folder: Path, problems: list[str]) -> list[Path]:
+    """Every answers.json below `top` (hidden folders skipped), naming each folder that could not be read."""
+
+    def unreadable(e: OSError) -> None:
+        where = _rel(Path(e.filename), folder) if e.filename else _rel(top, folder)
+        problems.append(f"{where}: this folder could not be read ({e.strerror or e}), so its answers are not counted.")
+
+    out = []
+    for here, dirs, files in os.walk(top, onerror=unreadable):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != ANSWERS_FILE)
+        base = Path(here)
+        if ANSWERS_FILE in files or (base / ANSWERS_FILE).is_dir():
+            out.append(base / ANSWERS_FILE)
+    return out
 
 
 @dataclass(frozen=True)
@@ -102,6 +126,9 @@ class Collection:
     folder: Path
     submissions: tuple[Submission, ...]
     excluded: tuple[Excluded, ...]
+    # What could not be used or needs a look, each naming the trainee, module and file: unreadable files and
+    # folders, answers the course could not have written (not counted), first answers edited by hand (counted).
+    problems: tuple[str, ...] = ()
 
     def labels(self, names: bool = False) -> dict[str, str]:
         """Trainee id -> the label shown: 'Participant 1..N' in a stable (sorted) order, or the id itself."""
@@ -109,30 +136,6 @@ class Collection:
         if names:
             return {t: t for t in trainees}
         return {t: f"Participant {i}" for i, t in enumerate(trainees, start=1)}
-
-
-def _check_answer(case: Case, where: str, did: str, rec: dict, problems: list[str]) -> None:
-    d = case.decision(did)
-    choice = rec.get("choice")
-    if isinstance(choice, str):
-        chosen = [choice]
-    elif isinstance(choice, list) and all(isinstance(c, str) for c in choice):
-        chosen = choice
-    else:
-        problems.append(f"{where}: decision '{did}' has no readable choice ({choice!r}).")
-        return
-    if not d.multiple and len(chosen) != 1:
-        problems.append(f"{where}: decision '{did}' takes one option, but the answer lists {len(chosen)}.")
-    unknown = [c for c in chosen if d.option(c) is None]
-    if unknown:
-        known = ", ".join(o.id for o in d.options)
-        problems.append(
-            f"{where}: decision '{did}': unknown option id(s) {', '.join(map(repr, unknown))} "
-            f"(this decision's options are {known})."
-        )
-    conf = rec.get("confidence")
-    if conf is not None and (not isinstance(conf, int) or isinstance(conf, bool) or not 1 <= conf <= 5):
-        problems.append(f"{where}: decision '{did}': confidence {conf!r} is not a whole number from 1 to 5.")
 
 
 class _Merged:
@@ -144,18 +147,27 @@ class _Merged:
         self.entries: dict = {}
         self.activity: dict = {}
 
-    def add(self, case: Case, answers: Answers, where: str, problems: list[str]) -> None:
+    def add(
+        self, case: Case, answers: Answers, where: str, problems: list[str], flags: list[str] | None = None
+    ) -> None:
         """Take one file's answers: unknown decisions and unreadable answers become problems naming the file; a
         decision answered in two files keeps the earlier first answer; activity keeps what was seen first."""
         if answers.path is not None:
             self.files.append(answers.path)
         known = {d.id for d in case.decisions}
+        answers = answers.against(case)
+        for did, why in answers.problems.items():
+            problems.append(f"{where}: decision {did!r}: the recorded answer cannot be used ({why}); not counted.")
+        for did in answers.unsealed:
+            (problems if flags is None else flags).append(
+                f"{where}: decision {did!r}: the first answer does not match the digest recorded with it, so it was "
+                "probably edited by hand after the review was revealed; counted as it stands."
+            )
         for did in answers:
             if did not in known:
-                problems.append(f"{where}: unknown decision id '{did}' (not in {case.id} version {case.version}).")
+                problems.append(f"{where}: unknown decision id {did!r} (not in {case.id} version {case.version}).")
                 continue
             entry = answers[did]
-            _check_answer(case, where, did, entry["first"], problems)
             have = self.entries.get(did)
             if have is None or str(entry["first"].get("submitted_at", "")) < str(have["first"].get("submitted_at", "")):
                 self.entries[did] = entry
@@ -177,12 +189,14 @@ class _Merged:
 def collect(folder: Path | str, case: Case, progress: bool = False) -> Collection:
     """Read every answers file in `folder` without writing anything.
 
-    Files from another course or course version are set aside in `excluded`. Any unreadable file, unknown
-    decision id or unknown option raises WorkshopError listing every such problem with the file it is in.
+    Files from another course or course version are set aside in `excluded`. One bad file never stops the
+    rest: an unreadable file or folder, an unknown decision id or an answer the course could not have written
+    is left out of every count and named in `problems` with the file it is in. WorkshopError only for a folder
+    that cannot be reported on at all.
     """
     folder = Path(folder)
-    files = find_answer_files(folder)
     problems: list[str] = []
+    files = find_answer_files(folder, problems)
     excluded: list[Excluded] = []
     merged: dict[str, _Merged] = {}
     iterator: Iterable[AnswersFile] = files
@@ -209,46 +223,47 @@ def collect(folder: Path | str, case: Case, progress: bool = False) -> Collectio
             )
             continue
         merged.setdefault(af.trainee, _Merged(af.trainee)).add(case, answers, rel, problems)
-    if problems:
-        raise WorkshopError(problems, head=f"{len(problems)} problem(s) with the submissions in {folder}:")
     subs = tuple(m.submission() for _, m in sorted(merged.items()))
-    return Collection(folder, subs, tuple(sorted(excluded, key=lambda e: (e.trainee, str(e.path)))))
+    excluded_sorted = tuple(sorted(excluded, key=lambda e: (e.trainee, str(e.path))))
+    return Collection(folder, subs, excluded_sorted, tuple(problems))
 
 
 def collect_trainee(path: Path | str, case: Case, trainee: str = "") -> Submission:
     """One trainee's answers from their workspace folder (every answers.json beneath it), a module folder
     or a single answers file; files from another course version raise WorkshopError (never mixed)."""
     path = Path(path)
+    problems: list[str] = []
     if path.is_file():
         files = [path]
     elif path.is_dir():
-        files = [
-            f
-            for f in sorted(path.rglob(ANSWERS_FILE))
-            if not any(part.startswith(".") for part in f.relative_to(path).parts)
-        ]
+        files = _answers_files_under(path, path, problems)
     else:
         raise WorkshopError([f"{path} does not exist. Give your workspace folder or an answers file."])
     if not files:
-        raise WorkshopError([f"No answers files found in {path}: no decision has been answered and saved there yet."])
-    problems: list[str] = []
+        raise WorkshopError(
+            problems or [f"No answers files found in {path}: no decision has been answered and saved there yet."]
+        )
     name = trainee or (path.stem if path.is_file() else path.resolve().name)
     merged = _Merged(name)
     for f in files:
         try:
             a = read_answers(f)
         except AnswersError as e:
-            problems.append(str(e))
+            problems.append(f"{f}: {e}")
             continue
         if a.course != case.id or a.course_version != case.version:
             problems.append(
                 f"{f}: {_mismatch(a.course, a.course_version, case)}; it is not included in this certificate."
             )
             continue
-        merged.add(case, a, str(f), problems)
+        merged.add(case, a, str(f), problems, flags=[])  # a hand-edited first answer is the trainer's to see
     if problems:
         raise WorkshopError(problems)
     return merged.submission()
+
+
+def _is_text(name: str) -> bool:
+    return not any(0xD800 <= ord(c) <= 0xDFFF for c in name)
 
 
 def _rel(path: Path, folder: Path) -> str:

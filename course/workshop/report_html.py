@@ -58,9 +58,15 @@ def report_header_html(r: WorkshopReport) -> str:
         + f'<tr><th scope="row">Decisions in this report</th><td class="num" data-stat="decisions">{len(r.decisions)}</td></tr>'
         + f'<tr><th scope="row">Answers files set aside (another course or version)</th>'
         f'<td class="num" data-stat="excluded">{len(r.collection.excluded)}</td></tr>'
-        f"</tbody></table>"
-        f'<p class="note">Only each participant\'s <em>first</em> answer to a decision is counted: the one given '
-        f"before the review's analysis was revealed. "
+        + (
+            f'<tr><th scope="row">Problems with the submissions (listed at the end, not counted)</th>'
+            f'<td class="num" data-stat="problems">{len(r.collection.problems)}</td></tr>'
+            if r.collection.problems
+            else ""
+        )
+        + "</tbody></table>"
+        '<p class="note">Only each participant\'s <em>first</em> answer to a decision is counted: the one given '
+        "before the review's analysis was revealed. "
         + (
             "Participants are shown by their trainee ids, as asked."
             if r.names
@@ -222,6 +228,23 @@ def excluded_html(r: WorkshopReport) -> str:
     )
 
 
+def problems_html(r: WorkshopReport) -> str:
+    """What could not be counted (or needs a look), so that nobody is silently left out of the report. The list
+    names trainees and files, so it is shown only with --names; otherwise the count, and the command's own
+    output gives the list to the facilitator."""
+    problems = r.collection.problems
+    if not problems:
+        return ""
+    head = (
+        '<section class="excluded" id="problems"><h2>Needs a look: answers files that could not be fully used</h2>'
+        f"<p>{_n(len(problems), 'problem')} with the submissions. Answers that could not be read are "
+        "<strong>not included in any count above</strong>.</p>"
+    )
+    if not r.names:
+        return head + "<p>The facilitator's copy of the command output lists each one, with its file.</p></section>"
+    return head + "<ul>" + "".join(f"<li>{esc(p)}</li>" for p in problems) + "</ul></section>"
+
+
 def report_sections(r: WorkshopReport) -> list[str]:
     """The report as HTML fragments in order (the notebook displays one per output)."""
     out = [report_header_html(r), divergence_html(r)]
@@ -232,4 +255,7 @@ def report_sections(r: WorkshopReport) -> list[str]:
     excl = excluded_html(r)
     if excl:
         out.append(excl)
+    trouble = problems_html(r)
+    if trouble:
+        out.append(trouble)
     return out

@@ -83,7 +83,11 @@ def run_report(
     import nbformat
     import papermill as pm
 
-    collection = collect(submissions, case, progress=progress)  # fail fast, with the file named
+    out = Path(out)
+    if out.is_dir():
+        raise WorkshopError([f"--out {out} is a folder; give the report's file name, e.g. {out / 'report.html'}"])
+    # A bad file never stops the report: it is named in collection.problems and left out of the counts.
+    collection = collect(submissions, case, progress=progress)
     report = build_report(case, collection, group=group, modules=modules, names=names)
     template = Path(template or paths.REPORT_TEMPLATE)
     module_ids = " ".join(m.id for m in report.modules)
@@ -118,9 +122,11 @@ def run_report(
         os.environ.update(saved)
     title = f"Workshop report — {group}" if group else "Workshop report"
     page = notebook_to_html(nb, title)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(page, encoding="utf-8")
+    except OSError as e:
+        raise WorkshopError([f"the report could not be written to {out} ({e.strerror or e})"]) from None
     return report
 
 

@@ -22,16 +22,19 @@ MARK_SCHEME_REGION = re.compile(r"^[^\n]*BEGIN MARK SCHEME.*?END MARK SCHEME[^\n
 NOT_RUN_MESSAGE = "This check could not be completed. Your trainer has the details and can explain your score."
 
 
-def _read_first_answers(folder: Path) -> tuple[dict, str]:
+def _read_first_answers(folder: Path, case=None) -> tuple[dict, str]:
     """The recorded decisions beside the notebook, and a plain note when there are none."""
     path = folder / ANSWERS_FILE
     if not path.exists():
         return {}, "No answers file was submitted with this module, so no decision was recorded."
     try:
-        answers = read_answers(path)  # never writes; upgrades older files
+        answers = read_answers(path, case)  # never writes; upgrades older files; leaves out unusable answers
     except AnswersError:
         return {}, "Your answers file could not be read, so no decision could be scored."
-    return {d: {"first": answers.first(d)} for d in answers}, ""
+    recorded: dict = {d: {"first": answers.first(d)} for d in answers}
+    for d in answers.problems:  # the reason is under the graded cell; trainee text never goes into markdown here
+        recorded[d] = {"note": "The answer recorded for this decision could not be used, so it scores 0."}
+    return recorded, ""
 
 
 class CleanFeedback(NbGraderPreprocessor):
@@ -67,8 +70,11 @@ class CleanFeedback(NbGraderPreprocessor):
                 except KeyError:
                     continue
                 if answers is None:
-                    answers, note = _read_first_answers(folder)
-                md = nbformat.v4.new_markdown_cell(review_markdown(decision, answers.get(decision.id), note or ""))
+                    answers, note = _read_first_answers(folder, case)
+                mine = answers.get(decision.id) or {}
+                md = nbformat.v4.new_markdown_cell(
+                    review_markdown(decision, mine if "first" in mine else None, mine.get("note") or note or "")
+                )
                 md.metadata = {"tags": [self.review_tag]}
                 cells.append(md)
         nb.cells = cells

@@ -6,62 +6,61 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from pathlib import Path
 
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
+from ..kernel_setup import share_case_between_submissions
 from .cells import _nbgrader_meta
+from .submitted_files import keep_only_graded_files
+
+__all__ = ["SharedKernelExecute", "share_case_between_submissions", "shutdown_shared_kernel"]
 
 # A cell that only draws one of the module's views (contract: `m.lens()`, `m.decision("d-x")`, ...).
 VIEW_CALL = re.compile(r"^\s*m\.(intro|lens|timeline|decision|summary|key_points|submit|reflection)\([^\n]*\)\s*$")
 
 
-RESET_KERNEL = """
-get_ipython().run_line_magic("reset", "-f")
+# Before a submission's cells, in the kernel: a reused kernel is reset (names cleared, figures and widgets closed);
+# then course.grading.kernel_setup makes only installed code importable and moves into the submission's folder.
+ENTER_SUBMISSION = """
 import os as _os, sys as _sys
+_sys.path[:] = [_p for _p in _sys.path if _p and _os.path.isabs(_p)]
+_os.chdir({neutral!r})
+del _os, _sys
+{reset}
+import course.grading.kernel_setup as _ks
+_ks.enter_submission({path!r}, share_case={share!r})
+del _ks
+get_ipython().execution_count = 1
+"""
+RESET = """
+get_ipython().run_line_magic("reset", "-f")
+import sys as _sys
 if "matplotlib.pyplot" in _sys.modules:
     _sys.modules["matplotlib.pyplot"].close("all")
 if "ipywidgets" in _sys.modules:
     _sys.modules["ipywidgets"].Widget.close_all()
-_os.chdir({path!r})
-get_ipython().execution_count = 1
-import course.grading.preprocessors.shared_kernel as _sk
-_sk.share_case_between_submissions()
-del _os, _sys, _sk
+del _sys
 """
+_NEUTRAL: list[str] = []
 
 
-# The case loader before and after sharing (a reset runs once per submission; the memo lives on).
-_ORIGINAL_LOAD_CASE: list = []
-_SHARED_LOAD_CASE = None
+def neutral_folder() -> str:
+    """An empty folder of this process's own for grading kernels to start in (never a trainee's folder)."""
+    if not _NEUTRAL or not os.path.isdir(_NEUTRAL[0]):
+        import atexit
+        import shutil
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="course-grading-kernel-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _NEUTRAL[:] = [folder]
+    return _NEUTRAL[0]
 
 
-def share_case_between_submissions() -> None:
-    """In a reused grading kernel, load each case pack once: its records are frozen, so one copy serves every
-    submission (checking every quotation against the source again for each trainee costs about a second).
-    A change to any YAML file in the pack loads it afresh."""
-    import sys
-
-    from ...core import pack
-
-    global _SHARED_LOAD_CASE
-    original = pack.load_case if _SHARED_LOAD_CASE is None else _ORIGINAL_LOAD_CASE[0]
-    if _SHARED_LOAD_CASE is None:
-        _ORIGINAL_LOAD_CASE.append(original)
-        memo: dict = {}
-
-        def load_case(pack_dir=None):
-            folder = Path(pack_dir) if pack_dir is not None else pack.default_pack_dir()
-            key = (str(folder.resolve()), tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.yaml"))))
-            if key not in memo:
-                memo[key] = original(pack_dir)
-            return memo[key]
-
-        _SHARED_LOAD_CASE = load_case
-    for mod in list(sys.modules.values()):
-        if getattr(mod, "load_case", None) is original:
-            setattr(mod, "load_case", _SHARED_LOAD_CASE)  # noqa: B010 (patching modules that imported it by name)
+def kernel_start_options() -> dict:
+    """How a grading kernel is started: in an empty folder, never adding its working folder to sys.path."""
+    return {"cwd": neutral_folder(), "env": {**os.environ, "PYTHONSAFEPATH": "1"}}
 
 
 class SharedKernelExecute(Execute):
@@ -109,42 +108,52 @@ class SharedKernelExecute(Execute):
     ).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
-        if not self.reuse_kernel:
-            return super().preprocess(nb, resources, km)
+        """Execute the notebook in a kernel that started in an empty folder of its own, after only installed
+        code was made importable and the kernel moved into the submission's folder (course.grading.kernel_setup):
+        a `course/`, `sitecustomize.py` or `ipykernel_launcher.py` in a submission is never imported. The
+        autograded folder keeps only the notebook, answers.json and timestamp.txt (submitted_files)."""
         from nbclient import NotebookClient
 
+        resources = resources if resources is not None else {}
+        path = os.path.abspath(resources.get("metadata", {}).get("path") or os.getcwd())
+        keep_only_graded_files(self, path, resources)
         cls = SharedKernelExecute
-        if cls._shared_km is not None and (not cls._shared_km.has_kernel or cls._uses >= self.reuse_limit):
-            shutdown_shared_kernel()
-        cls._uses += 1
-        path = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
-        NotebookClient.__init__(self, nb, cls._shared_km)
+        if self.reuse_kernel:
+            if cls._shared_km is not None and (not cls._shared_km.has_kernel or cls._uses >= self.reuse_limit):
+                shutdown_shared_kernel()
+            cls._uses += 1
+            km = cls._shared_km
+        NotebookClient.__init__(self, nb, km)
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
-        if cls._shared_km is None:  # first notebook of this worker: start the kernel it will keep
-            self.create_kernel_manager()
-            self.start_new_kernel()
-            cls._shared_km = self.km
-        self.owns_km = False  # so nbclient neither shuts it down nor stops it after this notebook
+        start = kernel_start_options()
+        if self.reuse_kernel:
+            if cls._shared_km is None:  # first notebook of this worker: start the kernel it will keep
+                self.km = self.create_kernel_manager()
+                self.start_new_kernel(**start)
+                cls._shared_km = self.km
+            self.owns_km = False  # so nbclient neither shuts it down nor stops it after this notebook
         try:
-            with self.setup_kernel():
+            with self.setup_kernel(**start):
                 info = self.wait_for_reply(self.kc.kernel_info())  # type: ignore[has-type]
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
+                code = ENTER_SUBMISSION.format(
+                    neutral=start["cwd"], reset=RESET if self.reuse_kernel else "", path=path, share=self.reuse_kernel
+                )
                 reply = self.wait_for_reply(
-                    self.kc.execute(  # type: ignore[has-type]
-                        RESET_KERNEL.format(path=os.path.abspath(path)), silent=True, store_history=False
-                    )
+                    self.kc.execute(code, silent=True, store_history=False)  # type: ignore[has-type]
                 )
                 if not reply or reply["content"]["status"] != "ok":
                     content = (reply or {}).get("content", {})
-                    raise RuntimeError(f"the shared grading kernel could not be reset: {content.get('evalue')}")
+                    raise RuntimeError(f"the grading kernel could not be prepared: {content.get('evalue')}")
                 for index, cell in enumerate(self.nb.cells):
                     self.preprocess_cell(cell, resources, index)
         except Exception:
-            shutdown_shared_kernel()  # never carry a kernel in an unknown state to the next trainee
+            if self.reuse_kernel:
+                shutdown_shared_kernel()  # never carry a kernel in an unknown state to the next trainee
             raise
         finally:
-            if self.kc is not None:  # type: ignore[has-type]
+            if self.reuse_kernel and self.kc is not None:  # type: ignore[has-type]
                 self.kc.stop_channels()  # type: ignore[has-type]
                 self.kc = None
         self.set_widgets_metadata()
