@@ -67,6 +67,7 @@ class ModuleSession:
         self._link: widgets.link | None = None  # one date for the lens and the timeline
         self._key_points: widgets.HTML | None = None
         self._summary: Summary | None = None
+        self._reflection: ReflectionBox | None = None
         self._shown: list[
             str
         ] = []  # decisions in the order the page shows them  # what was recorded, under each decision
@@ -165,11 +166,16 @@ class ModuleSession:
 
     def reflection(self) -> ReflectionBox:
         """The box the trainee writes the module's reflection in (kept in answers.json as they type)."""
-        return ReflectionBox(self.module.id, self.store)
+        self._reflection = ReflectionBox(self.module.id, self.store)
+        return self._reflection
 
     def submit(self) -> SubmitView:
         """Submit the module to the trainer (the shared server), or say where the work is kept (a computer)."""
-        return SubmitView(self.module.id, self.store.path.parent)
+        return SubmitView(self.module.id, self.store.path.parent, before_submit=self._save_reflection)
+
+    def _save_reflection(self) -> None:
+        if self._reflection is not None:
+            self._reflection.flush()
 
     def summary(self) -> Summary:
         self._summary = Summary(self.case, self.module.id, self._answers_or_problem, order=self._shown)

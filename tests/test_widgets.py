@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from html import escape as html_escape
 from pathlib import Path
 
@@ -719,6 +720,9 @@ def test_the_reflection_box_saves_as_the_trainee_types_and_comes_back(tmp_path, 
     box = ReflectionBox("f01-early", AnswerStore(tmp_path, fictional_case))
     assert box.text.value == "" and box.status.value == ""
     box.text.value = "The bruise and the history belong together."
+    deadline = time.monotonic() + 10  # saved a moment after the typing stops
+    while "Saved" not in box.status.value and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert "Saved" in box.status.value
     assert read_answers(tmp_path, fictional_case).reflection("f01-early").startswith("The bruise")
     again = ReflectionBox("f01-early", AnswerStore(tmp_path, fictional_case))

@@ -3,12 +3,16 @@ the notebook, which a keystroke could otherwise damage); grading places it into 
 
 from __future__ import annotations
 
+import threading
+
 import ipywidgets as widgets
 
 from ..render.decision import when_text
 from ..render.style import problem_html, status_html
 from ..store import AnswerStore
 from .shared import make, shared_layout, style_carrier
+
+SAVE_AFTER_S = 0.8  # after the last keystroke
 
 
 class ReflectionBox(widgets.VBox):
@@ -30,11 +34,31 @@ class ReflectionBox(widgets.VBox):
         self.status = make(widgets.HTML)  # a live region: present from the start
         if text:
             self.status.value = status_html("Your reflection so far is shown above. Changes are saved as you type.")
-        self.text.observe(self._save, names="value")
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+        self.text.observe(self._typed, names="value")
         super().__init__([style_carrier(), self.text, self.status], layout=shared_layout())
         self.add_class("course-reflection")
 
-    def _save(self, change=None) -> None:
+    def _typed(self, change=None) -> None:
+        """Save a moment after the trainee stops typing (each save locks, writes and syncs the answers file: once
+        a keystroke would make typing lag)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(SAVE_AFTER_S, self.flush)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def flush(self) -> None:
+        """Save what is in the box now."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        self._save()
+
+    def _save(self) -> None:
         problem = self.store.save_reflection(self.module_id, self.text.value)
         if problem:
             self.status.value = problem_html(problem)

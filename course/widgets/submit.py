@@ -65,8 +65,9 @@ def submit_module(module_id: str, module_folder: Path) -> Submitted:
 class SubmitView(widgets.VBox):
     """The button at the end of a module page (or, on a single computer, where the work is kept)."""
 
-    def __init__(self, module_id: str, module_folder: Path):
+    def __init__(self, module_id: str, module_folder: Path, before_submit=None):
         self.module_id = module_id
+        self.before_submit = before_submit  # e.g. save the reflection still being typed
         self.folder = Path(module_folder)
         self.status = make(widgets.HTML)  # a live region: present from the start
         children: list[widgets.Widget] = [style_carrier()]
@@ -95,6 +96,8 @@ class SubmitView(widgets.VBox):
             return None
         self.button.disabled = True
         try:
+            if self.before_submit is not None:
+                self.before_submit()
             result = submit_module(self.module_id, self.folder)
         finally:
             self.button.disabled = False
