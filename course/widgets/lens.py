@@ -7,7 +7,7 @@ import ipywidgets as widgets
 
 from ..core.records import Case, Module
 from ..render.lens import LensItem, Stop, hindsight_html, lens_agencies, lens_html, lens_items, slider_stops
-from .shared import make, shared_layout, style_carrier
+from .shared import make, set_dates, shared_layout, style_carrier
 
 
 class Lens(widgets.VBox):
@@ -128,13 +128,9 @@ class Lens(widgets.VBox):
 
     def set_stops(self, stops: tuple[Stop, ...]) -> None:
         """New slider stops (the time fence moved): the date stays where it was if it is still a stop."""
-        keep = self.slider.value
         self.stops = stops
         self._stop_by_day = {s.day: s for s in stops}
-        days = [s.day for s in stops]
-        with self.hold_trait_notifications():
-            self.slider.options = [(s.label, s.day) for s in stops]
-            self.slider.value = keep if keep in days else days[-1]
+        set_dates(self.slider, stops)
         self._refresh()
 
     def allow_hindsight(self, allowed: bool) -> None:

@@ -62,3 +62,12 @@ def make(
     elif style:
         raise TypeError(f"{cls.__name__} has no style")
     return cls(*args, **kwargs)
+
+
+def set_dates(control: widgets.Dropdown, stops) -> None:
+    """Give a Date control new stops (the time fence moved): the date stays where it was if it is still a stop,
+    else it moves to the last one."""
+    keep = control.value
+    days = [s.day for s in stops]
+    control.options = [(s.label, s.day) for s in stops]  # this moves the value to the first stop
+    control.value = keep if keep in days else days[-1]

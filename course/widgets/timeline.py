@@ -13,7 +13,7 @@ from ..core.records import Case, Module
 from ..render.lens import Stop, slider_stops
 from ..render.style import esc
 from ..render.timeline import figure_html, timeline_alt_text, timeline_data
-from .shared import make, shared_layout, style_carrier
+from .shared import make, set_dates, shared_layout, style_carrier
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -89,13 +89,9 @@ class Timeline(widgets.VBox):
             static = (self.chart.highlight, self.chart.show_hindsight)
             self.chart = TimelineFigure(self.case, self.module, data=timeline_data(self.case, self.module, until))
             self.chart.set_static(highlight=static[0], show_hindsight=static[1])
-        keep = self.slider.value
         self.stops = stops
         self._stop_by_day = {s.day: s for s in stops}
-        days = [s.day for s in stops]
-        with self.hold_trait_notifications():
-            self.slider.options = [(s.label, s.day) for s in stops]
-            self.slider.value = keep if keep in days else days[-1]
+        set_dates(self.slider, stops)
         self._render()
 
     def allow_hindsight(self, allowed: bool) -> None:
