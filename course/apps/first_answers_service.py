@@ -12,7 +12,7 @@ A user reads and records only their own answers; the first answer to a decision 
                                                    (the response is then the first one, unchanged)
 
 Run by the hub as `python -m course.apps.first_answers_service --db PATH`; JupyterHub gives it its address
-and token in the environment. The client is course.apps.first_answers.
+and token in the environment. The client is course.store.hub.
 """
 
 from __future__ import annotations

@@ -112,7 +112,7 @@ if _local.exists():
 
 # --- the course's first-answers service ------------------------------------------------------------------------
 # Each trainee's first answer to each decision, recorded by a service of the hub in its own database, where
-# trainees cannot write (course/apps/first_answers_service.py; the client is course.apps.first_answers).
+# trainees cannot write (course/apps/first_answers_service.py; the client is course.store.hub).
 # Added after the site's config, so that services and roles defined there add to these, not replace them.
 _FIRST = "course-first-answers"
 _FIRST_SCOPE = f"access:services!service={_FIRST}"

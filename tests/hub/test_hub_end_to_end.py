@@ -180,6 +180,19 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
             assert answers == home[who] / MODULE / "answers.json"
             # written by the trainee's own server, as that system user
             assert answers.stat().st_uid == hub.server_process(users[who]).uids().real
+            # Each first answer is also kept by the hub's first-answers service, where the trainee cannot change it.
+            kept = json.loads(
+                nk.execute(
+                    "from course.store import hub as _fa\n"
+                    "print(_j.dumps({a.decision: a.answer['choice'] for a in _fa.first_answers()}))"
+                )
+                .strip()
+                .splitlines()[-1]
+            )
+            firsts: dict = {}
+            for decision, choice in ANSWERS[who]:
+                firsts.setdefault(decision, choice)
+            assert kept == firsts, (who, kept)
             # Submitted from the module page's own button code, as the trainee, in the module's kernel.
             sent = json.loads(
                 nk.execute(

@@ -24,7 +24,7 @@ pytestmark = [
 
 CLIENT = (
     "import json as _j, os as _os, time as _t\n"
-    "from course.apps import first_answers as fa\n"
+    "from course.store import hub as fa\n"
     "def _show(r):\n"
     "    print(_j.dumps(None if r is None else {'answer': r.answer, 'at': r.recorded_at, 'now': r.recorded_now}))\n"
     "for _ in range(100):  # the hub starts the service beside itself: wait until it answers\n"

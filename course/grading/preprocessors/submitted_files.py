@@ -1,4 +1,4 @@
-"""What stays in an autograded folder: the notebook, answers.json and timestamp.txt, nothing else a trainee sent.
+"""What stays in an autograded folder: the notebook, answers.json, timestamp.txt and nbgrader's submission secret, nothing else a trainee sent.
 
 nbgrader's Autograde copies every file of the submission into the autograded folder, where the grading kernel
 works and from where feedback is made. A planted `course/` package, `sitecustomize.py`, `*.pth`,
@@ -15,7 +15,9 @@ from pathlib import Path
 from ...core.contract import ANSWERS_FILE, is_answers_file
 from .cells import course_dir, flag
 
-KEPT = (ANSWERS_FILE, "timestamp.txt")
+# submission_secret.txt: nbgrader's submit writes it and release_feedback reads it from here to hand the feedback
+# to the trainee who submitted (the multi-user exchange); it is nbgrader's, not the trainee's text.
+KEPT = (ANSWERS_FILE, "timestamp.txt", "submission_secret.txt")
 NOT_A_FILE = "course_answers_not_a_file"  # set in the resources when answers.json was a folder or a link
 USUAL = (".ipynb_checkpoints",)  # left by JupyterLab; the answer store's own lock, temp and set-aside files too
 

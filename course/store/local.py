@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from .core.answers import (
+from ..core.answers import (
     CORRUPT_SUFFIX,
     MAX_BYTES,
     Answers,
@@ -29,7 +29,8 @@ from .core.answers import (
     parse_document,
     seal,
 )
-from .core.contract import writes_disabled_reason
+from ..core.contract import writes_disabled_reason
+from .hub import FirstAnswersError, available, record_first_answer
 
 try:  # fcntl is POSIX-only; without it writes are still atomic, just not serialised between processes
     import fcntl
@@ -295,7 +296,8 @@ class AnswerStore:
             result, problem = self._update(change)
             if problem is None:
                 kind, rec = result
-                return Recorded(decision_id, rec, kind, saved=True)
+                message = self._record_with_the_server(decision_id, rec) if kind == "first" else ""
+                return Recorded(decision_id, rec, kind, saved=True, message=message)
             self._notice(problem)
         else:
             problem = f"This answer is not saved: {reason}."
@@ -308,6 +310,26 @@ class AnswerStore:
         rec = dict(entry, revealed_at=when) if kind == "first" else dict(entry)
         self.unsaved.setdefault(decision_id, []).append(rec)
         return Recorded(decision_id, rec, kind, saved=False, message=problem)
+
+    def _record_with_the_server(self, decision_id: str, first: dict) -> str:
+        """On the multi-user server, the first answer is also kept by the hub's first-answers service, where the
+        trainee cannot change it (course.store.hub). Elsewhere nothing happens. A failure never loses the answer
+        (it is in answers.json); the message says so."""
+        if not available():
+            return ""
+        module = ""
+        if self.case is not None:
+            module = self.case.decision(decision_id).module
+        try:
+            record_first_answer(module, decision_id, first, timeout=5)
+        except FirstAnswersError as e:
+            message = (
+                f"Your answer is saved, but the course server could not keep its own copy ({e}). Your trainer can "
+                "still grade it."
+            )
+            self._notice(message)
+            return message
+        return ""
 
     def save_reflection(self, module_id: str, text: str) -> str | None:
         """Keep the module's reflection as the trainee types: the latest text and when it was saved, and, when
