@@ -128,3 +128,16 @@ def test_the_home_page_has_no_serious_accessibility_violation(pages, tab, note):
     violations = harness.run_axe(tab, ".course-home")
     serious = [v["id"] for v in violations if v.get("impact") in ("serious", "critical")]
     assert serious == [], serious
+
+
+@pytest.mark.parametrize("module", ["m00-welcome", "m02-fracture"])
+def test_a_module_page_has_no_serious_accessibility_violation_in_our_markup(pages, tab, note, module):
+    from .test_accessibility import describe
+
+    open_page(tab, pages, f"{module}/{module}.ipynb")
+    harness.wait_widgets_rendered(tab)
+    violations = harness.run_axe(tab)
+    ours, upstream = describe(violations, f"pages {module}")
+    for line in upstream:
+        note(line)
+    assert not ours, "critical/serious accessibility violations in our markup:\n" + "\n".join(ours)
