@@ -21,7 +21,7 @@ pyc: $(STAMP)
 	@$(BIN)/python -m compileall -q course
 
 course: pyc
-	$(BIN)/course lab $(if $(NO_BROWSER),--no-browser)
+	$(BIN)/course open $(if $(NO_BROWSER),--no-browser)
 
 check: pyc
 	$(BIN)/course check

@@ -101,6 +101,9 @@ def test_readme_gives_the_two_commands_and_the_content_warning():
     assert "Content warning" in text
     make = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert re.search(r"^course:", make, re.MULTILINE) and re.search(r"^test:", make, re.MULTILINE)
+    # `make course` is the trainee's command: it opens the course home (pages), never JupyterLab.
+    recipe = re.search(r"^course:.*\n((?:\t.*\n)+)", make, re.MULTILINE)
+    assert recipe and "course open" in recipe.group(1) and "course lab" not in recipe.group(1)
 
 
 def test_ci_runs_the_readme_test_command_and_refuses_an_empty_run():
