@@ -211,7 +211,7 @@ class MarkBook:
 
     def marks(self, role: str | None = None, module: str | None = None) -> list[Mark]:
         """Every mark (oldest first), optionally of one role or one module."""
-        sql, args = "SELECT * FROM marks WHERE 1 = 1", []
+        sql, args = "SELECT * FROM marks WHERE 1 = 1", list[str]()
         if role:
             sql, args = sql + " AND role = ?", [*args, role]
         if module:
