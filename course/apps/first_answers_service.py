@@ -10,14 +10,21 @@ A user reads and records only their own answers; the first answer to a decision 
     GET  {prefix}api/answers/<module>/<decision>   one (404 if none)
     POST {prefix}api/answers/<module>/<decision>   {"answer": {...}} -> 201 recorded, 409 if one was already
                                                    (the response is then the first one, unchanged)
+    GET  {prefix}api/cohort[?module=<module>]      trainers only: every trainee's first answers, for `course
+                                                   grade` and `course workshop` to compare with answers.json
 
-Run by the hub as `python -m course.apps.first_answers_service --db PATH`; JupyterHub gives it its address
-and token in the environment. The client is course.store.hub.
+A trainer is whoever the course's users registry (--users-csv, the file setup.py add-users keeps) gives the
+role "trainer"; it is read at each request, so a trainer added later needs no restart. Without the registry
+nobody is a trainer.
+
+Run by the hub as `python -m course.apps.first_answers_service --db PATH --users-csv PATH`; JupyterHub gives it
+its address and token in the environment. The client is course.store.hub.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import json
 import os
@@ -77,6 +84,15 @@ class FirstAnswers:
             ).fetchone()
         return self._row(row) if row else None
 
+    def cohort(self, module: str | None = None) -> list[dict]:
+        """Every user's first answers (each with its user), optionally of one module."""
+        sql, args = "SELECT * FROM first_answers", tuple[str, ...]()
+        if module:
+            sql, args = sql + " WHERE module = ?", (module,)
+        with self._lock:
+            rows = self.db.execute(sql + " ORDER BY user, module, decision", args).fetchall()
+        return [{"user": r[0], **self._row(r)} for r in rows]
+
     def all(self, user: str) -> list[dict]:
         with self._lock:
             rows = self.db.execute(
@@ -101,7 +117,18 @@ class FirstAnswers:
         return created, found
 
 
-def make_app(store: FirstAnswers, prefix: str):
+def trainers(users_csv: str | None) -> set[str]:
+    """The usernames the course's users registry gives the role "trainer" (none without a readable registry)."""
+    if not users_csv:
+        return set()
+    try:
+        with open(users_csv, newline="", encoding="utf-8") as f:
+            return {r["username"] for r in csv.DictReader(f) if r.get("username") and r.get("role") == "trainer"}
+    except (OSError, csv.Error, KeyError, UnicodeDecodeError):
+        return set()
+
+
+def make_app(store: FirstAnswers, prefix: str, users_csv: str | None = None):
     from jupyterhub.services.auth import HubAuthenticated
     from jupyterhub.utils import url_path_join
     from tornado import web
@@ -152,7 +179,21 @@ def make_app(store: FirstAnswers, prefix: str):
             self.set_status(201 if created else 409)
             self.finish(record)
 
+    class Cohort(Answers):
+        def get(self):  # type: ignore[override]
+            user = self._caller()
+            if user not in trainers(users_csv):
+                raise web.HTTPError(403, "only a trainer may list every trainee's first answers")
+            module = self.get_argument("module", None)
+            if module is not None and not ID.match(module):
+                raise web.HTTPError(400, "a module id is letters, digits, '.', '_' and '-'")
+            self.finish({"answers": self.store.cohort(module)})
+
+        def post(self, *args):
+            raise web.HTTPError(405)
+
     routes = [
+        (url_path_join(prefix, r"api/cohort/?"), Cohort, {"store": store}),
         (url_path_join(prefix, r"api/answers/?"), Answers, {"store": store}),
         (url_path_join(prefix, r"api/answers/([^/]+)/([^/]+)/?"), Answers, {"store": store}),
     ]
@@ -164,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--db", required=True, help="the sqlite database (made if missing; keep it where users cannot write)"
     )
+    p.add_argument("--users-csv", help="the course's users registry: who is a trainer (may list every first answer)")
     args = p.parse_args(argv)
     url = os.environ.get("JUPYTERHUB_SERVICE_URL")
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{SERVICE_NAME}/")
@@ -173,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     from tornado.ioloop import IOLoop
 
     where = urlsplit(url)
-    app = make_app(FirstAnswers(args.db), prefix)
+    app = make_app(FirstAnswers(args.db), prefix, args.users_csv)
     app.listen(where.port or 80, address=where.hostname or "127.0.0.1")
     print(f"first-answers service on {url}{prefix.lstrip('/')} with {args.db}", flush=True)
     IOLoop.current().start()

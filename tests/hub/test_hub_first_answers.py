@@ -1,6 +1,6 @@
 """The hub's first-answers service on a real JupyterHub: each trainee records and reads back only their own
 first answers, from their own kernel with their server's hub token; a first answer is never overwritten;
-another trainee cannot read it; trainees cannot write the service's database."""
+another trainee cannot read it; trainees cannot write the service's database; the trainer lists them all."""
 
 from __future__ import annotations
 
@@ -87,6 +87,25 @@ def test_trainees_record_and_read_only_their_own_first_answers_and_cannot_overwr
             with pytest.raises(urllib.error.HTTPError) as e:
                 urllib.request.urlopen(req, timeout=30)
             assert e.value.code == 403, headers.keys()
+
+        # The trainer (the registry's role) lists every trainee's first answers; a trainee may not.
+        kt = hub.kernel(users["trainer"], "t.ipynb")
+        kt.execute(CLIENT)
+        cohort = last_json(
+            kt.execute("print(_j.dumps(sorted([list(k), r.answer] for k, r in fa.cohort_first_answers().items())))")
+        )
+        assert cohort == [
+            [[users["a"], "m01", "d-one"], {"choice": "refer"}],
+            [[users["b"], "m01", "d-one"], {"choice": "wait"}],
+        ]
+        assert last_json(kt.execute("print(_j.dumps(len(fa.cohort_first_answers('m02'))))")) == 0
+        refused = last_json(
+            kb.execute(
+                "try:\n    fa.cohort_first_answers(); print(_j.dumps('listed'))\n"
+                "except fa.FirstAnswersError as e:\n    print(_j.dumps(str(e)))"
+            )
+        )
+        assert "403" in refused and "only a trainer" in refused, refused
 
         # The database holds exactly the two first answers, with the service's times.
         rows = (
