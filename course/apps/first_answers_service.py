@@ -29,6 +29,7 @@ import datetime as dt
 import json
 import os
 import re
+import signal
 import sqlite3
 import sys
 import threading
@@ -141,7 +142,9 @@ def make_app(store: FirstAnswers, prefix: str, users_csv: str | None = None):
             """Only token authentication is accepted (no cookies), so there is no cross-site request to stop."""
 
         def write_error(self, status_code, **kwargs):
-            self.finish({"status": status_code, "message": self._reason})
+            """The reason in words (the message the handler gave), not only the status's name."""
+            exc = (kwargs.get("exc_info") or (None, None, None))[1]
+            self.finish({"status": status_code, "message": getattr(exc, "log_message", None) or self._reason})
 
         def _caller(self) -> str:
             user = self.get_current_user()
@@ -200,6 +203,10 @@ def make_app(store: FirstAnswers, prefix: str, users_csv: str | None = None):
     return web.Application(routes)
 
 
+def _stop(signum, frame):
+    raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
@@ -218,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     app = make_app(FirstAnswers(args.db), prefix, args.users_csv)
     app.listen(where.port or 80, address=where.hostname or "127.0.0.1")
     print(f"first-answers service on {url}{prefix.lstrip('/')} with {args.db}", flush=True)
+    # Stop at once on the hub's SIGINT or SIGTERM, even when started with SIGINT ignored (a shell's background
+    # job): the hub waits for its services when it stops, and every trainee's server waits with it.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop)
     IOLoop.current().start()
     return 0
 
