@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import sysconfig
 import tomllib
 from importlib.metadata import distributions
 from pathlib import Path
@@ -76,7 +77,9 @@ def test_the_test_venv_holds_exactly_the_pinned_versions():
     """The Makefile (so CI) built this venv: every package in it is pinned, at the pinned version."""
     pinned = pins()
     drift = {}
-    for dist in distributions():
+    # the venv's own site-packages: setuptools puts its vendored packages on sys.path once imported
+    site = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    for dist in distributions(path=site):
         name = canonicalize_name(dist.metadata["Name"])
         if name != "course" and pinned.get(name) != Version(dist.version):
             drift[name] = (dist.version, str(pinned.get(name)))

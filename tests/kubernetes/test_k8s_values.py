@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 
@@ -301,3 +302,58 @@ def test_generator_offers_no_any_password_authenticator():
         values_py.build_parser().parse_args(
             ["--users", "u.csv", "--image", "r/c:1", "--host", "h", "--authenticator", "dummy", "--exchange-pvc", "x"]
         )
+
+
+# ------------------------------------------------------------------------------------------------ the docs
+
+
+def _k8s_section() -> str:
+    text = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    return text[text.index("## Zero to JupyterHub on Kubernetes") :]
+
+
+def _command(section: str, program: str) -> list[str]:
+    """The documented command that runs `program`, continuation lines joined, $(...) filled with a sample."""
+    import shlex
+
+    blocks: list[list[str]] = []
+    inside = False
+    for line in section.splitlines():
+        if line.strip().startswith("```"):
+            inside = not inside
+            blocks.append([])
+        elif inside:
+            blocks[-1].append(line)
+    for block in blocks:
+        joined = re.sub(r"\\\n\s*", " ", "\n".join(block))
+        for line in joined.splitlines():
+            if program in line:
+                line = re.sub(r"\$\([^)]*\)", "3f2a9c1", line.split(" > ")[0])
+                return shlex.split(line)
+    raise AssertionError(f"docs/deploy.md shows no {program} command")
+
+
+def test_documented_values_command_runs_as_written(tmp_path):
+    argv = _command(_k8s_section(), "deploy/kubernetes/values.py")
+    assert argv[:2] == ["python3", "deploy/kubernetes/values.py"]
+    args = argv[2:]
+    args[args.index("--users") + 1] = str(ROOT / "deploy" / "jupyterhub" / "users.example.csv")
+    args[args.index("--uids") + 1] = str(tmp_path / "uids.json")
+    (tmp_path / "course-hub.json").write_text("{}", encoding="utf-8")
+    args[args.index("--settings") + 1] = str(tmp_path / "course-hub.json")
+    out = subprocess.run([sys.executable, str(VALUES_PY), *args], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert yaml.safe_load(out.stdout)["proxy"]["https"]["hosts"] == ["hub.example.org"]
+
+
+def test_documented_chart_version_is_the_one_the_values_and_tests_are_for():
+    section = _k8s_section()
+    helm = _command(section, "helm upgrade --install")
+    assert helm[helm.index("--version") + 1] == values_py.CHART_VERSION
+    assert f"Zero to JupyterHub Helm chart {values_py.CHART_VERSION}" in section
+    assert (
+        f"JupyterHub {values_py.CHART_JUPYTERHUB}" in section
+        and f"KubeSpawner {values_py.CHART_KUBESPAWNER}" in section
+    )
+    build = _command(section, "docker build")
+    assert build[build.index("-f") + 1] == "deploy/kubernetes/Dockerfile" and build[-1] == "."
