@@ -6,7 +6,7 @@
         --authenticator azuread --exchange-nfs nfs.example.org:/exports/course-exchange > values.yaml
     helm upgrade --install course jupyterhub/jupyterhub --version 4.4.0 -f values.yaml -f auth-secrets.yaml
 
-What it writes (docs/deploy.md, "Zero to JupyterHub", says why each is so):
+What it writes (docs/kubernetes.md, "What the values say, and why"):
 - who may log in (the CSV), hub admins (`hub_admins` of course-hub.json, none by default), the authenticator;
 - one image for everyone (deploy/kubernetes/Dockerfile), memory and CPU per trainee, a private home volume each;
 - each person's own uid (kept in --uids, never reused) and /etc/passwd and /etc/group naming them, so the

@@ -308,8 +308,7 @@ def test_generator_offers_no_any_password_authenticator():
 
 
 def _k8s_section() -> str:
-    text = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
-    return text[text.index("## Zero to JupyterHub on Kubernetes") :]
+    return (ROOT / "docs" / "kubernetes.md").read_text(encoding="utf-8")
 
 
 def _command(section: str, program: str) -> list[str]:
@@ -330,7 +329,7 @@ def _command(section: str, program: str) -> list[str]:
             if program in line:
                 line = re.sub(r"\$\([^)]*\)", "3f2a9c1", line.split(" > ")[0])
                 return shlex.split(line)
-    raise AssertionError(f"docs/deploy.md shows no {program} command")
+    raise AssertionError(f"docs/kubernetes.md shows no {program} command")
 
 
 def test_documented_values_command_runs_as_written(tmp_path):
@@ -355,5 +354,8 @@ def test_documented_chart_version_is_the_one_the_values_and_tests_are_for():
         f"JupyterHub {values_py.CHART_JUPYTERHUB}" in section
         and f"KubeSpawner {values_py.CHART_KUBESPAWNER}" in section
     )
+    deploy = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    pointer = deploy[deploy.index("## Zero to JupyterHub on Kubernetes") :]
+    assert f"Helm chart {values_py.CHART_VERSION}" in pointer and "docs/kubernetes.md" in pointer
     build = _command(section, "docker build")
     assert build[build.index("-f") + 1] == "deploy/kubernetes/Dockerfile" and build[-1] == "."
