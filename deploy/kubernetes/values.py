@@ -208,16 +208,18 @@ def tls_values(args: argparse.Namespace) -> dict:
 
 
 def build_values(args: argparse.Namespace) -> dict:
+    # every input checked before the uids file is touched
     settings = settings_from(args.settings)
+    tls, volume = tls_values(args), exchange_volume(args)
+    name, _, tag = args.image.rpartition(":")
+    if not name or "/" in tag:
+        raise SetupError(f"--image {args.image!r}: give NAME:TAG (tag it with the git commit it was built from)")
     rows = read_users(Path(args.users))
     if not any(r["role"] == "trainer" for r in rows):
         raise SetupError(f"{args.users}: no trainer: at least one row must have the role trainer")
     uids = assign_uids(Path(args.uids) if args.uids else None, [r["username"] for r in rows])
     people = {r["username"]: {"role": r["role"], "uid": uids[r["username"]]} for r in rows}
     passwd, group = etc_files(people, settings)
-    name, _, tag = args.image.rpartition(":")
-    if not name or "/" in tag:
-        raise SetupError(f"--image {args.image!r}: give NAME:TAG (tag it with the git commit it was built from)")
     exchange = settings["exchange_root"]
     values: dict = {
         "hub": {
@@ -250,7 +252,7 @@ def build_values(args: argparse.Namespace) -> dict:
                 "type": "dynamic",
                 "capacity": "1Gi",
                 "homeMountPath": HOME,
-                "extraVolumes": [exchange_volume(args)],
+                "extraVolumes": [volume],
                 "extraVolumeMounts": [{"name": "course-exchange", "mountPath": exchange}],
             },
             "extraFiles": {
@@ -268,7 +270,7 @@ def build_values(args: argparse.Namespace) -> dict:
         "scheduling": {"userScheduler": {"enabled": True}},
         "custom": {"course": {"people": people, "profiles": profiles(settings), "chartVersion": CHART_VERSION}},
     }
-    for key, part in tls_values(args).items():
+    for key, part in tls.items():
         values[key] = values.get(key, {}) | part
     return values
 

@@ -289,11 +289,20 @@ def test_uids_are_kept_between_runs_and_never_reused(tmp_path):
 def test_generator_refuses_bad_input_and_says_what_to_fix(tmp_path, users, extra, message):
     (tmp_path / "users.csv").write_text(users, encoding="utf-8")
     argv = ["--users", str(tmp_path / "users.csv"), "--image", "r/course:1", "--host", "h.example.org"]
-    argv += ["--authenticator", "azuread", "--contact-email", "a@example.org", *extra]
+    argv += [
+        "--authenticator",
+        "azuread",
+        "--contact-email",
+        "a@example.org",
+        "--uids",
+        str(tmp_path / "u.json"),
+        *extra,
+    ]
     if "--exchange-nfs" not in extra:
         argv += ["--exchange-pvc", "course-exchange"]
     out = subprocess.run([sys.executable, str(VALUES_PY), *argv], capture_output=True, text=True)
     assert out.returncode != 0 and message in out.stderr
+    assert not (tmp_path / "u.json").exists()  # nobody was given a uid by a run that wrote no values
 
 
 def test_generator_offers_no_any_password_authenticator():
