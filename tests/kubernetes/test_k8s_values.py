@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -368,3 +372,49 @@ def test_documented_chart_version_is_the_one_the_values_and_tests_are_for():
     assert f"Helm chart {values_py.CHART_VERSION}" in pointer and "docs/kubernetes.md" in pointer
     build = _command(section, "docker build")
     assert build[build.index("-f") + 1] == "deploy/kubernetes/Dockerfile" and build[-1] == "."
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs the hook as another uid, as the trainer's pod does: needs root")
+def test_trainer_start_hook_makes_course_and_exchange_folders_as_init_course_does_and_keeps_edits():
+    """The trainer's postStart command, run by /bin/sh as an unprivileged uid in the graders group (as in the pod),
+    over a 1777 exchange: ~/course gets the image's settings, the course's exchange folders get init-course's
+    modes, and a second start changes nothing the trainer edited."""
+    base = Path(tempfile.mkdtemp(prefix="course-k8s-hook-", dir="/tmp"))
+    try:
+        os.chmod(base, 0o755)
+        prefix, home, exchange = base / "opt", base / "home", base / "exchange"
+        trainer_files = prefix / "etc" / "trainer"
+        trainer_files.mkdir(parents=True)
+        (trainer_files / "course_nbgrader_config.py").write_text("# course settings\n", encoding="utf-8")
+        (trainer_files / "user_nbgrader_config.py").write_text("# user settings\n", encoding="utf-8")
+        for path in (base / "opt", prefix / "etc", trainer_files):
+            os.chmod(path, 0o755)
+        home.mkdir()
+        os.chown(home, 20003, 100)
+        exchange.mkdir()
+        os.chmod(exchange, 0o1777)
+        settings = values_py.DEFAULTS | {"exchange_root": str(exchange)}
+        script = values_py.trainer_start(settings).replace(values_py.PREFIX, str(prefix))
+
+        def start():
+            subprocess.run(
+                ["/bin/sh", "-c", script], env={"HOME": str(home), "PATH": "/usr/bin:/bin"}, check=True,
+                user=20003, group=100, extra_groups=[values_py.GRADERS_GID], timeout=30,
+            )  # fmt: skip
+
+        start()
+        course = exchange / values_py.DEFAULTS["course_id"]
+        modes = {p.name: (p.stat().st_mode & 0o7777, p.stat().st_uid, p.stat().st_gid) for p in course.iterdir()}
+        assert modes == {
+            "outbound": (0o755, 20003, 100),
+            "inbound": (0o3733, 20003, values_py.GRADERS_GID),
+            "feedback": (0o711, 20003, 100),
+        }
+        config = home / "course" / "nbgrader_config.py"
+        assert config.read_text() == "# course settings\n" and config.stat().st_mode & 0o777 == 0o600
+        assert (home / ".jupyter" / "nbgrader_config.py").read_text() == "# user settings\n"
+        config.write_text("# edited by the trainer\n")
+        start()
+        assert config.read_text() == "# edited by the trainer\n"
+    finally:
+        shutil.rmtree(base)
