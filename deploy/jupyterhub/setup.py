@@ -107,8 +107,26 @@ def course_package_copy(repo: Path, dest: Path) -> Path:
 def deps_key(repo: Path) -> str:
     """Hash of what decides the dependencies of the venv: pyproject.toml and the Python that builds it."""
     h = hashlib.sha256((repo / "pyproject.toml").read_bytes())
+    for pins in constraint_args(repo)[1:]:
+        h.update(Path(pins).read_bytes())
     h.update(sys.version.encode())
     return h.hexdigest()[:16]
+
+
+def constraint_args(repo: Path) -> list[str]:
+    """pip's `-c deploy/constraints.txt` when the checkout has it: the exact versions make and CI test with."""
+    pins = repo / "deploy" / "constraints.txt"
+    return ["-c", str(pins)] if pins.exists() else []
+
+
+def install_proxy(prefix: Path) -> str:
+    """configurable-http-proxy with npm, every package at the version of deploy/jupyterhub/proxy's lockfile."""
+    dest = prefix / "proxy"
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy2(HERE / "proxy" / name, dest / name)
+    run(["npm", "ci", "--omit=dev", "--no-audit", "--no-fund", "--prefix", str(dest)])
+    return str(dest / "node_modules" / ".bin" / "configurable-http-proxy")
 
 
 def build_venv(venv: Path, repo: Path, python: str = "/usr/bin/python3") -> None:
@@ -120,6 +138,7 @@ def build_venv(venv: Path, repo: Path, python: str = "/usr/bin/python3") -> None
     stamp = venv / ".course-deps"
     key = deps_key(repo)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+    pinned = constraint_args(repo)
     with tempfile.TemporaryDirectory(prefix="course-build-") as tmp:
         src = course_package_copy(repo, Path(tmp))
         if not (venv / "bin" / "python").exists() or not stamp.exists() or stamp.read_text().strip() != key:
@@ -127,8 +146,8 @@ def build_venv(venv: Path, repo: Path, python: str = "/usr/bin/python3") -> None
             if venv.exists():
                 shutil.rmtree(venv)
             run([python, "-m", "venv", str(venv)])
-            run([*pip, "install", "--upgrade", "pip", "setuptools>=68", "wheel"])
-            run([*pip, "install", f"{src}[hub]"])
+            run([*pip, "install", *pinned, "--upgrade", "pip", "setuptools>=68", "wheel"])
+            run([*pip, "install", *pinned, f"{src}[hub]"])
             stamp.write_text(key + "\n")
         else:
             log(f"reusing {venv} (dependencies unchanged); reinstalling the course package")
@@ -216,19 +235,8 @@ def install(args: argparse.Namespace) -> dict:
     if not proxy:
         if not shutil.which("npm"):
             raise SetupError("configurable-http-proxy not found and npm is missing: install nodejs and npm first")
-        log("installing configurable-http-proxy from npm")
-        run(
-            [
-                "npm",
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                str(prefix / "proxy"),
-                "configurable-http-proxy@^5",
-            ]
-        )
-        proxy = str(prefix / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy")
+        log("installing configurable-http-proxy from npm (the versions in deploy/jupyterhub/proxy/package-lock.json)")
+        proxy = install_proxy(prefix)
 
     graders, trainees = chosen["graders_group"], chosen["trainees_group"]
     ensure_group(graders)
