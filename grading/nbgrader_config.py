@@ -58,3 +58,8 @@ c.GenerateFeedback.preprocessors = [
     "course.grading.preprocessors.clean_feedback.CleanFeedback",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Trainees' feedback pages in the course's words (no code, no "Test cell", no CDN): the course's own template.
+from course.grading.feedback_page import configure_feedback_page  # noqa: E402
+
+configure_feedback_page(c, here)
