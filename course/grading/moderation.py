@@ -52,6 +52,8 @@ def kappa_in_words(kappa: float | None) -> str:
         return "cannot be worked out yet (every mark was the same)"
     if kappa < 0:
         return "worse than chance: talk it through before marking more"
+    if kappa == 0:
+        return "no better than chance: talk it through before marking more"
     for top, words in ((0.2, "slight"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial")):
         if kappa <= top:
             return f"{words} agreement"
@@ -125,7 +127,15 @@ def report_markdown(r: ModerationReport) -> str:
     lines += [
         f"| {markdown_literal(t)} | {m} | {'yes' if (t, m) in r.double_marked else 'not yet'} |" for t, m in r.sample
     ]
-    lines += ["", "## Agreement, criterion by criterion", ""]
+    lines += [
+        "",
+        "## Agreement, criterion by criterion",
+        "",
+        "For each line of the mark scheme: how many reflections both markers scored, how often they gave the same "
+        "points, and the weighted kappa (agreement beyond what chance would give, counting a near miss as partly "
+        "agreeing). Talk through every pair that differs, and agree what the line asks for, before marking the rest.",
+        "",
+    ]
     if not r.agreement:
         lines += ["No reflection has been marked by two different markers yet.", ""]
     for a in r.agreement:
@@ -137,6 +147,8 @@ def report_markdown(r: ModerationReport) -> str:
             f"- Marked twice: {a.pairs} reflection(s); the same points in {a.agreed} of {a.pairs} ({a.agreement:.0%}).",
             f"- Weighted kappa: {kappa}, {kappa_in_words(a.kappa)} (1 is full agreement, 0 what chance would give).",
         ]
+        if a.pairs < 5:
+            lines.append(f"- Only {a.pairs} pair(s) so far: read the pairs rather than the numbers.")
         if a.differences:
             lines += ["- Where the markers differ:", ""]
             lines += [

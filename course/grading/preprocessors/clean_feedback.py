@@ -25,7 +25,8 @@ NOT_RUN_MESSAGE = "This check could not be completed. Your trainer has the detai
 # A sentence telling the trainee to use the live page: on a feedback page there is nothing to press or edit.
 DEAD_INSTRUCTION = (
     r"\b(press|click|double-click|button|buttons|type your|refresh|scroll down|run (the|this) cell)\b"
-    r"|\bsubmit my answer\b|\bafter you submit\b"
+    r"|\bsubmit my answer\b|\bafter you submit\b|\bslider\b|\bmove the lens\b|\blook at the timeline\b"
+    r"|\bin the box\b|\bthe box below\b|\bsaved as you type\b|\bskip it for now\b"
 )
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
 STRUCTURED = re.compile(r"^\s*(#+\s|>\s?|\||[-*+]\s|\d+[.)]\s|```)")
@@ -117,8 +118,8 @@ class CleanFeedback(NbGraderPreprocessor):
 
     def _without_dead_instructions(self, text: str) -> str:
         """The markdown without sentences that tell the trainee to use the live page. A plain paragraph is read as
-        one run of sentences (markdown joins its lines); a list or a heading line by line; quotes (the review's own
-        words) and tables are never changed."""
+        one run of sentences (markdown joins its lines); a list line by line; headings, quotes (the review's own words)
+        and tables are never changed."""
         dead = re.compile(self.dead_instruction, re.IGNORECASE)
 
         def keep(line: str) -> str:
@@ -132,7 +133,7 @@ class CleanFeedback(NbGraderPreprocessor):
                 for ln in lines:
                     m = STRUCTURED.match(ln)
                     lead = m.group(0) if m else ""
-                    if lead.strip().startswith((">", "|", "```")):  # the review's words and tables: verbatim
+                    if lead.strip().startswith((">", "|", "```", "#")):  # headings, quotes, tables: as written
                         kept.append(ln)
                         continue
                     rest = keep(ln[len(lead) :])
