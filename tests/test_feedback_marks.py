@@ -215,6 +215,9 @@ def test_feedback_holds_back_unmarked_and_changed_reflections_and_sends_formgrad
         "empty",  # nothing written: nbgrader's own 0 and "No response." stand
     }
     assert "Marked in formgrader." in _page(course, "formgrader").read_text()
+    empty = _page(course, "empty").read_text()
+    assert "You did not write a reflection for this module, so it scores 0." in empty
+    assert "YOUR ANSWER HERE" not in empty and "No response." not in empty and "Comment from your trainer" not in empty
 
 
 def test_a_resubmission_with_the_same_reflection_keeps_its_recorded_mark(released, fictional_case, capsys):
@@ -292,6 +295,7 @@ def test_feedback_reaches_exchange_trainees_by_fetch_feedback_and_zip_collected_
     _nbgrader(["collect", M], course, env)
     me = next(p.name for p in (course / "submitted").iterdir())
     assert (course / "submitted" / me / M / "submission_secret.txt").is_file()
+    shutil.rmtree(exchange)  # as on a laptop where nothing went through the exchange yet: release makes it
     _submit(course, fictional_case, "zed-o'neil")  # zip_collect: no secret
     grade(course, workers=1, progress=False, log=lambda *_: None)
     for t in (me, "zed-o'neil"):
@@ -302,6 +306,15 @@ def test_feedback_reaches_exchange_trainees_by_fetch_feedback_and_zip_collected_
     _nbgrader(["fetch_feedback", M, *trainee_args], home, env)
     fetched = list((home / M / "feedback").glob(f"*/{M}.html"))
     assert len(fetched) == 1 and f"Comment for {me}." in fetched[0].read_text()
+    outbound = exchange / cfg.CourseDirectory.course_id / "feedback"
+    assert len(list(outbound.glob("*.html"))) == 2
+    with _gradebook(course) as gb:  # as autograde leaves a marked reflection after a resubmission
+        gb.find_grade(GID, M, M, me).needs_manual_grade = True
+        gb.db.commit()
+    held: list[str] = []
+    feedback(course, log=lambda *_: None, release=True, held=held)
+    assert len(held) == 1 and held[0].startswith(f"{me}/{M}:")
+    assert len(list(outbound.glob("*.html"))) == 1, "the page released before must be taken out of the exchange"
     zips = sorted(p.name for p in (course / "feedback-zips").iterdir())
     assert zips == sorted([f"{file_stem(me)}.zip", f"{file_stem('zed-o' + chr(39) + 'neil')}.zip"])
     with zipfile.ZipFile(course / "feedback-zips" / f"{file_stem('zed-o' + chr(39) + 'neil')}.zip") as z:

@@ -112,9 +112,10 @@ def feedback(
         state = states[(trainee, module)]
         if not state.ready:
             held.append(str(state))
-            handback.withdraw(course_dir, trainee, module)
+            handback.withdraw(course_dir, module, handback.secret_of(course_dir, trainee, module))
             shutil.rmtree(folder, ignore_errors=True)  # an earlier page would carry the stale mark
             continue
+        released_as = handback.secret_of(course_dir, trainee, module)
         try:
             out = _generate(api, module, trainee)
             if not out.get("success"):
@@ -133,6 +134,8 @@ def feedback(
         sent.append((trainee, module))
         if not handback.place_secret(course_dir, trainee, module):
             no_exchange.append(f"{trainee}/{module}")
+        if released_as != handback.secret_of(course_dir, trainee, module):
+            handback.withdraw(course_dir, module, released_as)  # a page for an earlier submission
     if release and sent:
         problems += handback.release(course_dir, sent, log)
         if no_exchange:

@@ -52,7 +52,7 @@ div.prompt, div.input_prompt, div.output_prompt { display: none; }
 </head>
 {%- endblock header -%}
 
-{% block body %}
+{% block body_header %}
 <body>
 <main class="container">
   <h1>Your feedback: {{ nb.metadata.get('course_feedback', {}).get('title') or resources.nbgrader.notebook }}</h1>
@@ -73,12 +73,14 @@ div.prompt, div.input_prompt, div.output_prompt { display: none; }
   </nav>
   <div id="notebook" class="border-box-sizing">
     <div class="container" id="notebook-container">
-{{ super() }}
+{% endblock body_header %}
+
+{% block body_footer %}
     </div>
   </div>
 </main>
 </body>
-{%- endblock body %}
+{% endblock body_footer %}
 
 {% block footer %}
 </html>

@@ -30,12 +30,28 @@ SECRET = "submission_secret.txt"
 ZIPS = "feedback-zips"
 
 
+def secret_of(course_dir: Path, trainee: str, module: str) -> str | None:
+    """The submission secret in the feedback folder (what its released page is filed under), or None."""
+    try:
+        return (Path(course_dir) / "feedback" / trainee / module / SECRET).read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
 def place_secret(course_dir: Path, trainee: str, module: str) -> bool:
-    """Make sure the feedback folder holds a submission secret; True when it came from `nbgrader submit`."""
+    """Make sure the feedback folder holds a submission secret; True when it came from `nbgrader submit`. A secret
+    made here is kept beside the autograded submission too, so feedback made again is filed under the same name
+    (until the trainee resubmits)."""
     folder = Path(course_dir) / "feedback" / trainee / module
     if (folder / SECRET).is_file():
         return True
-    (folder / SECRET).write_text(secrets.token_hex(64), encoding="utf-8")
+    graded = Path(course_dir) / "autograded" / trainee / module / f".course-{SECRET}"
+    try:
+        key = graded.read_text(encoding="utf-8")
+    except OSError:
+        key = secrets.token_hex(64)
+        graded.write_text(key, encoding="utf-8")
+    (folder / SECRET).write_text(key, encoding="utf-8")
     return False
 
 
@@ -45,16 +61,13 @@ def _outbound(course_dir: Path) -> Path:
     return root / str(cfg.CourseDirectory.course_id) / "feedback"
 
 
-def withdraw(course_dir: Path, trainee: str, module: str) -> bool:
-    """Take a page released earlier for this submission out of the exchange; True when there was one."""
+def withdraw(course_dir: Path, module: str, secret: str | None) -> bool:
+    """Take the page released under this secret out of the exchange; True when there was one."""
     from nbgrader.utils import notebook_hash
 
-    secret = Path(course_dir) / "feedback" / trainee / module / SECRET
-    try:
-        key = secret.read_text(encoding="utf-8")
-    except OSError:
+    if not secret:
         return False
-    page = _outbound(Path(course_dir)) / f"{notebook_hash(secret=key, notebook_id=module)}.html"
+    page = _outbound(Path(course_dir)) / f"{notebook_hash(secret=secret, notebook_id=module)}.html"
     try:
         page.unlink()
     except FileNotFoundError:

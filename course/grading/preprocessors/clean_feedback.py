@@ -5,6 +5,7 @@ course's words for the feedback page (course.grading.feedback_page)."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -14,7 +15,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from ...core.answers import AnswersError, read_answers
-from ...core.contract import ANSWERS_FILE, HIDDEN_TESTS, MARK_SCHEME_TAG, SCORE_PREFIX
+from ...core.contract import ANSWER_PLACEHOLDER, ANSWERS_FILE, HIDDEN_TESTS, MARK_SCHEME_TAG, SCORE_PREFIX
 from ...render.decision import review_markdown
 from .cells import _nbgrader_meta, is_mark_scheme_cell, tags, the_case
 
@@ -22,6 +23,8 @@ REVIEW_TAG = "course-feedback-review"
 HIDDEN_REGION = re.compile(r"^[^\n]*BEGIN HIDDEN TESTS.*?END HIDDEN TESTS[^\n]*\n?", re.DOTALL | re.MULTILINE)
 MARK_SCHEME_REGION = re.compile(r"^[^\n]*BEGIN MARK SCHEME.*?END MARK SCHEME[^\n]*\n?", re.DOTALL | re.MULTILINE)
 NOT_RUN_MESSAGE = "This check could not be completed. Your trainer has the details and can explain your score."
+NO_REFLECTION = "*You did not write a reflection for this module, so it scores 0.*"
+NBGRADER_NO_RESPONSE = "No response."  # SaveAutoGrades' comment on an answer cell left as released
 # A sentence telling the trainee to use the live page: on a feedback page there is nothing to press or edit.
 DEAD_INSTRUCTION = (
     r"\b(press|click|double-click|button|buttons|type your|refresh|scroll down|run (the|this) cell)\b"
@@ -80,6 +83,13 @@ class CleanFeedback(NbGraderPreprocessor):
                     continue
             if meta.get("solution") and meta.get("grade"):
                 cell.metadata["course_feedback"] = {"label": "Your reflection"}
+                if html.unescape(re.sub(r"<[^>]*>", "", cell.source)).strip() in (
+                    "",
+                    ANSWER_PLACEHOLDER,
+                ):  # as released
+                    cell.source = NO_REFLECTION
+                    if (meta.get("comment") or "").strip() == NBGRADER_NO_RESPONSE:
+                        meta["comment"] = None  # nbgrader's own note, not the trainer's: the line above says it
             if cell.cell_type == "code":
                 hidden = self.hidden_begin in cell.source
                 cell.source = HIDDEN_REGION.sub("", cell.source).rstrip()
