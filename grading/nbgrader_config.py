@@ -59,7 +59,11 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
-# Trainees' feedback pages in the course's words (no code, no "Test cell", no CDN): the course's own template.
+# Trainees' feedback pages in the course's words (no code, no "Test cell", no CDN): the course's own template, written
+# into .feedback-template/ here. (`course feedback` sets it too, and says so if this folder cannot be written.)
 from course.grading.feedback_page import configure_feedback_page  # noqa: E402
 
-configure_feedback_page(c, here)
+try:
+    configure_feedback_page(c, here)
+except OSError:
+    pass
