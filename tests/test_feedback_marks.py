@@ -227,7 +227,7 @@ def test_a_resubmission_with_the_same_reflection_keeps_its_recorded_mark(release
     _recorded_mark(course, "ana", 2, "Good link.")
     _submit(course, fictional_case, "ana", when="2026-01-11 10:00:00.000000 UTC", choices={"practice": "a"})
     out = _grade_cli(course, capsys)
-    assert "Mark kept: ana/f01-early: resubmitted with the same reflection: Jo's mark stands" in out
+    assert "Mark kept: ana/f01-early: graded again with the same reflection: Jo's mark stands" in out
     assert _reflection_grade(course, "ana") == {"manual": 2.0, "needs": False, "comment": "Good link."}
     made, problems = feedback(course, log=lambda *_: None)
     assert problems == [] and len(made) == 1
@@ -358,3 +358,17 @@ def test_marks_csv_has_each_criterion_marker_time_and_comment_spreadsheet_safe(r
     grades = (course / "grades.csv").read_text()
     assert grades.splitlines()[0].endswith(",submitted_at,comment")
     assert "From formgrader." in grades and "'=cmd" in grades
+
+
+def test_regrading_everything_keeps_a_formgrader_mark_whose_reflection_did_not_change(released, fictional_case, capsys):
+    course = _course(released, "force")
+    _submit(course, fictional_case, "ana")
+    _grade_cli(course, capsys)  # `course grade` keeps the fingerprint of each reflection it graded
+    _formgrader_mark(course, "ana", 2, "Marked in formgrader.")
+    capsys.readouterr()
+    course_main(["grade", "--course-dir", str(course), "--workers", "1", "--no-progress", "--force"])
+    out = capsys.readouterr().out
+    assert "Mark kept: ana/f01-early: graded again with the same reflection: the mark given in formgrader stands" in out
+    assert _reflection_grade(course, "ana") == {"manual": 2.0, "needs": False, "comment": "Marked in formgrader."}
+    made, problems = feedback(course, log=lambda *_: None)
+    assert problems == [] and len(made) == 1

@@ -9,10 +9,9 @@ and its 0 would reach the trainee beside their new reflection. Here:
   resubmitted but not graded again; the reflection still needs marking; marked before a resubmission; the
   reflection changed since the mark in the marking record (marks.sqlite) was given; a comment still flagged stale.
 - `settle_resubmissions`, run by `course grade` after grading, looks at each submission graded again: a mark
-  from the marking record whose reflection is word for word the one marked is kept (nbgrader's flag is cleared,
-  as formgrader's save would); any other mark given before the resubmission is stale, and its comment is flagged
-  in the gradebook (STALE_NOTE at its start), so the marker sees it in formgrader and feedback refuses it until
-  it is rewritten.
+  whose reflection is word for word the one marked stands (nbgrader's flag is cleared, as formgrader's save
+  would); any other mark given before the resubmission is stale, and its comment is flagged in the gradebook
+  (STALE_NOTE at its start), so the marker sees it in formgrader and feedback refuses it until it is rewritten.
 
 A mark given in formgrader has no record in marks.sqlite. It is accepted as it stands when the gradebook no longer
 asks for a grader: nbgrader asks again at every autograde of a manually marked answer, so such a mark was saved
@@ -21,11 +20,13 @@ after the latest grading of the submission.
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.contract import reflection_id
-from .autograde import Submission, is_graded
+from .autograde import STATE_DIR, Submission, is_graded
 from .marks import Mark, MarkBook, fingerprint, reflection_text
 
 STALE_NOTE = (
@@ -146,9 +147,32 @@ class Settled:
     stale: list[str]  # trainee/module: what was stale, in plain words
 
 
+GRADED_TEXTS = "reflections.json"  # in .grade-state/: trainee/module -> fingerprint of the reflection last graded
+
+
+def _graded_texts(course_dir: Path) -> dict[str, str]:
+    try:
+        data = json.loads((course_dir / STATE_DIR / GRADED_TEXTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _keep_graded_texts(course_dir: Path, texts: dict[str, str]) -> None:
+    path = course_dir / STATE_DIR / GRADED_TEXTS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(texts, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def settle_resubmissions(course_dir: Path, keys: list[str]) -> Settled:
-    """After grading the submissions `keys` (trainee/module) again: keep a recorded mark whose reflection did not
-    change, flag every other mark given before the resubmission (its comment, in the gradebook) as stale."""
+    """After grading the submissions `keys` (trainee/module) again: a mark whose reflection did not change stands
+    (nbgrader's flag is cleared); every other mark given before the grading is stale and its comment is flagged.
+
+    Whether the reflection changed: for a mark in the marking record, against the fingerprint kept with it; for a
+    mark given in formgrader, against the reflection as it was last graded (kept in .grade-state/, written here
+    after every run). Without either, the mark counts as stale: a trainer re-reads rather than sends blind."""
     from nbgrader.api import Gradebook, MissingEntry
 
     from .export import _gradebook_url
@@ -158,33 +182,38 @@ def settle_resubmissions(course_dir: Path, keys: list[str]) -> Settled:
     if not keys:
         return settled
     url, course_id = _gradebook_url(course_dir)
+    texts = _graded_texts(course_dir)
     with Gradebook(url, course_id) as gb, MarkBook(course_dir) as book:
         for key in keys:
             trainee, module = key.split("/", 1)
             gid = reflection_id(module)
+            now = fingerprint(reflection_text(course_dir, trainee, module))
+            before, texts[key] = texts.get(key), now
             try:
                 grade = gb.find_grade(gid, module, module, trainee)
                 comment = gb.find_comment(gid, module, module, trainee)
             except MissingEntry:
                 continue
             written = comment.manual_comment or ""
-            if not grade.needs_manual_grade or (grade.manual_score is None and not written):
-                continue  # never marked by hand: nothing can be stale
+            if not grade.needs_manual_grade or (grade.manual_score is None and not written) or STALE_MARK in written:
+                continue  # never marked by hand, or already flagged: nothing new to say
             mark = book.latest(trainee, module)
-            text = reflection_text(course_dir, trainee, module)
-            if _same_as_record(grade, comment, mark) and mark and mark.fingerprint == fingerprint(text):
+            recorded = _same_as_record(grade, comment, mark)
+            marked_text = mark.fingerprint if recorded and mark else before
+            by = f"{mark.marker}'s mark" if recorded and mark else "the mark given in formgrader"
+            if marked_text == now:
                 grade.needs_manual_grade = False
-                settled.kept.append(f"{key}: resubmitted with the same reflection: {mark.marker}'s mark stands")
-            else:
-                if written and STALE_MARK not in written:
-                    comment.manual_comment = f"{STALE_NOTE}\n\n{written}"
-                who = f" by {mark.marker}" if _same_as_record(grade, comment, mark) and mark else ""
-                settled.stale.append(
-                    f"{key}: the mark given before the resubmission ({_score(grade.manual_score)} of "
-                    f"{float(grade.max_score):g}{who}) is stale: mark the new reflection (its old comment is "
-                    "flagged and is not sent)"
-                )
+                settled.kept.append(f"{key}: graded again with the same reflection: {by} stands")
+                continue
+            if written:
+                comment.manual_comment = f"{STALE_NOTE}\n\n{written}"
+            settled.stale.append(
+                f"{key}: the mark given before the resubmission ({_score(grade.manual_score)} of "
+                f"{float(grade.max_score):g}{' by ' + mark.marker if recorded and mark else ''}) is stale: mark the "
+                "new reflection (its old comment is flagged and is not sent)"
+            )
         gb.db.commit()
+    _keep_graded_texts(course_dir, texts)
     return settled
 
 
