@@ -61,9 +61,9 @@ c.GenerateFeedback.preprocessors = [
 
 # Trainees' feedback pages in the course's words (no code, no "Test cell", no CDN): the course's own template, written
 # into .feedback-template/ here. (`course feedback` sets it too, and says so if this folder cannot be written.)
+import contextlib  # noqa: E402
+
 from course.grading.feedback_page import configure_feedback_page  # noqa: E402
 
-try:
+with contextlib.suppress(OSError):
     configure_feedback_page(c, here)
-except OSError:
-    pass
