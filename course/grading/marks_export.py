@@ -118,5 +118,5 @@ def write_marks_csv(course_dir: Path = DEFAULT_COURSE_DIR, out_dir: Path | None 
         out.write_text(buf.getvalue(), encoding="utf-8")
     except OSError as e:
         raise GradingError(f"{e.filename or out}: could not write {MARKS_CSV} ({e.strerror or e}).") from None
-    log(f"Wrote {out} ({len(rows)} rows: each reflection's mark per criterion, marker, time and comment).")
+    log(f"Wrote {out} ({len(rows)} row(s): each reflection's mark per criterion, marker, time and comment).")
     return out

@@ -119,7 +119,8 @@ def report_markdown(r: ModerationReport) -> str:
     lines += [
         f"**The sample:** {len(r.sample)} reflection(s) chosen at random to be marked twice, blind (the second marker "
         "does not see the first mark). "
-        f"{len(r.double_marked)} of {len(r.sample)} are double-marked; {len(r.first_marked)} have a first mark.",
+        f"{len(r.double_marked)} of {len(r.sample)} are double-marked; {len(r.first_marked)} have a first mark in "
+        "the marking record (a mark given only in formgrader is not recorded there, and cannot be compared).",
         "",
         "| Trainee | Module | Double-marked |",
         "| --- | --- | --- |",
