@@ -58,3 +58,12 @@ c.GenerateFeedback.preprocessors = [
     "course.grading.preprocessors.clean_feedback.CleanFeedback",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Trainees' feedback pages in the course's words (no code, no "Test cell", no CDN): the course's own template, written
+# into .feedback-template/ here. (`course feedback` sets it too, and says so if this folder cannot be written.)
+import contextlib  # noqa: E402
+
+from course.grading.feedback_page import configure_feedback_page  # noqa: E402
+
+with contextlib.suppress(OSError):
+    configure_feedback_page(c, here)

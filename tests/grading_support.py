@@ -127,3 +127,25 @@ def submit(
     elif isinstance(answers, str):
         (folder / "answers.json").write_text(answers)
     return folder
+
+
+def mark_reflections(course_dir: Path, score: float = 0, comment: str = "Marked.") -> int:
+    """Mark every reflection still waiting for a grader as formgrader's Manual Grading saves a mark (the manual score,
+    which clears nbgrader's flag, and the comment): feedback is only made for marked work. Returns how many."""
+    from nbgrader.api import Gradebook
+
+    from course.grading.config import load_config
+
+    cfg = load_config(Path(course_dir))
+    n = 0
+    with Gradebook(cfg.CourseDirectory.db_url, cfg.CourseDirectory.course_id) as gb:
+        for assignment in gb.assignments:
+            for sub in assignment.submissions:
+                for nb in sub.notebooks:
+                    for g in nb.grades:
+                        if g.name.startswith("reflection-") and g.needs_manual_grade:
+                            g.manual_score, g.needs_manual_grade = min(score, g.max_score), False
+                            gb.find_comment(g.name, assignment.name, nb.name, sub.student.id).manual_comment = comment
+                            n += 1
+        gb.db.commit()
+    return n

@@ -328,13 +328,15 @@ def test_feedback_has_answers_review_and_comments_but_no_hidden_test(released, f
     grade(course, workers=2, progress=False, log=lambda *_: None)
     cfg = load_config(course)
     with Gradebook(cfg.CourseDirectory.db_url, cfg.CourseDirectory.course_id) as gb:
-        comment = gb.find_comment("reflection-f01-early", "f01-early", "f01-early", "aligned")
-        comment.manual_comment = "Good link between the bruise and the history."
-        row = gb.find_grade("reflection-f01-early", "f01-early", "f01-early", "aligned")
-        row.manual_score = 2
+        for trainee in ("aligned", "corrupt", "tampered"):  # each reflection marked, as formgrader saves a mark
+            comment = gb.find_comment("reflection-f01-early", "f01-early", "f01-early", trainee)
+            comment.manual_comment = "Good link between the bruise and the history." if trainee == "aligned" else "Ok."
+            row = gb.find_grade("reflection-f01-early", "f01-early", "f01-early", trainee)
+            row.manual_score, row.needs_manual_grade = 2, False
         gb.db.commit()
-    made, problems = feedback(course, log=lambda *_: None)
-    assert problems == []
+    held: list[str] = []
+    made, problems = feedback(course, log=lambda *_: None, held=held)
+    assert problems == [] and held == []
     assert len(made) == 3
     for page in made:
         html = page.read_text()
@@ -495,8 +497,15 @@ def test_course_release_of_the_real_modules_is_clean_and_scores_golden_answers(t
         ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
         at = ids.index(f"reflection-{module}")
         assert MARK_SCHEME_TAG in nb.cells[at - 1].metadata.get("tags", []), module
+    gs.mark_reflections(course)  # feedback is made only for marked reflections
     made, problems = feedback(course, log=lambda *_: None)
     assert problems == [] and len(made) == 2 * len(modules)
+    for page in made:  # the course's words: no code, no nbgrader test vocabulary, no instruction for the live page
+        text = page.read_text(encoding="utf-8")
+        for words in ("Test cell", "Grade cell", "open_module", "In&nbsp;[", "<strong>Refresh</strong>", "slider"):
+            assert words not in text, (page, words)
+        assert "Your reflection" in text, page
+        assert ("The review supports:" in text) == bool(case.decisions_in(page.parent.name)), page
 
 
 @pytest.mark.slow

@@ -98,6 +98,7 @@ def test_trainee_markdown_is_inert_in_formgrader_and_feedback(released, fictiona
     assert "My honest reflection" in formgrader and "An added note." in formgrader
     assert "Links the bruise to the wider picture." in formgrader  # the mark scheme is still there for graders
     assert hs.executable_markup_in_file(course / "autograded" / "mallory" / "f01-early" / "f01-early.ipynb") == []
+    gs.mark_reflections(course)  # feedback is made only for marked reflections
     made, problems = feedback(course, log=lambda *_: None)
     assert problems == []
     [page] = made
@@ -134,6 +135,7 @@ def test_damaged_answers_score_zero_with_a_message_and_stop_nobody(released, fic
     for name in ("choice-3", "choice-list-for-single", "rationale-list"):
         assert scores[(f"t-{name}", "f01-early", "score-practice")] == 1.0  # the rest of the file still counts
         assert "cannot be used" in _shown(_autograded(course, f"t-{name}"), "score-hv-bruise")
+    gs.mark_reflections(course)  # feedback is made only for marked reflections
     made, problems = feedback(course, log=lambda *_: None)
     assert problems == [] and len(made) == len(damaged) + 2
     for page in made:
@@ -217,5 +219,6 @@ def test_ids_nbgrader_would_glob_or_strip_are_refused_and_others_made_safe(relea
     assert len(list(summaries.glob("*.md"))) == 6  # five trainees and the cohort index, none overwritten
     # feedback refuses a pattern id (it would make lee2's page), and carries on with the rest
     shutil.copytree(course / "autograded" / "lee2", course / "autograded" / "lee[2]")
+    gs.mark_reflections(course)  # feedback is made only for marked reflections
     made, problems = feedback(course, log=lambda *_: None)
     assert len(made) == 5 and any("lee[2]" in p and "pattern" in p for p in problems)

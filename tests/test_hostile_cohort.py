@@ -138,6 +138,7 @@ def test_a_hostile_cohort_through_grade_feedback_and_export(tmp_path, fictional_
     assert "notebook" in junk_line and "UnicodeDecodeError" not in junk_line
 
     # feedback: a page for every graded submission; the junk one is named, nobody else stopped
+    gs.mark_reflections(course)  # feedback is made only for marked reflections
     fb = _course("feedback", "--course-dir", str(course))
     assert hs.tracebacks(fb.stdout + fb.stderr) == []
     graded_pairs = {(r["trainee"], r["module"]) for r in rows}

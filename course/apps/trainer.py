@@ -10,6 +10,9 @@ from ..grading.autograde import grade
 from ..grading.config import DEFAULT_COURSE_DIR, GradingError
 from ..grading.export import export
 from ..grading.feedback import feedback
+from ..grading.marks_export import write_marks_csv
+from ..grading.moderation import write_report
+from ..grading.readiness import marks_to_redo, settle_resubmissions
 from ..grading.release import release
 
 
@@ -40,8 +43,20 @@ def _grade(args: argparse.Namespace) -> int:
         trainees=args.trainee or None,
         progress=not args.no_progress,
     )
+    settled = settle_resubmissions(_course_dir(args), run.graded)
+    for line in settled.kept:
+        print(f"Mark kept: {line}.")
+    for line in settled.stale:
+        print(f"Stale mark: {line}.")
+    redo = marks_to_redo(_course_dir(args))
+    if redo:
+        print(
+            f"{len(redo)} reflection(s) marked before a resubmission must be marked again before their feedback is "
+            f"sent: {', '.join(redo)}."
+        )
     problems: list[str] = []
     export(_course_dir(args), problems=problems)
+    write_marks_csv(_course_dir(args))
     if run.needs_attention or problems:
         print(
             "Something needs your attention: see the submissions named above (exit status 1).",
@@ -53,13 +68,23 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     problems: list[str] = []
-    export(_course_dir(args), Path(args.out) if args.out else None, problems=problems)
+    out = Path(args.out) if args.out else None
+    export(_course_dir(args), out, problems=problems)
+    write_marks_csv(_course_dir(args), out)
     return 1 if problems else 0
+
+
+def _moderation(args: argparse.Namespace) -> int:
+    write_report(_course_dir(args), fraction=args.fraction, minimum=args.minimum)
+    return 0
 
 
 def _feedback(args: argparse.Namespace) -> int:
-    _, problems = feedback(_course_dir(args), args.module or None, args.trainee or None)
-    return 1 if problems else 0
+    held: list[str] = []
+    _, problems = feedback(
+        _course_dir(args), args.module or None, args.trainee or None, held=held, release=args.release, zips=args.zip
+    )
+    return 1 if problems or held else 0
 
 
 def _run(func):
@@ -98,12 +123,24 @@ def register(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run(_grade))
 
-    p = sub.add_parser("export", help="write grades.csv and a summary for each trainee")
+    p = sub.add_parser("export", help="write grades.csv, marks.csv and a summary for each trainee")
     p.add_argument("--course-dir", help="the nbgrader course folder (default: grading/)")
     p.add_argument("--out", help="folder for grades.csv and summaries/ (default: the course folder)")
     p.set_defaults(func=_run(_export))
 
-    p = sub.add_parser("feedback", help="feedback pages for trainees, without hidden tests or mark schemes")
+    p = sub.add_parser(
+        "moderation", help="the blind double-marking sample and how far the markers agree, criterion by criterion"
+    )
+    p.add_argument("--course-dir", help="the nbgrader course folder (default: grading/)")
+    p.add_argument("--fraction", type=float, default=0.10, help="share of reflections to double-mark (default 0.10)")
+    p.add_argument("--minimum", type=int, default=5, help="at least this many (default 5; all when fewer)")
+    p.set_defaults(func=_run(_moderation))
+
+    p = sub.add_parser(
+        "feedback", help="feedback pages for trainees whose marks are final, without hidden tests or mark schemes"
+    )
     common(p)
     p.add_argument("--trainee", action="append", help="only this trainee (repeatable)")
+    p.add_argument("--release", action="store_true", help="hand the pages back through nbgrader's exchange")
+    p.add_argument("--zip", action="store_true", help="also write feedback-zips/<trainee>.zip, one per trainee")
     p.set_defaults(func=_run(_feedback))

@@ -1,4 +1,5 @@
-"""Export: grades.csv (one row per trainee, module and graded item) and a Markdown summary per trainee.
+"""Export: grades.csv (one row per trainee, module and graded item, with the grader's comment) and a Markdown summary
+per trainee. (marks.csv, each reflection's mark per criterion with marker and time, is course.grading.marks_export.)
 
 Trainee ids come from folder names a trainee may have chosen: in grades.csv a cell a spreadsheet would evaluate
 is written as text; each summary's file name is a safe stem of the id (course.core.contract.file_stem), so
@@ -25,6 +26,7 @@ FIELDS = [
     "manual_score",
     "needs_manual_grade",
     "submitted_at",
+    "comment",  # the grader's comment (nbgrader's own "No response." for an empty answer); marks.csv has the rest
 ]
 
 
@@ -50,6 +52,7 @@ def gradebook_rows(course_dir: Path) -> list[dict]:
         for assignment in sorted(gb.assignments, key=lambda a: a.name):
             for sub in sorted(assignment.submissions, key=lambda s: s.student.id):
                 for nb in sub.notebooks:
+                    comments = {c.name: c.manual_comment or c.auto_comment or "" for c in nb.comments}
                     for g in sorted(nb.grades, key=lambda g: g.name):
                         rows.append(
                             {
@@ -63,6 +66,7 @@ def gradebook_rows(course_dir: Path) -> list[dict]:
                                 "manual_score": g.manual_score,
                                 "needs_manual_grade": bool(g.needs_manual_grade),
                                 "submitted_at": sub.timestamp.isoformat() if sub.timestamp else "",
+                                "comment": comments.get(g.name, ""),
                             }
                         )
     return rows
