@@ -116,6 +116,15 @@ def open_marking(
     except (GradingError, PortError) as e:
         print(f"course mark: {e}", file=sys.stderr)
         return 1
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    if prefix and not moderate:
+        # On the multi-user server a page served here on 127.0.0.1 would be out of the trainer's browser's reach;
+        # the trainer's own server carries the marking page (deploy/jupyterhub enables it for trainers).
+        print(
+            f"On the multi-user server the marking page is part of your own server: open {prefix}{PREFIX}/ "
+            "(your JupyterLab address with /lab replaced by /course-mark/)."
+        )
+        return 0
     to_mark = sum(q["status"] != "marked" for q in queue)
     stop_on_sigterm()
     proc, url, private = start_marking(session, port or 0)
