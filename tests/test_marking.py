@@ -28,7 +28,7 @@ def _autograded(course: Path, trainee: str, module: str, text: str, answers: dic
     """An autograded submission as `course grade` leaves it: the reflection made inert in its graded cell."""
     folder = course / "autograded" / trainee / module
     folder.mkdir(parents=True, exist_ok=True)
-    cell = nbformat.v4.new_markdown_cell(inert_html(as_markdown(text)) if text else "")
+    cell = nbformat.v4.new_markdown_cell(inert_html(as_markdown(text)))
     cell.metadata = {"nbgrader": {"grade_id": f"reflection-{module}", "grade": True, "solution": True}}
     nbformat.write(nbformat.v4.new_notebook(cells=[cell]), folder / f"{module}.ipynb")
     if answers is not None:

@@ -198,7 +198,7 @@ class MarkingSession:
         every = autograded_reflections(self.course_dir, self.pack_dir)
         if not self.moderate:
             return every
-        with_text = [(t, m) for t, m in every if (self.source(t, m) or "").strip()]
+        with_text = [(t, m) for t, m in every if shown_text(self.source(t, m) or "")]
         with MarkBook(self.course_dir, self.pack_dir) as book:
             sample = set(book.moderation_sample(with_text))
         return [tm for tm in every if tm in sample]

@@ -207,18 +207,24 @@
     list.replaceChildren();
     if (!it.decisions.length) list.append(el("li", "This module has no decisions.", "hint"));
     for (const d of it.decisions) {
+      // One compact entry per decision (click or Enter shows it whole): question and score, the option chosen,
+      // the reasons.
       const li = el("li", null, "decision");
-      li.append(el("p", d.question, "question"));
+      li.tabIndex = 0;
+      const score = d.answered ? d.points + "/" + d.max_points : "\u2013/" + d.max_points;
+      const q = el("p", null, "question clamp1");
+      q.append(el("span", score + " ", "score"), el("span", d.question));
+      li.append(q);
       if (!d.answered) {
-        li.append(el("p", "Not answered." + (d.problem ? " " + d.problem : ""), "empty"));
+        li.append(el("p", "Not answered." + (d.problem ? " " + d.problem : ""), "empty clamp2"));
       } else {
-        const chosen = el("ul", null, "chosen");
-        for (const o of d.chosen) chosen.append(el("li", o.text + " (" + o.points + ")"));
-        li.append(chosen);
-        li.append(el("p", "Scored " + d.points + " of " + d.max_points + "; confidence " +
-          (d.confidence === null || d.confidence === undefined ? "not given" : d.confidence) + ".", "hint"));
-        li.append(el("p", d.rationale ? "Why: " + d.rationale : "No rationale given.", "rationale"));
+        li.append(el("p", d.chosen.map((o) => o.text + " (" + o.points + ")").join("; "), "chosen clamp1"));
+        const conf = d.confidence === null || d.confidence === undefined ? "" : " [confidence " + d.confidence + "]";
+        li.append(el("p", (d.rationale ? "Why: " + d.rationale : "No rationale given.") + conf, "rationale clamp2"));
       }
+      const toggle = () => li.classList.toggle("open");
+      li.addEventListener("click", toggle);
+      li.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); ev.stopPropagation(); toggle(); } });
       list.append(li);
     }
   }
@@ -378,6 +384,7 @@
     $("save").addEventListener("click", () => save());
     $("to-bank").addEventListener("click", () => toBank());
     $("help-button").addEventListener("click", toggleHelp);
+    $("prompt").addEventListener("click", () => $("prompt").classList.toggle("open"));
     document.addEventListener("keydown", onKey);
     window.addEventListener("beforeunload", (ev) => { if (state.item && dirty()) ev.preventDefault(); });
     if (!state.queue.length) { say("Nothing to mark here."); return; }
