@@ -133,16 +133,27 @@ def wait_shown(tab, trainee: str) -> float:
 
 
 def outside_viewport(tab, selectors: list[str]) -> dict:
-    """Each selector's elements whose box is not wholly inside the 1366x768 viewport (or that have no box)."""
+    """Each selector's elements not wholly visible without scrolling: outside the 1366x768 viewport, or cut off by a
+    panel that scrolls (or without a box at all); and whether the page itself scrolls."""
     return tab.page.evaluate(
         """(sels) => {
           const out = {};
+          const clipped = (e, r) => {
+            for (let a = e.parentElement; a; a = a.parentElement) {
+              const cs = getComputedStyle(a);
+              if (cs.overflowX === 'visible' && cs.overflowY === 'visible') continue;
+              const c = a.getBoundingClientRect();
+              if (r.top < c.top - 1 || r.bottom > c.bottom + 1 || r.left < c.left - 1 || r.right > c.right + 1) return true;
+            }
+            return false;
+          };
           for (const s of sels) {
             const els = [...document.querySelectorAll(s)];
             if (!els.length) { out[s] = 'missing'; continue; }
             for (const e of els) {
               const r = e.getBoundingClientRect();
-              if (!r.width || !r.height || r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight)
+              if (!r.width || !r.height || r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight
+                  || clipped(e, r))
                 out[s] = [r.left, r.top, r.right, r.bottom].map(Math.round);
             }
           }
@@ -167,7 +178,7 @@ def test_marking_as_the_guide_says_keyboard_only_into_the_gradebook(cohort, brow
         assert shown(tab) == f"ana/{MODULE}"  # the first reflection still to mark
         parts = [
             "#reflection-panel", "#reflection", "#prompt", "#scheme-panel", "#criteria > .crit", "#decisions-panel",
-            "#decisions > li", "#total", "#status", "#comment", "#stock-box", "#prev", "#next",
+            "#decisions > li", "#total", "#status", "#comment", "#stock-box", "#to-bank", "#prev", "#next",
         ]  # fmt: skip
         overflow = outside_viewport(tab, parts)
         tab.screenshot("marking-1366x768", full_page=False)

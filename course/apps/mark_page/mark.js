@@ -220,7 +220,7 @@
       } else {
         li.append(el("p", d.chosen.map((o) => o.text + " (" + o.points + ")").join("; "), "chosen clamp1"));
         const conf = d.confidence === null || d.confidence === undefined ? "" : " [confidence " + d.confidence + "]";
-        li.append(el("p", (d.rationale ? "Why: " + d.rationale : "No rationale given.") + conf, "rationale clamp2"));
+        li.append(el("p", (d.rationale ? "Why: " + d.rationale : "No rationale given.") + conf, "rationale clamp1"));
       }
       const toggle = () => li.classList.toggle("open");
       li.addEventListener("click", toggle);
@@ -262,8 +262,9 @@
   function renderStock() {
     const c = scheme().criteria[state.cursor];
     const v = state.scores[c.id];
-    $("stock-heading").textContent = "Stock comments: " + c.text +
-      (Number.isInteger(v) ? " at " + v : " (score the line first)");
+    $("stock-heading").textContent = "Stock comments, line " + (state.cursor + 1) +
+      (Number.isInteger(v) ? " at " + v : " (score it first)");
+    $("stock-heading").title = c.text;
     const list = $("stock");
     list.replaceChildren();
     for (const text of stockFor(c)) {
