@@ -43,6 +43,7 @@ def session_from_config(config) -> MarkingSession:
 
 
 def _load_jupyter_server_extension(serverapp) -> None:
+    import nbgrader.api  # noqa: F401 - imported now, so that the first mark saved does not wait for it
     from jupyter_server.utils import url_path_join
 
     base = url_path_join(serverapp.web_app.settings["base_url"], PREFIX)
