@@ -136,9 +136,12 @@
       return;
     }
     state.item = item;
-    state.scores = item.mark ? { ...item.mark.scores } : {};
-    state.comment = item.mark ? item.mark.comment : "";
-    state.saved = item.mark ? { scores: { ...item.mark.scores }, comment: item.mark.comment } : null;
+    // A mark of a text that has changed since (a resubmission) is not put back in the boxes: the earlier comment
+    // would otherwise go out again beside a new text. It is shown in the status line; the marker marks afresh.
+    const current = item.mark && !item.mark.stale ? item.mark : null;
+    state.scores = current ? { ...current.scores } : {};
+    state.comment = current ? current.comment : "";
+    state.saved = current ? { scores: { ...current.scores }, comment: current.comment } : null;
     const sc = scheme();
     const first = sc.criteria.findIndex((c) => !Number.isInteger(state.scores[c.id]));
     state.cursor = first < 0 ? 0 : first;
@@ -240,7 +243,10 @@
     $("total").textContent = total() + " / " + sc.points + (scored < sc.criteria.length
       ? " (" + scored + " of " + sc.criteria.length + " lines scored)" : "");
     let s;
-    if (it.mark && it.mark.stale) s = "Changed since it was marked by " + it.mark.marker + ": mark it again.";
+    if (it.mark && it.mark.stale) {
+      s = "Changed since it was marked by " + it.mark.marker + " (" + it.mark.total + " points): mark it again." +
+        (it.mark.comment ? " Earlier comment: \u201c" + it.mark.comment + "\u201d" : "");
+    }
     else if (it.mark) s = "Marked by " + it.mark.marker + " at " + it.mark.marked_at + ".";
     else s = "Not marked yet.";
     if (dirty()) s += " Unsaved changes.";
