@@ -102,8 +102,8 @@ def _pre_spawn(spawner):
         env["JUPYTER_CONFIG_PATH"] = S["trainee_config_dir"]
     else:
         # The marking page (course mark) under the trainer's own server: <server URL>/course-mark/, on ~/course.
-        spawner.args = [*spawner.args, "--ServerApp.jpserver_extensions=course.apps.mark=True"]
-        spawner.args += ["--CourseMark.course_dir=course"]
+        mark = ["--ServerApp.jpserver_extensions=course.apps.mark=True", "--CourseMark.course_dir=course"]
+        spawner.args = [*getattr(spawner, "args", []), *mark]
 
 
 c.Spawner.pre_spawn_hook = _pre_spawn
