@@ -175,3 +175,10 @@ def test_course_mark_without_a_gradebook_says_what_to_run(tmp_path, capsys):
     assert main(["mark", "--course-dir", str(tmp_path), "--no-browser", "--marker", "Jo"]) == 1
     err = capsys.readouterr().err
     assert "no gradebook here" in err and "course grade" in err
+
+
+def test_course_mark_refuses_a_bad_comment_bank_naming_the_file_and_field(course, capsys):
+    (course / "gradebook.db").touch()
+    (course / BANK_FILE).write_text(json.dumps({"version": 1, "modules": {M01: {"pattern": {"1": [""]}}}}))
+    assert main(["mark", "--course-dir", str(course), "--no-browser", "--marker", "Jo"]) == 1
+    assert "comment-bank.json: modules.m01-early-years.pattern.1[0]: a comment is text" in capsys.readouterr().err
