@@ -60,6 +60,12 @@ def test_rows_naming_megabytes_are_shown_in_megabytes():
     assert "312 MB" in table and "400 MB" in table and "0.78" in table
 
 
+def test_rows_counting_actions_are_shown_as_counts_not_times():
+    row = {"name": "marking", "median_s": 7, "baseline": "formgrader", "baseline_median_s": 14.5, "unit": "actions"}
+    table = format_table([{**row, "ratio": 0.48, "target": "<= 0.5x"}])
+    assert "7 actions" in table and "14.5 actions" in table and " s " not in table
+
+
 def test_format_table_with_no_rows_still_has_headers():
     assert format_table([]).startswith("benchmark")
 

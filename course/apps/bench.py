@@ -1,8 +1,8 @@
 """`course bench`: run the benchmarks in bench/ and print one table of medians, baselines and ratios.
 
 Each bench/bench_<name>.py exposes run(quick) -> list of result dicts (name, median_s, baseline,
-baseline_median_s, ratio, target, notes; optionally p95_s, unit and met). Timings are reported, never
-asserted: the table says whether each target was met.
+baseline_median_s, ratio, target, notes; optionally p95_s, unit ("MB" or "actions" for values that are not
+seconds) and met). Timings are reported, never asserted: the table says whether each target was met.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ def _value(row: dict, key: str) -> str:
     v = row.get(key)
     if not isinstance(v, (int, float)):
         return "-"
+    if row.get("unit") == "actions":  # counts (key presses and clicks), not times
+        return f"{v:g} actions"
     if _is_mb(row):
         return f"{v:.0f} MB"
     if v < 1:

@@ -1,4 +1,4 @@
-"""Trainer subcommands of `course`: release, grade, export and feedback (logic in course.grading)."""
+"""Trainer subcommands of `course`: release, grade, mark, export and feedback (logic in course.grading)."""
 
 from __future__ import annotations
 
@@ -87,6 +87,13 @@ def _feedback(args: argparse.Namespace) -> int:
     return 1 if problems or held else 0
 
 
+def _mark(args: argparse.Namespace) -> int:
+    from ..grading.marking import default_marker
+    from .mark_command import open_marking
+
+    return open_marking(_course_dir(args), args.marker or default_marker(), args.moderate, args.no_browser, args.port)
+
+
 def _run(func):
     """A trainer's command: a problem they can act on is a message and exit status 1, never a traceback."""
 
@@ -135,6 +142,16 @@ def register(sub) -> None:
     p.add_argument("--fraction", type=float, default=0.10, help="share of reflections to double-mark (default 0.10)")
     p.add_argument("--minimum", type=int, default=5, help="at least this many (default 5; all when fewer)")
     p.set_defaults(func=_run(_moderation))
+
+    p = sub.add_parser("mark", help="mark reflections, one per screen, in your browser (or moderate: --moderate)")
+    p.add_argument("--course-dir", help="the nbgrader course folder (default: grading/)")
+    p.add_argument("--marker", help="your name as marker (default: your user name)")
+    p.add_argument(
+        "--moderate", action="store_true", help="second-mark the moderation sample, blind (never reaches the gradebook)"
+    )
+    p.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
+    p.add_argument("--port", type=int, help="port to serve on (default: any free port)")
+    p.set_defaults(func=_run(_mark))
 
     p = sub.add_parser(
         "feedback", help="feedback pages for trainees whose marks are final, without hidden tests or mark schemes"

@@ -100,6 +100,10 @@ def _pre_spawn(spawner):
     if role != "trainer":
         # Trainees' servers run without formgrader and the assignment-creation tools.
         env["JUPYTER_CONFIG_PATH"] = S["trainee_config_dir"]
+    else:
+        # The marking page (course mark) under the trainer's own server: <server URL>/course-mark/, on ~/course.
+        mark = ["--ServerApp.jpserver_extensions=course.apps.mark=True", "--CourseMark.course_dir=course"]
+        spawner.args = [*getattr(spawner, "args", []), *mark]
 
 
 c.Spawner.pre_spawn_hook = _pre_spawn

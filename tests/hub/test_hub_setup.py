@@ -82,6 +82,7 @@ def test_hub_config_lets_in_only_registered_users_and_gives_trainees_no_trainer_
         spawner = SimpleNamespace(user=SimpleNamespace(name=name), environment=dict(c.Spawner.environment))
         c.Spawner.pre_spawn_hook(spawner)
         assert ("JUPYTER_CONFIG_PATH" not in spawner.environment) is trainer_tools, name
+        assert any("course.apps.mark" in arg for arg in getattr(spawner, "args", [])) is trainer_tools, name
 
 
 def test_nbgrader_settings_point_everyone_at_the_shared_exchange_and_our_exchange_classes(tmp_path):
