@@ -160,3 +160,33 @@ c.Spawner.environment = {
     **c.Spawner.environment,
     "COURSE_FIRST_ANSWERS_URL": f"{_first_url}/services/{_FIRST}/",
 }
+
+
+# --- the idle culler -------------------------------------------------------------------------------------------
+# jupyterhub-idle-culler (installed in the venv by setup.py) stops a server nobody has used for
+# `cull_idle_after_s` seconds (course-hub.json; 0 turns it off), so abandoned servers free their memory. Work is
+# saved as it is typed (answers.json), so a culled trainee loses nothing; they start again from the hub's page.
+_CULLER = "idle-culler"
+_cull_after = int(S.get("cull_idle_after_s", 3600))
+
+
+def _listed(name: str) -> list:
+    return list(c.JupyterHub[name]) if name in c.JupyterHub and isinstance(c.JupyterHub[name], list) else []
+
+
+if _cull_after > 0 and _CULLER not in {s.get("name") for s in _listed("services")}:
+    c.JupyterHub.services = [
+        *_listed("services"),
+        {
+            "name": _CULLER,
+            "command": [str(_venv / "bin" / "python"), "-m", "jupyterhub_idle_culler", f"--timeout={_cull_after}"],
+        },
+    ]
+    c.JupyterHub.load_roles = [
+        *_listed("load_roles"),
+        {
+            "name": _CULLER,
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": [_CULLER],
+        },
+    ]

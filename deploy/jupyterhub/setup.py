@@ -3,16 +3,18 @@
 
 Run as root with Debian's Python (standard library only):
 
-    sudo /usr/bin/python3 deploy/jupyterhub/setup.py install            # venv, course files, exchange, config
-    sudo /usr/bin/python3 deploy/jupyterhub/setup.py add-users users.csv --passwords /root/passwords.csv
-    sudo /usr/bin/python3 deploy/jupyterhub/setup.py init-course --trainer t.jones
-    sudo /opt/course-hub/venv/bin/jupyterhub -f /opt/course-hub/etc/jupyterhub_config.py
+    /usr/bin/python3 deploy/jupyterhub/setup.py install            # venv, course files, exchange, config
+    /usr/bin/python3 deploy/jupyterhub/setup.py add-users users.csv --passwords /root/passwords.csv
+    /usr/bin/python3 deploy/jupyterhub/setup.py init-course --trainer t.jones
+    /opt/course-hub/venv/bin/jupyterhub -f /opt/course-hub/etc/jupyterhub_config.py
 
 Everything it installs lives under --prefix (default /opt/course-hub) and the exchange folder (default
-/srv/nbgrader/exchange); `remove-users` undoes add-users. Re-running `install` keeps what the settings file
-already says (the options given win; keys it does not manage, e.g. hub_admins, are kept). The hub listens on
-127.0.0.1 unless given a certificate (--ssl-cert, --ssl-key) or --insecure-http (listening.py).
-See docs/deploy.md for what each setting is for.
+/srv/nbgrader/exchange), with two small files in /etc (the trainers' PATH, and sshd's refusal of trainees
+when sshd is installed); `remove-users` undoes add-users, `uninstall` the rest. Re-running `install`
+(`upgrade`) keeps what the settings file already says (the options given win; keys it does not manage, e.g.
+hub_admins, are kept). The hub listens on 127.0.0.1 unless given a certificate (--ssl-cert, --ssl-key) or
+--insecure-http (listening.py). `backup` and `restore` carry everything over to a fresh install
+(setup_ops.py). See docs/deploy.md and docs/operations.md.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # its modules, beside it
+import setup_ops  # noqa: E402
+import setup_system  # noqa: E402
 import setup_users  # noqa: E402
 from listening import ListenError, insecure_warning, listen_settings  # noqa: E402
 from setup_base import (  # noqa: E402
@@ -105,8 +109,12 @@ def course_package_copy(repo: Path, dest: Path) -> Path:
 
 
 def deps_key(repo: Path) -> str:
-    """Hash of what decides the dependencies of the venv: pyproject.toml and the Python that builds it."""
+    """Hash of what decides the dependencies of the venv: pyproject.toml, the pinned versions (when the
+    repository has them) and the Python that builds it."""
     h = hashlib.sha256((repo / "pyproject.toml").read_bytes())
+    pinned = repo / "deploy" / "constraints.txt"
+    if pinned.is_file():
+        h.update(pinned.read_bytes())
     h.update(sys.version.encode())
     return h.hexdigest()[:16]
 
@@ -128,7 +136,7 @@ def build_venv(venv: Path, repo: Path, python: str = "/usr/bin/python3") -> None
                 shutil.rmtree(venv)
             run([python, "-m", "venv", str(venv)])
             run([*pip, "install", "--upgrade", "pip", "setuptools>=68", "wheel"])
-            run([*pip, "install", f"{src}[hub]"])
+            run([*pip, "install", *setup_system.constraints_args(repo), f"{src}[hub]"])
             stamp.write_text(key + "\n")
         else:
             log(f"reusing {venv} (dependencies unchanged); reinstalling the course package")
@@ -184,6 +192,10 @@ def install(args: argparse.Namespace) -> dict:
     if os.geteuid() != 0:
         raise SetupError("run setup.py as root (it creates system users, groups and the exchange folder)")
     repo = Path(args.repo).resolve()
+    kept_proxy = old.get("proxy_command") if old.get("proxy_command") and os.path.exists(old["proxy_command"]) else None
+    proxy = args.proxy or kept_proxy or shutil.which("configurable-http-proxy")
+    node = setup_system.check_node(need_npm=not proxy)  # before anything is changed
+    log(f"Node {node} (the proxy needs {setup_system.NODE_MIN_MAJOR} or newer)")
     for sub in ("etc", "share", "state"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
     os.chmod(prefix, 0o755)
@@ -211,12 +223,8 @@ def install(args: argparse.Namespace) -> dict:
     shutil.copy2(repo / "grading" / "nbgrader_config.py", share / "grading" / "nbgrader_config.py")
     run(["chmod", "-R", "a+rX,go-w", str(share)])
 
-    kept_proxy = old.get("proxy_command") if old.get("proxy_command") and os.path.exists(old["proxy_command"]) else None
-    proxy = args.proxy or kept_proxy or shutil.which("configurable-http-proxy")
     if not proxy:
-        if not shutil.which("npm"):
-            raise SetupError("configurable-http-proxy not found and npm is missing: install nodejs and npm first")
-        log("installing configurable-http-proxy from npm")
+        log(f"installing {setup_system.PROXY_PACKAGE} from npm")
         run(
             [
                 "npm",
@@ -225,10 +233,13 @@ def install(args: argparse.Namespace) -> dict:
                 "--no-fund",
                 "--prefix",
                 str(prefix / "proxy"),
-                "configurable-http-proxy@^5",
+                setup_system.PROXY_PACKAGE,
             ]
         )
         proxy = str(prefix / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy")
+    engines = setup_system.proxy_engines(proxy)
+    if engines:
+        log(f"{proxy} declares Node {engines}; this machine has {node}")
 
     graders, trainees = chosen["graders_group"], chosen["trainees_group"]
     ensure_group(graders)
@@ -281,7 +292,15 @@ def install(args: argparse.Namespace) -> dict:
     write_file(
         tdir / "jupyter_server_config.json",
         json.dumps(
-            {"ServerApp": {"jpserver_extensions": dict.fromkeys(TRAINER_ONLY_SERVER_EXTENSIONS, False)}, **lab},
+            {
+                "ServerApp": {
+                    "jpserver_extensions": dict.fromkeys(TRAINER_ONLY_SERVER_EXTENSIONS, False),
+                    # Trainees' login shell is nologin (no shell outside the hub); a terminal in their own
+                    # server, where their kernels already run their code, is still a shell (e.g. for passwd).
+                    "terminado_settings": {"shell_command": ["/bin/bash", "-l"]},
+                },
+                **lab,
+            },
             indent=2,
         )
         + "\n",
@@ -292,6 +311,9 @@ def install(args: argparse.Namespace) -> dict:
     )
     run(["chmod", "-R", "a+rX,go-w", str(tdir)])  # read by every trainee's server, whatever root's umask
 
+    setup_system.write_trainer_lab_settings(venv)
+    setup_system.write_trainer_path(settings)
+    setup_system.write_ssh_deny(settings)
     shutil.copy2(HERE / "jupyterhub_config.py", prefix / "etc" / "jupyterhub_config.py")
     shutil.copy2(HERE / "listening.py", prefix / "etc" / "listening.py")
     users = prefix / "etc" / "users.csv"
@@ -364,6 +386,17 @@ def init_course(args: argparse.Namespace) -> Path:
     return course
 
 
+def upgrade(args: argparse.Namespace) -> dict:
+    """install with no options: every choice comes from the settings file, nothing the administrator set
+    changes. The hub keeps running the old code until it is restarted (which ends trainees' sessions)."""
+    if not existing_settings(args.prefix):
+        raise SetupError(f"{settings_path(args.prefix)}: not found; this is a first install: run `install`")
+    again = build_parser().parse_args(["--prefix", str(args.prefix), "install", "--repo", args.repo])
+    settings = install(again)
+    log("upgraded; restart the hub when no session is running (a restart ends every trainee's open session)")
+    return settings
+
+
 def status(args: argparse.Namespace) -> None:
     print(json.dumps(load_settings(args.prefix), indent=2))
 
@@ -420,7 +453,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("remove-users", help="delete the system users listed in a CSV, with their homes")
     s.add_argument("csv")
-    s.add_argument("--keep-homes", action="store_true")
+    s.add_argument("--keep-homes", action="store_true", help="delete the users but keep their home folders")
+    s.add_argument(
+        "--delete-trainer-courses",
+        action="store_true",
+        help="also delete the home of a listed trainer, with their course (gradebook, marks): refused without it",
+    )
+    s.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
     s.set_defaults(func=remove_users)
 
     s = sub.add_parser("init-course", help="the trainer's course folder, nbgrader config and exchange folders")
@@ -429,6 +468,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("status", help="print the installed settings")
     s.set_defaults(func=status)
+
+    s = sub.add_parser("upgrade", help="install again from this checkout, keeping every setting (after git pull)")
+    s.add_argument("--repo", default=str(REPO), help="the course repository (default: this one)")
+    s.set_defaults(func=upgrade)
+
+    setup_ops.add_commands(sub)
     return p
 
 

@@ -40,6 +40,8 @@ SETUP = ROOT / "deploy" / "jupyterhub" / "setup.py"
 PROXY = ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 CACHE = Path(os.environ.get("COURSE_HUB_CACHE", "/var/tmp/course-hub-cache"))
+PROFILE_D = Path(os.environ.get("COURSE_HUB_PROFILE_D", "/etc/profile.d"))
+SSHD_CONFIG_D = Path(os.environ.get("COURSE_HUB_SSHD_CONFIG_D", "/etc/ssh/sshd_config.d"))
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -404,7 +406,15 @@ def _cleanup(hub: Hub | None, base: Path, users: list[str], groups: list[str]) -
     csv_path = base / "users.csv"
     if hub is not None and (hub.prefix / "etc" / "course-hub.json").exists() and csv_path.exists():
         out = subprocess.run(
-            ["/usr/bin/python3", str(SETUP), "--prefix", str(hub.prefix), "remove-users", str(csv_path)],
+            [
+                "/usr/bin/python3",
+                str(SETUP),
+                "--prefix",
+                str(hub.prefix),
+                "remove-users",
+                str(csv_path),
+                "--delete-trainer-courses",
+            ],
             capture_output=True,
             text=True,
             timeout=120,
@@ -427,6 +437,10 @@ def _cleanup(hub: Hub | None, base: Path, users: list[str], groups: list[str]) -
     for group in groups:
         if subprocess.run(["getent", "group", group], capture_output=True).returncode == 0:
             subprocess.run(["groupdel", group], capture_output=True)
+    for group in groups:  # what install wrote in /etc for these groups (setup_system.py)
+        for leftover in (PROFILE_D / f"{group}-tools.sh", SSHD_CONFIG_D / f"{group}.conf"):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
     shutil.rmtree(base, ignore_errors=True)
     return problems
 
