@@ -2,7 +2,7 @@
 # LocalProcessSpawner, configurable-http-proxy, nbgrader's exchange in a shared folder.
 #
 # setup.py install copies this file to PREFIX/etc/ and writes PREFIX/etc/course-hub.json, which this file reads
-# (path from $COURSE_HUB_SETTINGS, default /opt/course-hub/etc/course-hub.json). Site changes go in
+# (path from $COURSE_HUB_SETTINGS, default: beside this file). Site changes go in
 # PREFIX/etc/jupyterhub_config.local.py, loaded last, so this file can be replaced on upgrade.
 import csv
 import importlib.util
@@ -13,7 +13,8 @@ from pathlib import Path
 
 c = get_config()  # noqa: F821 (provided by traitlets)
 
-_settings_file = os.environ.get("COURSE_HUB_SETTINGS", "/opt/course-hub/etc/course-hub.json")
+# The settings beside this file unless $COURSE_HUB_SETTINGS names others.
+_settings_file = os.environ.get("COURSE_HUB_SETTINGS") or str(Path(__file__).with_name("course-hub.json"))
 S = json.loads(Path(_settings_file).read_text(encoding="utf-8"))
 _venv = Path(S["venv"])
 

@@ -55,6 +55,10 @@ USERNAME, read_users, open_passwords = setup_users.USERNAME, setup_users.read_us
 COURSE_ID = "safeguarding-case-review"
 DEFAULT_PREFIX = "/opt/course-hub"
 DEFAULT_EXCHANGE = "/srv/nbgrader/exchange"
+# Defaults an environment may change (a second hub on one machine; the deploy test runs docs/deploy.md with
+# them): COURSE_HUB_PREFIX, COURSE_HUB_EXCHANGE, COURSE_HUB_GROUP_PREFIX, COURSE_HUB_BIND_URL. An option given,
+# or what the settings file already says, wins over them.
+ENV = os.environ
 # What trainees' servers run without: the trainer tools (they would only show the trainee's own empty course).
 TRAINER_ONLY_SERVER_EXTENSIONS = (
     "nbgrader.server_extensions.formgrader",
@@ -75,10 +79,10 @@ def install_choices(args: argparse.Namespace, old: dict) -> dict:
     def pick(arg, key, default):
         return arg if arg is not None else old.get(key, default)
 
-    group_prefix = args.group_prefix
+    group_prefix = args.group_prefix or (None if old else ENV.get("COURSE_HUB_GROUP_PREFIX"))
     chosen = {
         "course_id": pick(args.course_id, "course_id", COURSE_ID),
-        "exchange_root": pick(args.exchange, "exchange_root", DEFAULT_EXCHANGE),
+        "exchange_root": pick(args.exchange, "exchange_root", ENV.get("COURSE_HUB_EXCHANGE", DEFAULT_EXCHANGE)),
         "graders_group": f"{group_prefix}-graders" if group_prefix else old.get("graders_group", "course-graders"),
         "trainees_group": f"{group_prefix}-trainees" if group_prefix else old.get("trainees_group", "course-trainees"),
         "authenticator": pick(args.authenticator, "authenticator", "pam"),
@@ -86,7 +90,7 @@ def install_choices(args: argparse.Namespace, old: dict) -> dict:
     insecure = args.insecure_http or (args.bind_url is None and old.get("insecure_http", False))
     try:
         chosen |= listen_settings(
-            pick(args.bind_url, "bind_url", None),
+            pick(args.bind_url, "bind_url", ENV.get("COURSE_HUB_BIND_URL")),
             pick(args.ssl_cert, "ssl_cert", ""),
             pick(args.ssl_key, "ssl_key", ""),
             insecure,
