@@ -71,7 +71,7 @@ def all_fenced_commands() -> list[str]:
     lines = []
     for doc in DOCS:
         for m in re.finditer(r"```[a-z]*\n(.*?)\n```", doc.read_text(encoding="utf-8"), re.DOTALL):
-            lines += m.group(1).splitlines()
+            lines += re.sub(r"\\\n\s*", " ", m.group(1)).splitlines()
     return lines
 
 
