@@ -141,3 +141,38 @@ def test_trainers_open_formgrader_in_a_tab_of_its_own_not_in_jupyterlab(tmp_path
     }
     page = json.loads((tmp_path / "etc" / "jupyter" / "labconfig" / "page_config.json").read_text())
     assert page["disabledExtensions"]["@jupyter/nbgrader:formgrader"] is True
+
+
+def test_restore_writes_only_inside_the_home_and_never_through_a_planted_link(tmp_path):
+    import getpass
+    import io
+    import tarfile
+
+    ops = sys.modules["setup_ops"]
+    outside, home = tmp_path / "outside", tmp_path / "home"
+    outside.mkdir()
+    home.mkdir()
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+
+        def add(name, data=b"x", link=None):
+            info = tarfile.TarInfo(name)
+            info.uname = getpass.getuser()
+            if link:
+                info.type, info.linkname = tarfile.SYMTYPE, link
+                tar.addfile(info)
+            else:
+                info.size, info.mode = len(data), 0o600
+                tar.addfile(info, io.BytesIO(data))
+
+        add("homes/u/answers.json", b"{}")
+        add("homes/u/elsewhere", link=str(outside))
+        add("homes/u/elsewhere/planted.txt")
+        add("homes/u/../../escaped.txt")
+        add("homes/u/fifo-like", link="/dev/zero")
+    archive.seek(0)
+    with tarfile.open(fileobj=archive) as tar:
+        assert ops._extract(tar, "homes/u", home) == 3
+    assert (home / "answers.json").read_bytes() == b"{}"
+    assert (home / "elsewhere").is_symlink() and (home / "fifo-like").is_symlink()
+    assert not list(outside.iterdir()) and not (tmp_path / "escaped.txt").exists()
