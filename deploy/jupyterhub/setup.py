@@ -86,6 +86,10 @@ def install_choices(args: argparse.Namespace, old: dict) -> dict:
         "graders_group": f"{group_prefix}-graders" if group_prefix else old.get("graders_group", "course-graders"),
         "trainees_group": f"{group_prefix}-trainees" if group_prefix else old.get("trainees_group", "course-trainees"),
         "authenticator": pick(args.authenticator, "authenticator", "pam"),
+        "python": pick(args.python, "python", "/usr/bin/python3"),
+        # A case pack or notebooks given once (not the repository's) stay chosen on upgrade.
+        "data_source": pick(args.data, "data_source", None),
+        "notebooks_source": pick(args.notebooks, "notebooks_source", None),
     }
     insecure = args.insecure_http or (args.bind_url is None and old.get("insecure_http", False))
     try:
@@ -208,12 +212,12 @@ def install(args: argparse.Namespace) -> dict:
     os.chmod(prefix / "state", 0o700)  # hub database and cookie secret: root only
 
     venv = Path(args.venv or old.get("venv") or prefix / "venv")
-    build_venv(venv, repo, python=args.python)
+    build_venv(venv, repo, python=chosen["python"])
 
     share = prefix / "share"
     sources = {
-        "data": Path(args.data) if args.data else repo / "data",
-        "notebooks": Path(args.notebooks) if args.notebooks else repo / "notebooks",
+        "data": Path(chosen["data_source"] or repo / "data"),
+        "notebooks": Path(chosen["notebooks_source"] or repo / "notebooks"),
     }
     for name, src in sources.items():
         if (share / name).exists():
@@ -229,17 +233,8 @@ def install(args: argparse.Namespace) -> dict:
 
     if not proxy:
         log(f"installing {setup_system.PROXY_PACKAGE} from npm")
-        run(
-            [
-                "npm",
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                str(prefix / "proxy"),
-                setup_system.PROXY_PACKAGE,
-            ]
-        )
+        npm = ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(prefix / "proxy")]
+        run([*npm, setup_system.PROXY_PACKAGE])
         proxy = str(prefix / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy")
     engines = setup_system.proxy_engines(proxy)
     if engines:
@@ -271,6 +266,9 @@ def install(args: argparse.Namespace) -> dict:
         "trainee_config_dir": str(prefix / "etc" / "jupyter-trainee"),
         "proxy_command": proxy,
         "authenticator": chosen["authenticator"],
+        "python": chosen["python"],
+        "data_source": chosen["data_source"],
+        "notebooks_source": chosen["notebooks_source"],
         "bind_url": chosen["bind_url"],
         "ssl_cert": chosen["ssl_cert"],
         "ssl_key": chosen["ssl_key"],
@@ -421,8 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--notebooks", help="the module notebooks (default: the repository's notebooks/)")
     s.add_argument(
         "--python",
-        default="/usr/bin/python3",
-        help="the Python to build the venv from; every user must be able to read it",
+        help="the Python to build the venv from (default /usr/bin/python3); every user must be able to read it",
     )
     s.add_argument("--exchange", help=f"nbgrader exchange (default {DEFAULT_EXCHANGE})")
     s.add_argument("--course-id", help=f"nbgrader course id (default {COURSE_ID})")

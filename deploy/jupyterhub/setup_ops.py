@@ -59,6 +59,9 @@ INSTALL_KEYS = (
     "ssl_key",
     "insecure_http",
     "authenticator",
+    "python",
+    "data_source",
+    "notebooks_source",
 )
 SQLITE_HEADER = b"SQLite format 3\x00"
 

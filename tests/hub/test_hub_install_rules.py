@@ -176,3 +176,14 @@ def test_restore_writes_only_inside_the_home_and_never_through_a_planted_link(tm
     assert (home / "answers.json").read_bytes() == b"{}"
     assert (home / "elsewhere").is_symlink() and (home / "fifo-like").is_symlink()
     assert not list(outside.iterdir()) and not (tmp_path / "escaped.txt").exists()
+
+
+def test_an_upgrade_keeps_the_python_case_pack_and_notebooks_an_install_was_given(tmp_path):
+    old = {"python": "/usr/local/bin/python3.12", "data_source": "/srv/pack", "notebooks_source": "/srv/nbs"}
+    again = setup.build_parser().parse_args(["install"])
+    chosen = setup.install_choices(again, old)
+    assert {k: chosen[k] for k in old} == old
+    first = setup.install_choices(again, {})
+    assert (first["python"], first["data_source"], first["notebooks_source"]) == ("/usr/bin/python3", None, None)
+    given = setup.build_parser().parse_args(["install", "--data", "/srv/other"])
+    assert setup.install_choices(given, old)["data_source"] == "/srv/other"
