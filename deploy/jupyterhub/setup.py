@@ -143,7 +143,7 @@ def build_venv(venv: Path, repo: Path, python: str = "/usr/bin/python3") -> None
             if venv.exists():
                 shutil.rmtree(venv)
             run([python, "-m", "venv", str(venv)])
-            run([*pip, "install", "--upgrade", "pip", "setuptools>=68", "wheel"])
+            run([*pip, "install", *setup_system.constraints_args(repo), "--upgrade", "pip", "setuptools>=68", "wheel"])
             run([*pip, "install", *setup_system.constraints_args(repo), f"{src}[hub]"])
             stamp.write_text(key + "\n")
         else:

@@ -331,7 +331,12 @@ def recover_answers(args: argparse.Namespace) -> None:
     if not folder.is_dir():
         raise SetupError(f"{folder}: no such module folder for {args.user}")
     python = Path(settings["venv"]) / "bin" / "python"
-    check = "import sys; from course.core.answers import read_answers as r; r(sys.argv[1]); print('readable')"
+    # The course's own reader, on a copy named answers.json (it reads a file by that name).
+    check = (
+        "import shutil, sys, tempfile; from course.core.answers import read_answers as r\n"
+        "with tempfile.TemporaryDirectory() as d:\n"
+        "    r(shutil.copy(sys.argv[1], d + '/answers.json')); print('readable')"
+    )
     for path in sorted(folder.glob("answers.json*")):
         if path.name.endswith(".lock"):
             continue
