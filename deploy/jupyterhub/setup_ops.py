@@ -21,6 +21,7 @@ import pwd
 import secrets
 import shutil
 import sqlite3
+import stat
 import subprocess
 import tarfile
 import tempfile
@@ -66,14 +67,6 @@ INSTALL_KEYS = (
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def _is_sqlite(path: Path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(16) == SQLITE_HEADER
-    except OSError:
-        return False
-
-
 def _add_tree(tar: tarfile.TarFile, src: Path, arcname: str) -> int:
     """Add src (a folder, its links as links) under arcname; SQLite files through SQLite's backup."""
     count = 0
@@ -83,24 +76,45 @@ def _add_tree(tar: tarfile.TarFile, src: Path, arcname: str) -> int:
         rel = here.relative_to(src)
         tar.add(here, arcname=str(Path(arcname) / rel), recursive=False)
         for name in sorted(files) + sorted(d for d in dirs if (here / d).is_symlink()):
-            path = here / name
-            member = str(Path(arcname) / rel / name)
-            info = tar.gettarinfo(path, arcname=member)
-            if info.isreg() and _is_sqlite(path):
-                with tempfile.NamedTemporaryFile(suffix=".sqlite") as tmp:
-                    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db, sqlite3.connect(tmp.name) as copy:
-                        db.backup(copy)
-                    info.size = os.path.getsize(tmp.name)
-                    with open(tmp.name, "rb") as f:
-                        tar.addfile(info, f)
-            elif info.isreg():
-                with open(path, "rb") as f:
-                    tar.addfile(info, f)
-            elif info.issym() or info.isdir():
-                tar.addfile(info)
-            count += 1
+            try:
+                count += _add_entry(tar, here / name, str(Path(arcname) / rel / name))
+            except FileNotFoundError:  # gone since it was listed (a kernel's temporary file)
+                continue
+            except OSError as e:  # e.g. swapped for a link while the backup ran: left out, and said
+                log(f"not in the backup: {here / name}: {e.strerror or e}")
         dirs[:] = [d for d in dirs if not (here / d).is_symlink()]
     return count
+
+
+def _add_entry(tar: tarfile.TarFile, path: Path, member: str) -> int:
+    """One file or link of a home: a regular file is opened without following a link and described from
+    what was opened (a file replaced, or swapped for a link, while the backup runs is never read through
+    the link); SQLite files are copied with SQLite's backup; pipes, sockets and devices are left out."""
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        tar.addfile(tar.gettarinfo(path, arcname=member))
+        return 1
+    if not stat.S_ISREG(st.st_mode):
+        return 0
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        info = tar.gettarinfo(arcname=member, fileobj=f)
+        if not info.isreg():
+            return 0
+        if f.read(16) == SQLITE_HEADER:
+            with tempfile.NamedTemporaryFile(suffix=".sqlite") as tmp:
+                with (
+                    sqlite3.connect(f"file:/proc/self/fd/{fd}?mode=ro", uri=True) as db,
+                    sqlite3.connect(tmp.name) as copy,
+                ):
+                    db.backup(copy)
+                info.size = os.path.getsize(tmp.name)
+                with open(tmp.name, "rb") as snapshot:
+                    tar.addfile(info, snapshot)
+            return 1
+        f.seek(0)
+        tar.addfile(info, f)
+    return 1
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mode: int = 0o600) -> None:

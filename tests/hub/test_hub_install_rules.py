@@ -187,3 +187,34 @@ def test_an_upgrade_keeps_the_python_case_pack_and_notebooks_an_install_was_give
     assert (first["python"], first["data_source"], first["notebooks_source"]) == ("/usr/bin/python3", None, None)
     given = setup.build_parser().parse_args(["install", "--data", "/srv/other"])
     assert setup.install_choices(given, old)["data_source"] == "/srv/other"
+
+
+def test_a_backup_keeps_files_links_and_databases_and_leaves_out_pipes(tmp_path):
+    import io
+    import sqlite3
+    import tarfile
+
+    ops = sys.modules["setup_ops"]
+    home, outside, again = tmp_path / "home", tmp_path / "outside.txt", tmp_path / "again"
+    (home / "m00-welcome").mkdir(parents=True)
+    (home / "m00-welcome" / "answers.json").write_text('{"schema": 2}')
+    outside.write_text("not the trainee's")
+    (home / "link").symlink_to(outside)
+    os.mkfifo(home / "pipe")
+    with sqlite3.connect(home / "marks.sqlite") as db:
+        db.execute("create table marks (mark real)")
+        db.execute("insert into marks values (4)")
+    db.close()
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        ops._add_tree(tar, home, "homes/u")
+    archive.seek(0)
+    again.mkdir()
+    with tarfile.open(fileobj=archive) as tar:
+        assert "homes/u/pipe" not in tar.getnames()
+        ops._extract(tar, "homes/u", again)
+    assert (again / "m00-welcome" / "answers.json").read_text() == '{"schema": 2}'
+    assert (again / "link").is_symlink() and os.readlink(again / "link") == str(outside)
+    with sqlite3.connect(again / "marks.sqlite") as db:
+        assert db.execute("select mark from marks").fetchall() == [(4.0,)]
+    db.close()
