@@ -5,14 +5,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: course test test-fast bench check lint clean pyc
+CONSTRAINTS := deploy/constraints.txt
 
-# The venv is built from the system Python so that every user on a shared server can read it.
-$(STAMP): pyproject.toml
+.PHONY: course test test-fast bench check lint clean pyc constraints
+
+# The venv is built from the system Python so that every user on a shared server can read it, with the exact
+# versions in deploy/constraints.txt (the hub's installer and the Kubernetes image use the same file).
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
 	@touch $(STAMP)
+
+# Re-pin every Python package to the newest versions pyproject.toml allows (resolved in a throw-away venv from
+# the same system Python), then rebuild the venv with them. Run make test and the hub tests before committing.
+constraints:
+	$(PY) deploy/update_constraints.py
+	$(MAKE) $(STAMP)
 
 # Byte-compile the course package (only changed files are redone): every notebook kernel then loads it
 # without compiling it, also where PYTHONDONTWRITEBYTECODE is set or users cannot write beside the code.

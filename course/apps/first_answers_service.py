@@ -10,18 +10,26 @@ A user reads and records only their own answers; the first answer to a decision 
     GET  {prefix}api/answers/<module>/<decision>   one (404 if none)
     POST {prefix}api/answers/<module>/<decision>   {"answer": {...}} -> 201 recorded, 409 if one was already
                                                    (the response is then the first one, unchanged)
+    GET  {prefix}api/cohort[?module=<module>]      trainers only: every trainee's first answers, for `course
+                                                   grade` and `course workshop` to compare with answers.json
 
-Run by the hub as `python -m course.apps.first_answers_service --db PATH`; JupyterHub gives it its address
-and token in the environment. The client is course.store.hub.
+A trainer is whoever the course's users registry (--users-csv, the file setup.py add-users keeps) gives the
+role "trainer"; it is read at each request, so a trainer added later needs no restart. Without the registry
+nobody is a trainer.
+
+Run by the hub as `python -m course.apps.first_answers_service --db PATH --users-csv PATH`; JupyterHub gives it
+its address and token in the environment. The client is course.store.hub.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import json
 import os
 import re
+import signal
 import sqlite3
 import sys
 import threading
@@ -77,6 +85,15 @@ class FirstAnswers:
             ).fetchone()
         return self._row(row) if row else None
 
+    def cohort(self, module: str | None = None) -> list[dict]:
+        """Every user's first answers (each with its user), optionally of one module."""
+        sql, args = "SELECT * FROM first_answers", tuple[str, ...]()
+        if module:
+            sql, args = sql + " WHERE module = ?", (module,)
+        with self._lock:
+            rows = self.db.execute(sql + " ORDER BY user, module, decision", args).fetchall()
+        return [{"user": r[0], **self._row(r)} for r in rows]
+
     def all(self, user: str) -> list[dict]:
         with self._lock:
             rows = self.db.execute(
@@ -101,7 +118,18 @@ class FirstAnswers:
         return created, found
 
 
-def make_app(store: FirstAnswers, prefix: str):
+def trainers(users_csv: str | None) -> set[str]:
+    """The usernames the course's users registry gives the role "trainer" (none without a readable registry)."""
+    if not users_csv:
+        return set()
+    try:
+        with open(users_csv, newline="", encoding="utf-8") as f:
+            return {r["username"] for r in csv.DictReader(f) if r.get("username") and r.get("role") == "trainer"}
+    except (OSError, csv.Error, KeyError, UnicodeDecodeError):
+        return set()
+
+
+def make_app(store: FirstAnswers, prefix: str, users_csv: str | None = None):
     from jupyterhub.services.auth import HubAuthenticated
     from jupyterhub.utils import url_path_join
     from tornado import web
@@ -114,7 +142,9 @@ def make_app(store: FirstAnswers, prefix: str):
             """Only token authentication is accepted (no cookies), so there is no cross-site request to stop."""
 
         def write_error(self, status_code, **kwargs):
-            self.finish({"status": status_code, "message": self._reason})
+            """The reason in words (the message the handler gave), not only the status's name."""
+            exc = (kwargs.get("exc_info") or (None, None, None))[1]
+            self.finish({"status": status_code, "message": getattr(exc, "log_message", None) or self._reason})
 
         def _caller(self) -> str:
             user = self.get_current_user()
@@ -152,11 +182,29 @@ def make_app(store: FirstAnswers, prefix: str):
             self.set_status(201 if created else 409)
             self.finish(record)
 
+    class Cohort(Answers):
+        def get(self):  # type: ignore[override]
+            user = self._caller()
+            if user not in trainers(users_csv):
+                raise web.HTTPError(403, "only a trainer may list every trainee's first answers")
+            module = self.get_argument("module", None)
+            if module is not None and not ID.match(module):
+                raise web.HTTPError(400, "a module id is letters, digits, '.', '_' and '-'")
+            self.finish({"answers": self.store.cohort(module)})
+
+        def post(self, *args):
+            raise web.HTTPError(405)
+
     routes = [
+        (url_path_join(prefix, r"api/cohort/?"), Cohort, {"store": store}),
         (url_path_join(prefix, r"api/answers/?"), Answers, {"store": store}),
         (url_path_join(prefix, r"api/answers/([^/]+)/([^/]+)/?"), Answers, {"store": store}),
     ]
     return web.Application(routes)
+
+
+def _stop(signum, frame):
+    raise SystemExit(0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--db", required=True, help="the sqlite database (made if missing; keep it where users cannot write)"
     )
+    p.add_argument("--users-csv", help="the course's users registry: who is a trainer (may list every first answer)")
     args = p.parse_args(argv)
     url = os.environ.get("JUPYTERHUB_SERVICE_URL")
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{SERVICE_NAME}/")
@@ -173,9 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     from tornado.ioloop import IOLoop
 
     where = urlsplit(url)
-    app = make_app(FirstAnswers(args.db), prefix)
+    app = make_app(FirstAnswers(args.db), prefix, args.users_csv)
     app.listen(where.port or 80, address=where.hostname or "127.0.0.1")
     print(f"first-answers service on {url}{prefix.lstrip('/')} with {args.db}", flush=True)
+    # Stop at once on the hub's SIGINT or SIGTERM, even when started with SIGINT ignored (a shell's background
+    # job): the hub waits for its services when it stops, and every trainee's server waits with it.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop)
     IOLoop.current().start()
     return 0
 

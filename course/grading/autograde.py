@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..core.contract import trainee_id_problem
 from .config import DEFAULT_COURSE_DIR, GradingError, last_lines, make_api
+from .first_answers import compare_with_hub
 from .preprocessors.cells import FLAG
 
 STATE_DIR = ".grade-state"  # inside the course folder: which submissions are already graded (git-ignored)
@@ -323,6 +324,8 @@ def grade(
     for s in subs:  # what an earlier run found still needs attention until the trainee resubmits
         if s.key in skipped and (earlier := flags_of(course_dir, s)):
             flags[s.key] = earlier
+    for key, differ in compare_with_hub(subs, log).items():  # the multi-user server's record of first answers
+        flags[key] = [*flags.get(key, []), *differ]
     run = GradeRun(graded, skipped, failed, time.monotonic() - t0, peak, found.refused, flags)
     for key, msg in failed.items():
         log(f"Could not grade {key}: {msg.splitlines()[-1] if msg else ''}")

@@ -102,3 +102,73 @@ def first_answers(env: Mapping[str, str] | None = None, timeout: float = 10) -> 
     if status == 200 and isinstance(data, dict):
         return [_answer(a, False) for a in data.get("answers", [])]
     raise _refused(status, data)
+
+
+# ------------------------------------------------------------------------------ the trainer's side: compare
+COMPARED = ("choice", "rationale", "confidence", "submitted_at")  # what a first answer says, and when
+
+
+@dataclass(frozen=True)
+class RecordedFirst:
+    user: str
+    module: str
+    decision: str
+    answer: dict
+    recorded_at: str
+
+
+def cohort_first_answers(
+    module: str | None = None, env: Mapping[str, str] | None = None, timeout: float = 30
+) -> dict[tuple[str, str, str], RecordedFirst]:
+    """Every trainee's first answers as the service recorded them, (user, module, decision) -> record.
+    Only a trainer may ask: anyone else gets FirstAnswersError."""
+    path = "api/cohort" + (f"?module={urllib.parse.quote(module, safe='')}" if module else "")
+    status, data = _request("GET", path, None, env, timeout)
+    if status == 200 and isinstance(data, dict):
+        out = {}
+        for a in data.get("answers", []):
+            r = RecordedFirst(a["user"], a["module"], a["decision"], a["answer"], a["recorded_at"])
+            out[(r.user, r.module, r.decision)] = r
+        return out
+    raise _refused(status, data)
+
+
+def _said(record: Mapping | None) -> dict:
+    return {k: record.get(k) for k in COMPARED if k in record} if record else {}
+
+
+def first_answer_differences(
+    trainee: str,
+    module: str,
+    firsts: Mapping[str, Mapping | None],
+    recorded: Mapping[tuple[str, str, str], RecordedFirst],
+) -> list[str]:
+    """What differs between the first answers a trainee's answers.json holds for a module (decision id ->
+    first answer) and those the hub's service recorded when the trainee gave them, in plain words for the
+    trainer. A first answer the service never recorded is named too (the page could not reach it, or the file
+    was written by hand)."""
+    out = []
+    mine = {d for (u, m, d) in recorded if u == trainee and m == module}
+    for decision in sorted(set(firsts) | mine):
+        have = _said(firsts.get(decision))
+        kept = recorded.get((trainee, module, decision))
+        if kept is None:
+            if have:
+                out.append(
+                    f"decision {decision!r}: answers.json has a first answer the hub never recorded "
+                    "(the page could not reach the hub's record then, or the file was written by hand)"
+                )
+            continue
+        if not have:
+            out.append(
+                f"decision {decision!r}: the hub recorded a first answer at {kept.recorded_at} that answers.json "
+                "does not have"
+            )
+            continue
+        changed = [k for k in COMPARED if have.get(k) != kept.answer.get(k)]
+        if changed:
+            out.append(
+                f"decision {decision!r}: answers.json's first answer differs from the one the hub recorded at "
+                f"{kept.recorded_at} ({', '.join(changed)})"
+            )
+    return out

@@ -11,6 +11,7 @@ from pathlib import Path
 from ..core.answers import Answers, AnswersError, read_answers
 from ..core.contract import ANSWERS_FILE
 from ..core.records import Case
+from ..store.hub import FirstAnswersError, available, cohort_first_answers, first_answer_differences
 
 
 class WorkshopError(Exception):
@@ -224,8 +225,33 @@ def collect(folder: Path | str, case: Case, progress: bool = False) -> Collectio
             continue
         merged.setdefault(af.trainee, _Merged(af.trainee)).add(case, answers, rel, problems)
     subs = tuple(m.submission() for _, m in sorted(merged.items()))
+    problems += _against_the_hub(subs, case)
     excluded_sorted = tuple(sorted(excluded, key=lambda e: (e.trainee, str(e.path))))
     return Collection(folder, subs, excluded_sorted, tuple(problems))
+
+
+def _against_the_hub(subs: tuple[Submission, ...], case: Case) -> list[str]:
+    """On the multi-user server, each first answer as the hub's first-answers service recorded it when it was
+    given (course.store.hub): a trainee's answers that say something else are named. Elsewhere: nothing."""
+    if not subs or not available():
+        return []
+    try:
+        recorded = cohort_first_answers()
+    except FirstAnswersError as e:
+        return [f"The answers could not be compared with the hub's record of first answers: {e}"]
+    out = []
+    for sub in subs:
+        by_module: dict[str, dict] = {}
+        for did, first in sub.first.items():
+            by_module.setdefault(case.decision(did).module, {})[did] = first
+        for u, m, _ in recorded:
+            if u == sub.trainee:
+                by_module.setdefault(m, {})
+        for module, firsts in sorted(by_module.items()):
+            out += [
+                f"{sub.trainee} {module}: {d}" for d in first_answer_differences(sub.trainee, module, firsts, recorded)
+            ]
+    return out
 
 
 def collect_trainee(path: Path | str, case: Case, trainee: str = "") -> Submission:

@@ -144,6 +144,8 @@ c.JupyterHub.services = [
             "course.apps.first_answers_service",
             "--db",
             os.path.join(S["state_dir"], "first-answers.sqlite"),
+            "--users-csv",
+            S["users_csv"],
         ],
         "display": False,
     },

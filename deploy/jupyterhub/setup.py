@@ -120,11 +120,26 @@ def deps_key(repo: Path) -> str:
     """Hash of what decides the dependencies of the venv: pyproject.toml, the pinned versions (when the
     repository has them) and the Python that builds it."""
     h = hashlib.sha256((repo / "pyproject.toml").read_bytes())
-    pinned = repo / "deploy" / "constraints.txt"
-    if pinned.is_file():
-        h.update(pinned.read_bytes())
+    for pins in constraint_args(repo)[1:]:
+        h.update(Path(pins).read_bytes())
     h.update(sys.version.encode())
     return h.hexdigest()[:16]
+
+
+def constraint_args(repo: Path) -> list[str]:
+    """pip's `-c deploy/constraints.txt` when the checkout has it: the exact versions make and CI test with."""
+    pins = repo / "deploy" / "constraints.txt"
+    return ["-c", str(pins)] if pins.exists() else []
+
+
+def install_proxy(prefix: Path) -> str:
+    """configurable-http-proxy with npm, every package at the version of deploy/jupyterhub/proxy's lockfile."""
+    dest = prefix / "proxy"
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy2(HERE / "proxy" / name, dest / name)
+    run(["npm", "ci", "--omit=dev", "--no-audit", "--no-fund", "--prefix", str(dest)])
+    return str(dest / "node_modules" / ".bin" / "configurable-http-proxy")
 
 
 def build_venv(venv: Path, repo: Path, python: str = "/usr/bin/python3") -> None:
@@ -136,6 +151,7 @@ def build_venv(venv: Path, repo: Path, python: str = "/usr/bin/python3") -> None
     stamp = venv / ".course-deps"
     key = deps_key(repo)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+    pinned = constraint_args(repo)
     with tempfile.TemporaryDirectory(prefix="course-build-") as tmp:
         src = course_package_copy(repo, Path(tmp))
         if not (venv / "bin" / "python").exists() or not stamp.exists() or stamp.read_text().strip() != key:
@@ -143,8 +159,8 @@ def build_venv(venv: Path, repo: Path, python: str = "/usr/bin/python3") -> None
             if venv.exists():
                 shutil.rmtree(venv)
             run([python, "-m", "venv", str(venv)])
-            run([*pip, "install", *setup_system.constraints_args(repo), "--upgrade", "pip", "setuptools>=68", "wheel"])
-            run([*pip, "install", *setup_system.constraints_args(repo), f"{src}[hub]"])
+            run([*pip, "install", *pinned, "--upgrade", "pip", "setuptools>=68", "wheel"])
+            run([*pip, "install", *pinned, f"{src}[hub]"])
             stamp.write_text(key + "\n")
         else:
             log(f"reusing {venv} (dependencies unchanged); reinstalling the course package")
@@ -202,8 +218,10 @@ def install(args: argparse.Namespace) -> dict:
     repo = Path(args.repo).resolve()
     kept_proxy = old.get("proxy_command") if old.get("proxy_command") and os.path.exists(old["proxy_command"]) else None
     proxy = args.proxy or kept_proxy or shutil.which("configurable-http-proxy")
-    node = setup_system.check_node(need_npm=not proxy)  # before anything is changed
-    log(f"Node {node} (the proxy needs {setup_system.NODE_MIN_MAJOR} or newer)")
+    node = None
+    if not proxy or setup_system.proxy_engines(proxy):  # a proxy that runs on Node (not --proxy /bin/true)
+        node = setup_system.check_node(need_npm=not proxy)  # before anything is changed
+        log(f"Node {node} (the proxy needs {setup_system.NODE_MIN_MAJOR} or newer)")
     for sub in ("etc", "share", "state"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
     os.chmod(prefix, 0o755)
@@ -232,13 +250,11 @@ def install(args: argparse.Namespace) -> dict:
     run(["chmod", "-R", "a+rX,go-w", str(share)])
 
     if not proxy:
-        log(f"installing {setup_system.PROXY_PACKAGE} from npm")
-        npm = ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(prefix / "proxy")]
-        run([*npm, setup_system.PROXY_PACKAGE])
-        proxy = str(prefix / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy")
+        log("installing configurable-http-proxy from npm (the versions in deploy/jupyterhub/proxy/package-lock.json)")
+        proxy = install_proxy(prefix)
     engines = setup_system.proxy_engines(proxy)
     if engines:
-        log(f"{proxy} declares Node {engines}; this machine has {node}")
+        log(f"{proxy} declares Node {engines}; this machine has {node or setup_system.check_node(False)}")
 
     graders, trainees = chosen["graders_group"], chosen["trainees_group"]
     ensure_group(graders)

@@ -1,5 +1,5 @@
 """What setup.py install changes on the machine outside its prefix, and what it checks first: the Node the
-proxy needs, the pinned versions, the trainers' PATH in a login shell, no SSH for trainees, and formgrader
+proxy needs, the trainers' PATH in a login shell, no SSH for trainees, and formgrader
 opened in its own browser tab. Standard library only."""
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from pathlib import Path
 from setup_base import SetupError, log, write_file
 
 # configurable-http-proxy 5 declares "engines": {"node": ">= 20"} with engineStrict (its package.json);
-# tests/hub/test_hub_setup.py checks this number against the package.json the repository installs.
+# tests/hub/test_hub_install_rules.py checks this number against the proxy's lockfile (deploy/jupyterhub/proxy).
 NODE_MIN_MAJOR = 20
-PROXY_PACKAGE = "configurable-http-proxy@^5"
 NODE_HELP = (
     f"configurable-http-proxy needs Node {NODE_MIN_MAJOR} or newer. Debian 12 ships Node 18: install NodeSource's "
     f"nodejs {NODE_MIN_MAJOR} (it includes npm; do not also install Debian's npm package), or Debian 13's nodejs "
@@ -74,12 +73,6 @@ def proxy_engines(proxy: str) -> str | None:
             except (OSError, ValueError):
                 return None
     return None
-
-
-def constraints_args(repo: Path) -> list[str]:
-    """pip's -c for the pinned versions, when the repository has them (deploy/constraints.txt)."""
-    pinned = repo / "deploy" / "constraints.txt"
-    return ["-c", str(pinned)] if pinned.is_file() else []
 
 
 def profile_script(settings: dict) -> Path:

@@ -396,7 +396,7 @@ def _cleanup(hub: Hub | None, base: Path, users: list[str], groups: list[str]) -
                 try:
                     hub.proc.wait(20)
                 except subprocess.TimeoutExpired:
-                    problems.append("jupyterhub did not stop within 20 s; killed")
+                    problems.append(f"jupyterhub did not stop within 20 s; killed. Its log ends:\n{hub.log_tail(25)}")
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(hub.proc.pid, signal.SIGKILL)  # its own process group only
             with contextlib.suppress(Exception):

@@ -88,6 +88,10 @@ class Phases:
         self.t = now
 
 
+def last_line_json(text: str):
+    return json.loads(text.strip().splitlines()[-1])
+
+
 def rss_mb(proc) -> float:
     return round(proc.memory_info().rss / 2**20, 1)
 
@@ -197,6 +201,14 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
             for decision, choice in ANSWERS[who]:
                 firsts.setdefault(decision, choice)
             assert kept == firsts, (who, kept)
+            if who == "a":
+                # a rewrites the reason for a first answer in their own answers.json before submitting: the hub's
+                # record still has what a gave at the time, and `course grade` will show the trainer the difference.
+                nk.execute(
+                    "p = store.path\ndoc = _j.loads(p.read_text())\n"
+                    "doc['decisions']['d-overdose-referral']['first']['rationale'] = 'Written afterwards.'\n"
+                    "p.write_text(_j.dumps(doc))"
+                )
             # Submitted from the module page's own button code, as the trainee, in the module's kernel.
             sent = json.loads(
                 nk.execute(
@@ -300,8 +312,27 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
         collect = tk.sh(["nbgrader", "collect", MODULE], cwd="~/course")
         assert "claims to be from" in collect["out"] + collect["err"]
         phase.done("collect")
-        tk.sh(["nbgrader", "autograde", MODULE], cwd="~/course")
-        phase.done("autograde 2 submissions")
+        graded = tk.sh(
+            ["course", "grade", "--course-dir", ".", "--module", MODULE, "--no-progress"], cwd="~/course", check=False
+        )
+        said = graded["out"] + graded["err"]
+        assert "Graded 2, skipped 0, failed 0" in said, said
+        # The trainer is told that a's answers.json says something else than the hub's record, and what.
+        flagged = [line for line in said.splitlines() if "first answers: decision" in line]
+        assert len(flagged) == 1, said
+        assert f"{a}/{MODULE}" in flagged[0] and "'d-overdose-referral'" in flagged[0] and "(rationale)" in flagged[0]
+        assert graded["rc"] == 1, graded  # something needs the trainer's attention
+        # The workshop report reads the same answers and names the same difference among its problems.
+        seen = last_line_json(
+            tk.execute(
+                "import json as _j, pathlib as _p\nfrom course.core.pack import load_case\n"
+                "from course.workshop.collect import collect\n"
+                "col = collect(_p.Path('~/course/submitted').expanduser(), load_case())\n"
+                "print(_j.dumps([p for p in col.problems if 'hub recorded' in p]))"
+            )
+        )
+        assert len(seen) == 1 and seen[0].startswith(f"{a} {MODULE}: decision 'd-overdose-referral'"), seen
+        phase.done("course grade: 2 submissions, compared with the hub's first answers")
         tk.sh(["nbgrader", "generate_feedback", MODULE], cwd="~/course")
         tk.sh(["nbgrader", "release_feedback", MODULE], cwd="~/course")
         phase.done("generate_feedback + release_feedback")

@@ -1,12 +1,11 @@
 """The hub's first-answers service on a real JupyterHub: each trainee records and reads back only their own
 first answers, from their own kernel with their server's hub token; a first answer is never overwritten;
-another trainee cannot read it; trainees cannot write the service's database."""
+another trainee cannot read it; trainees cannot write the service's database; the trainer lists them all."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import time
 import urllib.error
 import urllib.request
 
@@ -44,7 +43,7 @@ def last_json(text: str):
 def test_trainees_record_and_read_only_their_own_first_answers_and_cannot_overwrite_them():
     with running_hub(ROOT / "data", ROOT / "notebooks") as hub:
         users = hub.users
-        hub.spawn_all([users["a"], users["b"]])
+        hub.spawn_all([users["a"], users["b"], users["trainer"]])
         ka, kb = hub.kernel(users["a"], "a.ipynb"), hub.kernel(users["b"], "b.ipynb")
         for k in (ka, kb):
             k.execute(CLIENT)
@@ -88,6 +87,25 @@ def test_trainees_record_and_read_only_their_own_first_answers_and_cannot_overwr
                 urllib.request.urlopen(req, timeout=30)
             assert e.value.code == 403, headers.keys()
 
+        # The trainer (the registry's role) lists every trainee's first answers; a trainee may not.
+        kt = hub.kernel(users["trainer"], "t.ipynb")
+        kt.execute(CLIENT)
+        cohort = last_json(
+            kt.execute("print(_j.dumps(sorted([list(k), r.answer] for k, r in fa.cohort_first_answers().items())))")
+        )
+        assert cohort == [
+            [[users["a"], "m01", "d-one"], {"choice": "refer"}],
+            [[users["b"], "m01", "d-one"], {"choice": "wait"}],
+        ]
+        assert last_json(kt.execute("print(_j.dumps(len(fa.cohort_first_answers('m02'))))")) == 0
+        refused = last_json(
+            kb.execute(
+                "try:\n    fa.cohort_first_answers(); print(_j.dumps('listed'))\n"
+                "except fa.FirstAnswersError as e:\n    print(_j.dumps(str(e)))"
+            )
+        )
+        assert "403" in refused and "only a trainer" in refused, refused
+
         # The database holds exactly the two first answers, with the service's times.
         rows = (
             sqlite3.connect(db).execute("SELECT user, answer, recorded_at FROM first_answers ORDER BY user").fetchall()
@@ -100,4 +118,5 @@ def test_trainees_record_and_read_only_their_own_first_answers_and_cannot_overwr
         )
         with pytest.raises(sqlite3.DatabaseError, match="never changed"):
             sqlite3.connect(db).execute("UPDATE first_answers SET answer = '{}'")
-        time.sleep(0)  # (nothing else to wait for: cleanup stops the hub and its service)
+        for k in (ka, kb, kt):  # fewer kernels for the hub's shutdown to wait for
+            k.close()
