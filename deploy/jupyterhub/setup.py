@@ -296,37 +296,17 @@ def install(args: argparse.Namespace) -> dict:
     tdir = Path(settings["trainee_config_dir"])
     # Trainees' JupyterLab settings (the arrow keys on the course's option buttons and drop-downs), written by
     # the course package in the venv: course/apps/lab.py says why.
-    lab = json.loads(
-        run(
-            [
-                str(venv / "bin" / "python"),
-                "-c",
-                "import json, sys; from course.apps.lab import write_trainee_lab_settings as w; "
-                "print(json.dumps(w(sys.argv[1])))",
-                str(tdir),
-            ]
-        ).stdout
-    )
-    write_file(
-        tdir / "jupyter_server_config.json",
-        json.dumps(
-            {
-                "ServerApp": {
-                    "jpserver_extensions": dict.fromkeys(TRAINER_ONLY_SERVER_EXTENSIONS, False),
-                    # Trainees' login shell is nologin (no shell outside the hub); a terminal in their own
-                    # server, where their kernels already run their code, is still a shell (e.g. for passwd).
-                    "terminado_settings": {"shell_command": ["/bin/bash", "-l"]},
-                },
-                **lab,
-            },
-            indent=2,
-        )
-        + "\n",
-    )
-    write_file(
-        tdir / "labconfig" / "page_config.json",
-        json.dumps({"disabledExtensions": dict.fromkeys(TRAINER_ONLY_LAB_EXTENSIONS, True)}, indent=2) + "\n",
-    )
+    make_lab = "import json, sys; from course.apps.lab import write_trainee_lab_settings as w; print(json.dumps(w(sys.argv[1])))"
+    lab = json.loads(run([str(venv / "bin" / "python"), "-c", make_lab, str(tdir)]).stdout)
+    server = {
+        "jpserver_extensions": dict.fromkeys(TRAINER_ONLY_SERVER_EXTENSIONS, False),
+        # Trainees' login shell is nologin (no shell outside the hub); a terminal in their own server, where
+        # their kernels already run their code, is still a shell (e.g. for passwd).
+        "terminado_settings": {"shell_command": ["/bin/bash", "-l"]},
+    }
+    write_file(tdir / "jupyter_server_config.json", json.dumps({"ServerApp": server, **lab}, indent=2) + "\n")
+    disabled = {"disabledExtensions": dict.fromkeys(TRAINER_ONLY_LAB_EXTENSIONS, True)}
+    write_file(tdir / "labconfig" / "page_config.json", json.dumps(disabled, indent=2) + "\n")
     run(["chmod", "-R", "a+rX,go-w", str(tdir)])  # read by every trainee's server, whatever root's umask
 
     setup_system.write_trainer_lab_settings(venv)
