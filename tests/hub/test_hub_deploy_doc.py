@@ -286,7 +286,7 @@ def test_following_the_deploy_and_operations_pages_gives_a_tls_hub_and_a_backup_
         tt.close()
         assert rc == 0 and users["a"] in shown, shown
         in_terminal("trainer-grade")
-        # A mark given in formgrader, and one on the course's marking page (marks.sqlite), as the trainer.
+        # A mark given in formgrader, and one in the course's marking record (marks.sqlite), as the trainer.
         tk = hub.kernel(users["trainer"], "course/marking.ipynb")
         tk.execute(
             "import os, sqlite3\nfrom nbgrader.api import Gradebook\n"
@@ -295,9 +295,10 @@ def test_following_the_deploy_and_operations_pages_gives_a_tls_hub_and_a_backup_
             f"    sub = gb.find_submission({MODULE!r}, {users['a']!r})\n"
             "    g = [g for nb in sub.notebooks for g in nb.grades if not g.name.startswith('score-')][0]\n"
             "    g.manual_score = 1.5\n    gb.db.commit()\n"
-            "with sqlite3.connect(os.path.expanduser('~/course/marks.sqlite')) as m:\n"
-            "    m.execute('create table marks (trainee text, module text, mark real)')\n"
-            f"    m.execute('insert into marks values (?, ?, 4)', ({users['b']!r}, {MODULE!r}))\n"
+            "from pathlib import Path\nfrom course.grading.marks import Mark, MarkBook, fingerprint\n"
+            "with MarkBook(Path('~/course').expanduser(), Path(os.environ['COURSE_DATA'])) as book:\n"
+            f"    book.record(Mark({users['b']!r}, {MODULE!r}, 'trainer', {{'hindsight': 1, 'design': 1}}, 'Good.', "
+            "fingerprint('')))\n"
         )
         in_terminal("trainer-feedback")
         term.close()
