@@ -2,7 +2,7 @@
 # LocalProcessSpawner, configurable-http-proxy, nbgrader's exchange in a shared folder.
 #
 # setup.py install copies this file to PREFIX/etc/ and writes PREFIX/etc/course-hub.json, which this file reads
-# (path from $COURSE_HUB_SETTINGS, default /opt/course-hub/etc/course-hub.json). Site changes go in
+# (path from $COURSE_HUB_SETTINGS, default: beside this file). Site changes go in
 # PREFIX/etc/jupyterhub_config.local.py, loaded last, so this file can be replaced on upgrade.
 import csv
 import importlib.util
@@ -13,7 +13,8 @@ from pathlib import Path
 
 c = get_config()  # noqa: F821 (provided by traitlets)
 
-_settings_file = os.environ.get("COURSE_HUB_SETTINGS", "/opt/course-hub/etc/course-hub.json")
+# The settings beside this file unless $COURSE_HUB_SETTINGS names others.
+_settings_file = os.environ.get("COURSE_HUB_SETTINGS") or str(Path(__file__).with_name("course-hub.json"))
 S = json.loads(Path(_settings_file).read_text(encoding="utf-8"))
 _venv = Path(S["venv"])
 
@@ -166,3 +167,33 @@ c.Spawner.environment = {
     **c.Spawner.environment,
     "COURSE_FIRST_ANSWERS_URL": f"{_first_url}/services/{_FIRST}/",
 }
+
+
+# --- the idle culler -------------------------------------------------------------------------------------------
+# jupyterhub-idle-culler (installed in the venv by setup.py) stops a server nobody has used for
+# `cull_idle_after_s` seconds (course-hub.json; 0 turns it off), so abandoned servers free their memory. Work is
+# saved as it is typed (answers.json), so a culled trainee loses nothing; they start again from the hub's page.
+_CULLER = "idle-culler"
+_cull_after = int(S.get("cull_idle_after_s", 3600))
+
+
+def _listed(name: str) -> list:
+    return list(c.JupyterHub[name]) if name in c.JupyterHub and isinstance(c.JupyterHub[name], list) else []
+
+
+if _cull_after > 0 and _CULLER not in {s.get("name") for s in _listed("services")}:
+    c.JupyterHub.services = [
+        *_listed("services"),
+        {
+            "name": _CULLER,
+            "command": [str(_venv / "bin" / "python"), "-m", "jupyterhub_idle_culler", f"--timeout={_cull_after}"],
+        },
+    ]
+    c.JupyterHub.load_roles = [
+        *_listed("load_roles"),
+        {
+            "name": _CULLER,
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": [_CULLER],
+        },
+    ]

@@ -3,16 +3,18 @@
 
 Run as root with Debian's Python (standard library only):
 
-    sudo /usr/bin/python3 deploy/jupyterhub/setup.py install            # venv, course files, exchange, config
-    sudo /usr/bin/python3 deploy/jupyterhub/setup.py add-users users.csv --passwords /root/passwords.csv
-    sudo /usr/bin/python3 deploy/jupyterhub/setup.py init-course --trainer t.jones
-    sudo /opt/course-hub/venv/bin/jupyterhub -f /opt/course-hub/etc/jupyterhub_config.py
+    /usr/bin/python3 deploy/jupyterhub/setup.py install            # venv, course files, exchange, config
+    /usr/bin/python3 deploy/jupyterhub/setup.py add-users users.csv --passwords /root/passwords.csv
+    /usr/bin/python3 deploy/jupyterhub/setup.py init-course --trainer t.jones
+    /opt/course-hub/venv/bin/jupyterhub -f /opt/course-hub/etc/jupyterhub_config.py
 
 Everything it installs lives under --prefix (default /opt/course-hub) and the exchange folder (default
-/srv/nbgrader/exchange); `remove-users` undoes add-users. Re-running `install` keeps what the settings file
-already says (the options given win; keys it does not manage, e.g. hub_admins, are kept). The hub listens on
-127.0.0.1 unless given a certificate (--ssl-cert, --ssl-key) or --insecure-http (listening.py).
-See docs/deploy.md for what each setting is for.
+/srv/nbgrader/exchange), with two small files in /etc (the trainers' PATH, and sshd's refusal of trainees
+when sshd is installed); `remove-users` undoes add-users, `uninstall` the rest. Re-running `install`
+(`upgrade`) keeps what the settings file already says (the options given win; keys it does not manage, e.g.
+hub_admins, are kept). The hub listens on 127.0.0.1 unless given a certificate (--ssl-cert, --ssl-key) or
+--insecure-http (listening.py). `backup` and `restore` carry everything over to a fresh install
+(setup_ops.py). See docs/deploy.md and docs/operations.md.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # its modules, beside it
+import setup_ops  # noqa: E402
+import setup_system  # noqa: E402
 import setup_users  # noqa: E402
 from listening import ListenError, insecure_warning, listen_settings  # noqa: E402
 from setup_base import (  # noqa: E402
@@ -51,6 +55,10 @@ USERNAME, read_users, open_passwords = setup_users.USERNAME, setup_users.read_us
 COURSE_ID = "safeguarding-case-review"
 DEFAULT_PREFIX = "/opt/course-hub"
 DEFAULT_EXCHANGE = "/srv/nbgrader/exchange"
+# Defaults an environment may change (a second hub on one machine; the deploy test runs docs/deploy.md with
+# them): COURSE_HUB_PREFIX, COURSE_HUB_EXCHANGE, COURSE_HUB_GROUP_PREFIX, COURSE_HUB_BIND_URL. An option given,
+# or what the settings file already says, wins over them.
+ENV = os.environ
 # What trainees' servers run without: the trainer tools (they would only show the trainee's own empty course).
 TRAINER_ONLY_SERVER_EXTENSIONS = (
     "nbgrader.server_extensions.formgrader",
@@ -71,18 +79,22 @@ def install_choices(args: argparse.Namespace, old: dict) -> dict:
     def pick(arg, key, default):
         return arg if arg is not None else old.get(key, default)
 
-    group_prefix = args.group_prefix
+    group_prefix = args.group_prefix or (None if old else ENV.get("COURSE_HUB_GROUP_PREFIX"))
     chosen = {
         "course_id": pick(args.course_id, "course_id", COURSE_ID),
-        "exchange_root": pick(args.exchange, "exchange_root", DEFAULT_EXCHANGE),
+        "exchange_root": pick(args.exchange, "exchange_root", ENV.get("COURSE_HUB_EXCHANGE", DEFAULT_EXCHANGE)),
         "graders_group": f"{group_prefix}-graders" if group_prefix else old.get("graders_group", "course-graders"),
         "trainees_group": f"{group_prefix}-trainees" if group_prefix else old.get("trainees_group", "course-trainees"),
         "authenticator": pick(args.authenticator, "authenticator", "pam"),
+        "python": pick(args.python, "python", "/usr/bin/python3"),
+        # A case pack or notebooks given once (not the repository's) stay chosen on upgrade.
+        "data_source": pick(args.data, "data_source", None),
+        "notebooks_source": pick(args.notebooks, "notebooks_source", None),
     }
     insecure = args.insecure_http or (args.bind_url is None and old.get("insecure_http", False))
     try:
         chosen |= listen_settings(
-            pick(args.bind_url, "bind_url", None),
+            pick(args.bind_url, "bind_url", ENV.get("COURSE_HUB_BIND_URL")),
             pick(args.ssl_cert, "ssl_cert", ""),
             pick(args.ssl_key, "ssl_key", ""),
             insecure,
@@ -105,7 +117,8 @@ def course_package_copy(repo: Path, dest: Path) -> Path:
 
 
 def deps_key(repo: Path) -> str:
-    """Hash of what decides the dependencies of the venv: pyproject.toml and the Python that builds it."""
+    """Hash of what decides the dependencies of the venv: pyproject.toml, the pinned versions (when the
+    repository has them) and the Python that builds it."""
     h = hashlib.sha256((repo / "pyproject.toml").read_bytes())
     for pins in constraint_args(repo)[1:]:
         h.update(Path(pins).read_bytes())
@@ -203,6 +216,12 @@ def install(args: argparse.Namespace) -> dict:
     if os.geteuid() != 0:
         raise SetupError("run setup.py as root (it creates system users, groups and the exchange folder)")
     repo = Path(args.repo).resolve()
+    kept_proxy = old.get("proxy_command") if old.get("proxy_command") and os.path.exists(old["proxy_command"]) else None
+    proxy = args.proxy or kept_proxy or shutil.which("configurable-http-proxy")
+    node = None
+    if not proxy or setup_system.proxy_engines(proxy):  # a proxy that runs on Node (not --proxy /bin/true)
+        node = setup_system.check_node(need_npm=not proxy)  # before anything is changed
+        log(f"Node {node} (the proxy needs {setup_system.NODE_MIN_MAJOR} or newer)")
     for sub in ("etc", "share", "state"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
     os.chmod(prefix, 0o755)
@@ -211,12 +230,12 @@ def install(args: argparse.Namespace) -> dict:
     os.chmod(prefix / "state", 0o700)  # hub database and cookie secret: root only
 
     venv = Path(args.venv or old.get("venv") or prefix / "venv")
-    build_venv(venv, repo, python=args.python)
+    build_venv(venv, repo, python=chosen["python"])
 
     share = prefix / "share"
     sources = {
-        "data": Path(args.data) if args.data else repo / "data",
-        "notebooks": Path(args.notebooks) if args.notebooks else repo / "notebooks",
+        "data": Path(chosen["data_source"] or repo / "data"),
+        "notebooks": Path(chosen["notebooks_source"] or repo / "notebooks"),
     }
     for name, src in sources.items():
         if (share / name).exists():
@@ -230,13 +249,12 @@ def install(args: argparse.Namespace) -> dict:
     shutil.copy2(repo / "grading" / "nbgrader_config.py", share / "grading" / "nbgrader_config.py")
     run(["chmod", "-R", "a+rX,go-w", str(share)])
 
-    kept_proxy = old.get("proxy_command") if old.get("proxy_command") and os.path.exists(old["proxy_command"]) else None
-    proxy = args.proxy or kept_proxy or shutil.which("configurable-http-proxy")
     if not proxy:
-        if not shutil.which("npm"):
-            raise SetupError("configurable-http-proxy not found and npm is missing: install nodejs and npm first")
         log("installing configurable-http-proxy from npm (the versions in deploy/jupyterhub/proxy/package-lock.json)")
         proxy = install_proxy(prefix)
+    engines = setup_system.proxy_engines(proxy)
+    if engines:
+        log(f"{proxy} declares Node {engines}; this machine has {node or setup_system.check_node(False)}")
 
     graders, trainees = chosen["graders_group"], chosen["trainees_group"]
     ensure_group(graders)
@@ -264,6 +282,9 @@ def install(args: argparse.Namespace) -> dict:
         "trainee_config_dir": str(prefix / "etc" / "jupyter-trainee"),
         "proxy_command": proxy,
         "authenticator": chosen["authenticator"],
+        "python": chosen["python"],
+        "data_source": chosen["data_source"],
+        "notebooks_source": chosen["notebooks_source"],
         "bind_url": chosen["bind_url"],
         "ssl_cert": chosen["ssl_cert"],
         "ssl_key": chosen["ssl_key"],
@@ -275,31 +296,22 @@ def install(args: argparse.Namespace) -> dict:
     tdir = Path(settings["trainee_config_dir"])
     # Trainees' JupyterLab settings (the arrow keys on the course's option buttons and drop-downs), written by
     # the course package in the venv: course/apps/lab.py says why.
-    lab = json.loads(
-        run(
-            [
-                str(venv / "bin" / "python"),
-                "-c",
-                "import json, sys; from course.apps.lab import write_trainee_lab_settings as w; "
-                "print(json.dumps(w(sys.argv[1])))",
-                str(tdir),
-            ]
-        ).stdout
-    )
-    write_file(
-        tdir / "jupyter_server_config.json",
-        json.dumps(
-            {"ServerApp": {"jpserver_extensions": dict.fromkeys(TRAINER_ONLY_SERVER_EXTENSIONS, False)}, **lab},
-            indent=2,
-        )
-        + "\n",
-    )
-    write_file(
-        tdir / "labconfig" / "page_config.json",
-        json.dumps({"disabledExtensions": dict.fromkeys(TRAINER_ONLY_LAB_EXTENSIONS, True)}, indent=2) + "\n",
-    )
+    make_lab = "import json, sys; from course.apps.lab import write_trainee_lab_settings as w; print(json.dumps(w(sys.argv[1])))"
+    lab = json.loads(run([str(venv / "bin" / "python"), "-c", make_lab, str(tdir)]).stdout)
+    server = {
+        "jpserver_extensions": dict.fromkeys(TRAINER_ONLY_SERVER_EXTENSIONS, False),
+        # Trainees' login shell is nologin (no shell outside the hub); a terminal in their own server, where
+        # their kernels already run their code, is still a shell (e.g. for passwd).
+        "terminado_settings": {"shell_command": ["/bin/bash", "-l"]},
+    }
+    write_file(tdir / "jupyter_server_config.json", json.dumps({"ServerApp": server, **lab}, indent=2) + "\n")
+    disabled = {"disabledExtensions": dict.fromkeys(TRAINER_ONLY_LAB_EXTENSIONS, True)}
+    write_file(tdir / "labconfig" / "page_config.json", json.dumps(disabled, indent=2) + "\n")
     run(["chmod", "-R", "a+rX,go-w", str(tdir)])  # read by every trainee's server, whatever root's umask
 
+    setup_system.write_trainer_lab_settings(venv)
+    setup_system.write_trainer_path(settings)
+    setup_system.write_ssh_deny(settings)
     shutil.copy2(HERE / "jupyterhub_config.py", prefix / "etc" / "jupyterhub_config.py")
     shutil.copy2(HERE / "listening.py", prefix / "etc" / "listening.py")
     users = prefix / "etc" / "users.csv"
@@ -372,6 +384,17 @@ def init_course(args: argparse.Namespace) -> Path:
     return course
 
 
+def upgrade(args: argparse.Namespace) -> dict:
+    """install with no options: every choice comes from the settings file, nothing the administrator set
+    changes. The hub keeps running the old code until it is restarted (which ends trainees' sessions)."""
+    if not existing_settings(args.prefix):
+        raise SetupError(f"{settings_path(args.prefix)}: not found; this is a first install: run `install`")
+    again = build_parser().parse_args(["--prefix", str(args.prefix), "install", "--repo", args.repo])
+    settings = install(again)
+    log("upgraded; restart the hub when no session is running (a restart ends every trainee's open session)")
+    return settings
+
+
 def status(args: argparse.Namespace) -> None:
     print(json.dumps(load_settings(args.prefix), indent=2))
 
@@ -392,8 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--notebooks", help="the module notebooks (default: the repository's notebooks/)")
     s.add_argument(
         "--python",
-        default="/usr/bin/python3",
-        help="the Python to build the venv from; every user must be able to read it",
+        help="the Python to build the venv from (default /usr/bin/python3); every user must be able to read it",
     )
     s.add_argument("--exchange", help=f"nbgrader exchange (default {DEFAULT_EXCHANGE})")
     s.add_argument("--course-id", help=f"nbgrader course id (default {COURSE_ID})")
@@ -428,7 +450,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("remove-users", help="delete the system users listed in a CSV, with their homes")
     s.add_argument("csv")
-    s.add_argument("--keep-homes", action="store_true")
+    s.add_argument("--keep-homes", action="store_true", help="delete the users but keep their home folders")
+    s.add_argument(
+        "--delete-trainer-courses",
+        action="store_true",
+        help="also delete the home of a listed trainer, with their course (gradebook, marks): refused without it",
+    )
+    s.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
     s.set_defaults(func=remove_users)
 
     s = sub.add_parser("init-course", help="the trainer's course folder, nbgrader config and exchange folders")
@@ -437,6 +465,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("status", help="print the installed settings")
     s.set_defaults(func=status)
+
+    s = sub.add_parser("upgrade", help="install again from this checkout, keeping every setting (after git pull)")
+    s.add_argument("--repo", default=str(REPO), help="the course repository (default: this one)")
+    s.set_defaults(func=upgrade)
+
+    setup_ops.add_commands(sub)
     return p
 
 

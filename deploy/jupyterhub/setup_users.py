@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 from setup_base import SetupError, load_settings, log, run
+from setup_system import NOLOGIN
 
 USERNAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,30}[a-z0-9_-]?$")
 ROLES = ("trainer", "trainee")
@@ -104,13 +105,16 @@ def add_users(args: argparse.Namespace) -> list[dict]:
     passwords = []
     for r in new:
         group = settings["graders_group"] if r["role"] == "trainer" else settings["trainees_group"]
+        # Trainees work through the hub only: no shell by SSH or at a console (JupyterHub's spawner does not
+        # use the login shell). Trainers keep bash: their JupyterLab terminal is a login shell.
+        shell = "/bin/bash" if r["role"] == "trainer" else NOLOGIN
         if not user_exists(r["username"]):
             run(
                 [
                     "useradd",
                     "--create-home",
                     "--shell",
-                    "/bin/bash",
+                    shell,
                     "--comment",
                     r["full_name"] or r["username"],
                     "--groups",
@@ -124,8 +128,8 @@ def add_users(args: argparse.Namespace) -> list[dict]:
                 passwords.append((r["username"], pw))
             log(f"created {r['role']} {r['username']}")
         else:
-            run(["usermod", "--append", "--groups", group, r["username"]])
-            log(f"{r['username']} already exists: added to {group}")
+            run(["usermod", "--append", "--groups", group, "--shell", shell, r["username"]])
+            log(f"{r['username']} already exists: added to {group}, login shell {shell}")
         home = Path(pwd.getpwnam(r["username"]).pw_dir)
         # Private homes: a trainee's answers.json and fetched notebooks are theirs alone.
         os.chmod(home, 0o700)
@@ -152,9 +156,39 @@ def kill_processes_of(uid: int) -> None:
                 continue
 
 
+def removal_plan(settings: dict, names: set[str], keep_homes: bool) -> tuple[list[str], list[str]]:
+    """What remove-users would delete, one line each, and the trainers whose course it would delete."""
+    registry = Path(settings["users_csv"])
+    roles = {r["username"]: r["role"] for r in read_users(registry)} if registry.exists() else {}
+    lines, trainers = [], []
+    for name in sorted(names):
+        if not user_exists(name):
+            lines.append(f"{name}: no such user (only taken off the hub's list)")
+            continue
+        home = Path(pwd.getpwnam(name).pw_dir)
+        role = roles.get(name, "not on the hub's list")
+        what = f"the user {name} ({role})" + ("" if keep_homes else f" and their home {home}")
+        course = home / "course"
+        if not keep_homes and course.is_dir():
+            trainers.append(name)
+            what += f", with the course {course} (gradebook, submissions, marks, feedback)"
+        lines.append(what)
+    return lines, trainers
+
+
 def remove_users(args: argparse.Namespace) -> None:
     settings = load_settings(args.prefix)
     gone = {r["username"] for r in read_users(Path(args.csv))}
+    lines, trainers = removal_plan(settings, gone, args.keep_homes)
+    log("remove-users will delete:" + "".join(f"\n  - {line}" for line in lines))
+    if trainers and not args.delete_trainer_courses:
+        raise SetupError(
+            f"not removing anyone: {', '.join(trainers)} hold(s) a course folder (the gradebook and every mark). "
+            "Make a backup first (setup.py backup), then give --delete-trainer-courses, or --keep-homes"
+        )
+    if args.dry_run:
+        log("--dry-run: nothing deleted")
+        return
     for name in sorted(gone):
         if user_exists(name):
             kill_processes_of(pwd.getpwnam(name).pw_uid)

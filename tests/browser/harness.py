@@ -244,7 +244,8 @@ class Browser:
         self._pw_cm.__exit__(None, None, None)
 
     @contextlib.contextmanager
-    def tab(self, viewport=(1280, 900)):
+    def tab(self, viewport=(1280, 900), ignore_https_errors: bool = False):
+        """`ignore_https_errors`: for a hub serving a self-signed certificate made for the test."""
         profile = Path(tempfile.mkdtemp(prefix="course-chromium-profile-"))
         context = None
         try:
@@ -254,6 +255,7 @@ class Browser:
                 headless=True,
                 args=CHROMIUM_ARGS,
                 viewport={"width": viewport[0], "height": viewport[1]},
+                ignore_https_errors=ignore_https_errors,
             )
             context.set_default_timeout(30_000)
             page = context.pages[0] if context.pages else context.new_page()

@@ -40,6 +40,8 @@ SETUP = ROOT / "deploy" / "jupyterhub" / "setup.py"
 PROXY = ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 CACHE = Path(os.environ.get("COURSE_HUB_CACHE", "/var/tmp/course-hub-cache"))
+PROFILE_D = Path(os.environ.get("COURSE_HUB_PROFILE_D", "/etc/profile.d"))
+SSHD_CONFIG_D = Path(os.environ.get("COURSE_HUB_SSHD_CONFIG_D", "/etc/ssh/sshd_config.d"))
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -114,11 +116,10 @@ class Kernel:
     def execute(self, code: str, timeout: float = 200) -> str:
         """Run code in the kernel and return its printed output. One websocket per call: a connection left idle
         while other users work may be closed by the server, the kernel (and its state) stays."""
-        url = (
-            f"ws://127.0.0.1:{self.hub.port}/user/{self.user}/api/kernels/{self.kernel_id}/channels"
-            f"?session_id={self.session}"
+        url = f"{self.hub.ws_url}/user/{self.user}/api/kernels/{self.kernel_id}/channels?session_id={self.session}"
+        self.ws = self._connect(
+            url, header=[f"Authorization: token {self.hub.token}"], timeout=60, **self.hub.ws_options
         )
-        self.ws = self._connect(url, header=[f"Authorization: token {self.hub.token}"], timeout=60)
         try:
             return self._execute(code, timeout)
         finally:
@@ -213,10 +214,19 @@ class Hub:
         self.log_path = base / "jupyterhub.log"
         self.measurements: dict = {}
         self.kernels: list[Kernel] = []
+        self.ssl_context = None  # an ssl.SSLContext trusting the hub's certificate, when it serves https
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http", "ws", 1)
+
+    @property
+    def ws_options(self) -> dict:
+        return {"sslopt": {"context": self.ssl_context}} if self.ssl_context else {}
 
     def _request(self, method: str, url: str, body=None, timeout: float = 30, accept=(200, 201, 202, 204)):
         data = json.dumps(body).encode() if body is not None else None
@@ -227,7 +237,7 @@ class Hub:
             headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
+            with urllib.request.urlopen(req, timeout=timeout, context=self.ssl_context) as r:
                 status, raw = r.status, r.read()
         except urllib.error.HTTPError as e:
             status, raw = e.code, e.read()
@@ -404,7 +414,15 @@ def _cleanup(hub: Hub | None, base: Path, users: list[str], groups: list[str]) -
     csv_path = base / "users.csv"
     if hub is not None and (hub.prefix / "etc" / "course-hub.json").exists() and csv_path.exists():
         out = subprocess.run(
-            ["/usr/bin/python3", str(SETUP), "--prefix", str(hub.prefix), "remove-users", str(csv_path)],
+            [
+                "/usr/bin/python3",
+                str(SETUP),
+                "--prefix",
+                str(hub.prefix),
+                "remove-users",
+                str(csv_path),
+                "--delete-trainer-courses",
+            ],
             capture_output=True,
             text=True,
             timeout=120,
@@ -427,6 +445,10 @@ def _cleanup(hub: Hub | None, base: Path, users: list[str], groups: list[str]) -
     for group in groups:
         if subprocess.run(["getent", "group", group], capture_output=True).returncode == 0:
             subprocess.run(["groupdel", group], capture_output=True)
+    for group in groups:  # what install wrote in /etc for these groups (setup_system.py)
+        for leftover in (PROFILE_D / f"{group}-tools.sh", SSHD_CONFIG_D / f"{group}.conf"):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
     shutil.rmtree(base, ignore_errors=True)
     return problems
 

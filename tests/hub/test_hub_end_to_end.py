@@ -125,7 +125,11 @@ def test_trainer_and_two_trainees_run_the_exchange_through_their_own_servers_and
         for who in trainees:
             assert hub.status_of(users[who], "/formgrader") == 404
             assert "@jupyter/nbgrader:formgrader" in hub.lab_page_config(users[who])["disabledExtensions"]
-        assert "@jupyter/nbgrader:formgrader" not in hub.lab_page_config(trainer)["disabledExtensions"]
+        # The trainer keeps nbgrader's tools; formgrader opens from the Marking menu in a tab of its own, so
+        # nbgrader's iframe entry is left out (tests/hub/test_hub_deploy_doc.py clicks it in the browser).
+        trainer_disabled = hub.lab_page_config(trainer)["disabledExtensions"]
+        assert "@jupyter/nbgrader:create-assignment" not in trainer_disabled
+        assert "@jupyter/nbgrader:formgrader" in trainer_disabled
         # Trainees' JupyterLab leaves the arrow keys to the course's option buttons and drop-downs.
         from course.apps.lab import trainee_lab_settings
 

@@ -4,6 +4,7 @@ administrator's settings (no hub process; tests/hub/system_course.py)."""
 from __future__ import annotations
 
 import json
+import pwd
 import stat
 
 import pytest
@@ -50,3 +51,48 @@ def test_reinstalling_keeps_the_administrators_settings(course):
     course.install("--bind-url", "http://127.0.0.1:8124")
     again = json.loads(settings_file.read_text())
     assert again["bind_url"] == "http://127.0.0.1:8124" and again["hub_admins"] == ["t.admin"]
+
+
+def test_remove_users_says_what_it_deletes_and_keeps_a_trainers_course_without_the_flag(course):
+    trainer = course.users["trainer"]
+    listed = course.base / "leaving.csv"
+    listed.write_text(f"username,role,full_name\n{trainer},trainer,Test Trainer\n")
+    refused = course.setup("remove-users", listed, check=False)
+    said = refused.stdout + refused.stderr
+    assert refused.returncode == 1
+    assert "remove-users will delete:" in said and f"{course.home('trainer')}/course (gradebook" in said
+    assert "not removing anyone" in said and "--delete-trainer-courses" in said
+    assert (course.home("trainer") / "course" / "nbgrader_config.py").exists()
+    dry = course.setup("remove-users", listed, "--delete-trainer-courses", "--dry-run")
+    assert "nothing deleted" in dry.stdout
+    assert (course.home("trainer") / "course").is_dir()
+
+
+def test_an_administrator_puts_back_a_trainees_set_aside_answers(course):
+    folder = course.home("a") / "m00-welcome"
+    course.as_user("a", ["mkdir", "-p", folder])
+    course.as_user(
+        "a",
+        [
+            course.venv / "bin" / "python",
+            "-c",
+            "import sys; from course.store import AnswerStore; from course.core.pack import load_case\n"
+            "s = AnswerStore(sys.argv[1], case=load_case(sys.argv[2]))\n"
+            "assert s.record('d-practice-printer', 'secure', 'Lock it away.', 3).saved",
+            folder,
+            course.prefix / "share" / "data",
+        ],
+    )
+    good = (folder / "answers.json").read_text()
+    aside = folder / "answers.json.corrupt-20250301T101500Z"
+    (folder / "answers.json").rename(aside)
+    course.sh("a", 'printf "{not json" > "$1"', folder / "answers.json")
+    listed = course.setup("recover-answers", course.users["a"], "m00-welcome").stdout
+    assert f"{aside}: readable" in listed
+    assert f"{folder / 'answers.json'}: readable" not in listed
+    course.setup("recover-answers", course.users["a"], "m00-welcome", "--use", aside.name)
+    restored = folder / "answers.json"
+    assert restored.read_text() == good
+    assert restored.stat().st_uid == pwd.getpwnam(course.users["a"]).pw_uid
+    assert stat.S_IMODE(restored.stat().st_mode) == 0o600
+    assert [p.read_text() for p in folder.glob("answers.json.replaced-*")] == ["{not json"]
