@@ -1,7 +1,8 @@
 """Marking as docs/trainer-guide.md section 5 says, in Chromium at 1366x768: the commands, the keys and what the
 terminal prints are read from the guide itself. A small real cohort (the course's m01, released, submitted and
 graded with `course`) is marked from the keyboard; the gradebook then holds the scores and comments; a hostile
-reflection shows as text and runs nothing; moderation is blind and never reaches the gradebook."""
+reflection shows as text and runs nothing; moderation is blind and never reaches the gradebook; the two markers see
+their agreement, and feedback is sent only for marked work, never with a mark given before a resubmission."""
 
 from __future__ import annotations
 
@@ -255,3 +256,53 @@ def test_moderation_as_the_guide_says_is_blind_and_never_reaches_the_gradebook(c
         assert second.marker == marker and second.total == 0
         assert book.latest("ana", MODULE, FIRST) == firsts[("ana", MODULE)]
     assert gradebook_rows(cohort) == before
+
+
+def test_two_markers_see_their_agreement_and_feedback_never_carries_a_stale_mark(cohort, tmp_path):
+    """The guide's last steps after the two markers above: `course moderation` shows where they stand;
+    `course feedback` sends only marked work; after a resubmission the old mark is never sent."""
+    from course.core.cached import load_case_cached
+    from tests import grading_support as gs
+
+    with MarkBook(cohort) as book:
+        assert book.latest("ana", MODULE, MODERATION), "the moderation test runs first"
+    course = str(harness.VENV_BIN / "course")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [course, *args, "--course-dir", str(cohort)], capture_output=True, text=True, cwd=ROOT, timeout=600
+        )
+
+    moderation = run("moderation")
+    assert moderation.returncode == 0, moderation.stderr
+    said = moderation.stdout
+    assert "1 of 3 are double-marked" in said, said
+    assert "Where the markers differ" in said and "ana" in said, said
+    assert (cohort / "moderation.md").exists() and (cohort / "moderation.csv").exists()
+
+    pages = cohort / "feedback"
+    sent = run("feedback")
+    assert sent.returncode == 1, sent.stdout  # something is held back
+    assert "cal" in sent.stdout.split("Held back", 1)[1]  # not marked yet
+    assert (pages / "ana" / MODULE / f"{MODULE}.html").exists() and (pages / "ben" / MODULE / f"{MODULE}.html").exists()
+    assert not (pages / "cal").exists()
+    ana_page = (pages / "ana" / MODULE / f"{MODULE}.html").read_text(encoding="utf-8")
+    assert "Well argued." in ana_page
+
+    # ana resubmits with a new reflection: the old mark is stale, and her page is withdrawn, not resent.
+    case = load_case_cached()
+    gs.submit(
+        cohort,
+        "ana",
+        MODULE,
+        ms.answers(case, MODULE, "A new reflection, written after the first feedback."),
+        notebook_edit=ms._blank_reflection,
+        timestamp="2026-01-11 10:00:00.000000 UTC",
+    )
+    graded = run("grade", "--no-progress", "--workers", "1")
+    assert "Stale mark: ana/" in graded.stdout or "marked before a resubmission" in graded.stdout, graded.stdout
+    again = run("feedback")
+    held = again.stdout.split("Held back", 1)[1]
+    assert "ana/" in held and "earlier submission" in held, again.stdout
+    assert not (pages / "ana" / MODULE / f"{MODULE}.html").exists()
+    assert (pages / "ben" / MODULE / f"{MODULE}.html").exists()
