@@ -43,7 +43,9 @@ def carry_on(progress: list[ModuleProgress]) -> ModuleProgress | None:
 
 
 def module_href(module_id: str) -> str:
-    """A module page, relative to the home page (both are served from the workspace's root)."""
+    """A module page, relative to the home page (both are served from the workspace's root). The links say
+    target="_self": JupyterLab's renderer would open each module in a new browser tab (and a new kernel) when a
+    link does not say where it opens."""
     return f"{module_id}/{module_id}.ipynb"
 
 
@@ -72,7 +74,7 @@ def home_html(case: Case, progress: list[ModuleProgress]) -> str:
     if nxt is not None:
         verb = "Continue" if nxt.started else "Start"
         parts.append(
-            f'<p class="course-next"><a href="{esc(module_href(nxt.module.id))}">{verb}: '
+            f'<p class="course-next"><a href="{esc(module_href(nxt.module.id))}" target="_self">{verb}: '
             f"{esc(nxt.module.title)}</a></p>"
         )
     else:
@@ -81,7 +83,7 @@ def home_html(case: Case, progress: list[ModuleProgress]) -> str:
     for p in progress:
         m = p.module
         parts.append(
-            f'<li><a href="{esc(module_href(m.id))}"><strong>{esc(m.title)}</strong></a>'
+            f'<li><a href="{esc(module_href(m.id))}" target="_self"><strong>{esc(m.title)}</strong></a>'
             f"<br>{esc(m.period_text)}. About {m.minutes} minutes.<br>"
             f'<span class="course-status">{esc(_status(p))}</span></li>'
         )
