@@ -294,7 +294,8 @@ def module_progress(case: Case, workspace: Path) -> list[ModuleProgress]:
         seen = (answers.activity.get(m.id) or {}) if answers is not None else {}
         last_seen = seen.get("last_seen_at", "") if isinstance(seen, dict) else ""
         written = answers is not None and bool(answers.reflection(m.id).strip())
-        out.append(ModuleProgress(m, len(ids), answered, str(last_seen or ""), reflection=written))
+        available = (Path(workspace) / m.id / f"{m.id}.ipynb").is_file()
+        out.append(ModuleProgress(m, len(ids), answered, str(last_seen or ""), reflection=written, available=available))
     return out
 
 

@@ -19,11 +19,14 @@ HOME_PAGE = f"voila/render/{HOME}"
 
 
 def write_home(workspace: Path) -> Path:
-    """The course home notebook at the workspace's root (rewritten each launch; it holds no answers)."""
+    """The course home notebook at the workspace's root (it holds no answers), written when it is missing or
+    differs: the same bytes every time (a fixed cell id), so a launch leaves an unchanged home untouched. On the
+    shared server each trainee's own server writes it as it starts (deploy/jupyterhub/setup.py)."""
     nb = new_notebook(
         cells=[
             new_code_cell(
                 "from course.notebook import open_home\n\nopen_home()",
+                id="course-home",
                 metadata={"jupyter": {"source_hidden": True}, "editable": False, "deletable": False},
             )
         ],
@@ -33,7 +36,15 @@ def write_home(workspace: Path) -> Path:
         },
     )
     path = Path(workspace) / HOME
-    nbformat.write(nb, path)
+    text = nbformat.writes(nb) + "\n"
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return path
+    except (OSError, UnicodeDecodeError):
+        pass
+    tmp = path.with_name(f".{HOME}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
     return path
 
 
