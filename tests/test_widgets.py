@@ -822,3 +822,17 @@ def test_a_click_that_overtakes_the_last_typed_keys_records_what_the_page_shows(
     first = answers.first("hv-bruise")
     assert first["rationale"] == "Keyboard reasons, all of them." and first["confidence"] == 4
     assert answers.revisions("hv-bruise") == [] and view.revealed
+
+
+def test_submitting_with_no_reflection_written_does_not_say_it_was_saved(fictional_case, tmp_path, writable_run):
+    from course.widgets.reflection import ReflectionBox
+
+    box = ReflectionBox("f01-early", AnswerStore(tmp_path, fictional_case))
+    box.flush()  # what Submit does first
+    assert "Saved" not in box.status.value and not (tmp_path / "answers.json").exists()
+    box.text.value = "Written."
+    box.flush()
+    assert "Saved " in box.status.value
+    box.text.value = ""  # emptied on purpose: that is kept
+    box.flush()
+    assert read_answers(tmp_path, fictional_case).reflection("f01-early") == ""
