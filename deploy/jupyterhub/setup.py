@@ -265,15 +265,17 @@ def install(args: argparse.Namespace) -> dict:
     write_file(venv / "etc" / "jupyter" / "nbgrader_config.py", global_nbgrader_config(settings))
 
     tdir = Path(settings["trainee_config_dir"])
-    # Trainees' JupyterLab settings (the arrow keys on the course's option buttons and drop-downs), written by
-    # the course package in the venv: course/apps/lab.py says why.
+    # Trainees' JupyterLab settings (the arrow keys on the course's option buttons and drop-downs) and the
+    # trainee pages (Voila's settings, and its templates under tdir/share/jupyter, which the hub puts on
+    # trainees' JUPYTER_PATH), written by the course package in the venv: course/apps/lab.py and pages.py say why.
     lab = json.loads(
         run(
             [
                 str(venv / "bin" / "python"),
                 "-c",
-                "import json, sys; from course.apps.lab import write_trainee_lab_settings as w; "
-                "print(json.dumps(w(sys.argv[1])))",
+                "import json, sys, pathlib; from course.apps.lab import write_trainee_lab_settings as w; "
+                "from course.apps.pages import pages_config as p; "
+                "print(json.dumps({**w(sys.argv[1]), **p(pathlib.Path(sys.argv[1]))}))",
                 str(tdir),
             ]
         ).stdout
@@ -286,6 +288,7 @@ def install(args: argparse.Namespace) -> dict:
         )
         + "\n",
     )
+    write_file(tdir / "jupyter_server_config.py", TRAINEE_SERVER_CONFIG)
     write_file(
         tdir / "labconfig" / "page_config.json",
         json.dumps({"disabledExtensions": dict.fromkeys(TRAINER_ONLY_LAB_EXTENSIONS, True)}, indent=2) + "\n",
@@ -306,6 +309,22 @@ def install(args: argparse.Namespace) -> dict:
         f"  (or install {prefix}/etc/course-hub.service as a systemd unit)"
     )
     return settings
+
+
+# Run by each trainee's own server as it starts (as the trainee, in their home folder): their course home, the
+# page the hub opens for them (jupyterhub_config.py: TRAINEE_HOME). Cheap: no process of its own per trainee.
+TRAINEE_SERVER_CONFIG = """\
+# Written by deploy/jupyterhub/setup.py; do not edit here.
+import sys
+from pathlib import Path
+
+try:
+    from course.apps.pages import write_home
+
+    write_home(Path.home())
+except Exception as e:  # the server still starts; JupyterLab is at /lab
+    print(f"course: could not write the course home in {Path.home()}: {e}", file=sys.stderr)
+"""
 
 
 SYSTEMD_UNIT = """[Unit]

@@ -12,8 +12,9 @@ from . import harness
 
 # Voila, as a Jupyter server extension, asks the server to shut a page's kernel down when the page is left, and
 # the server refuses that request without an XSRF token (voila-dashboards/voila#1417-style). The kernel is left
-# to the server's idle culling; the message is the browser's, not the course's.
-LEAVING_A_PAGE = re.compile(r"403 \(Forbidden\) \(http://127\.0\.0\.1:\d+/voila/api/shutdown/")
+# to the server's idle culling; the message is the browser's, not the course's. On the hub the same request is
+# under /user/<name>/.
+LEAVING_A_PAGE = re.compile(r"403 \(Forbidden\) \(http://127\.0\.0\.1:\d+/(user/[^/]+/)?voila/api/shutdown/")
 
 
 def page_errors(tab) -> list[str]:
