@@ -801,7 +801,7 @@ def test_a_click_that_overtakes_the_last_typed_keys_records_what_the_page_shows(
     and a second click meanwhile is the same submission."""
     import asyncio
 
-    from course.widgets import decision as decision_mod
+    from course.widgets import settle
 
     view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
 
@@ -815,7 +815,7 @@ def test_a_click_that_overtakes_the_last_typed_keys_records_what_the_page_shows(
         assert not (tmp_path / "answers.json").exists()  # waiting for the page's last changes
         view.confidence.value = 4  # the held-back values arrive after the click
         view.rationale.value = "Keyboard reasons, all of them."
-        await asyncio.sleep(decision_mod.SETTLE_S + 0.3)
+        await asyncio.sleep(settle.QUIET_S + 0.3)
 
     asyncio.run(trainee())
     answers = read_answers(tmp_path, fictional_case)

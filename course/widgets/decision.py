@@ -8,15 +8,13 @@ one; later changes are kept as revisions.
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import ipywidgets as widgets
 
 from ..core.records import Case
 from ..render.decision import learning_together_html, option_order, review_html, scenario_html, yours_html
 from ..render.style import esc, problem_html, status_html
 from ..store import AnswerStore, Recorded
+from .settle import SettledClick
 from .shared import make, shared_layout, style_carrier
 
 SUBMIT_FIRST = "Submit my answer"
@@ -31,10 +29,6 @@ CONFIDENCE = (
     ("4", 4),
     ("5 (very sure)", 5),
 )
-# In a live kernel a click is let wait until the page has sent nothing for this long (at most SETTLE_MAX_S): see
-# DecisionView._on_submit.
-SETTLE_S = 0.4
-SETTLE_MAX_S = 3.0
 NO_REASONS = (
     "You have not written your reasons. They are what you will compare with the review, and what your trainer "
     "reads. Write them now, or press Submit again to submit without them."
@@ -113,8 +107,8 @@ class DecisionView(widgets.VBox):
         self.status = make(widgets.HTML)  # a live region: present from the start, so its changes are announced
         self._reveal: widgets.VBox | None = None  # built with the review's analysis
         self._asked_for_reasons = False  # a submit without reasons asks once whether to go on
-        self._settling: asyncio.TimerHandle | None = None  # a click waiting for the page's last changes
-        self._settle_until = 0.0
+        # Submit acts once the page has sent its last changes (course/widgets/settle.py says why).
+        self._settled_submit = SettledClick(self._submit_now)
         self.submit.on_click(self._on_submit)
         self._form = [
             self.scenario,
@@ -128,8 +122,9 @@ class DecisionView(widgets.VBox):
         super().__init__(self._children(), layout=shared_layout())
         self.add_class("course-decision")  # lets the shared style wrap long option texts
         self._restore(history)
-        for control in (*self.checkboxes, *([] if d.multiple else [self.choice]), self.confidence, self.rationale):
-            control.observe(self._changed_while_settling, names="value")
+        self._settled_submit.watch(
+            *self.checkboxes, *([] if d.multiple else [self.choice]), self.confidence, self.rationale
+        )
 
     def _children(self) -> list[widgets.Widget]:
         """The analysis is appended at the end when it is built, so the views before it (and the keyboard
@@ -212,35 +207,9 @@ class DecisionView(widgets.VBox):
             self._show_reveal()
 
     def _on_submit(self, _button=None) -> Recorded | None:
-        """Submit. In a live kernel, ipywidgets sends a click at once but holds a control's newer values back while
-        the kernel is busy (one message in flight per control): measured in the browser suite, a trainee who typed
-        their reasons, chose a confidence and pressed Submit while the page was still busy with the previous
-        decision had "K" recorded as their reasons and 1 as their confidence, and a first answer cannot be taken
-        back. So the answer is recorded once the page has sent nothing for SETTLE_S (at most SETTLE_MAX_S); a second
-        click meanwhile is the same submission. Outside a kernel (tests, scripts) it is recorded at once."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return self._submit_now()
-        if self._settling is None:
-            self._settle_until = time.monotonic() + SETTLE_MAX_S
-            self._settling = loop.call_later(SETTLE_S, self._settled)
-        return None
-
-    def _changed_while_settling(self, _change=None) -> None:
-        if self._settling is None:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # changed from outside the kernel's loop: the click's own wait stands
-            return
-        self._settling.cancel()
-        wait = min(SETTLE_S, max(0.0, self._settle_until - time.monotonic()))
-        self._settling = loop.call_later(wait, self._settled)
-
-    def _settled(self) -> None:
-        self._settling = None
-        self._submit_now()
+        """Submit, once the page has sent its last changes: ipywidgets can deliver the click before the last keys
+        typed, and a first answer cannot be taken back. Outside a kernel it is recorded at once."""
+        return self._settled_submit.click()
 
     def _submit_now(self) -> Recorded | None:
         choice = self.selected()
