@@ -42,6 +42,7 @@ def log_in_until_home(hub_url: str, user: str, timeout_s: float = 600) -> float:
     form = urllib.parse.urlencode({"username": user, "password": "any", "_xsrf": xsrf}).encode()
     t0 = time.monotonic()
     client.open(f"{hub_url}/hub/login", data=form, timeout=120).read()  # the hub starts the server
+    wait_until_ready(client, hub_url, user, xsrf, timeout_s)
     while time.monotonic() - t0 < timeout_s:
         try:
             with client.open(f"{hub_url}/user/{user}/", timeout=300) as r:
@@ -50,8 +51,23 @@ def log_in_until_home(hub_url: str, user: str, timeout_s: float = 600) -> float:
                 return time.monotonic() - t0
         except (urllib.error.URLError, OSError):
             pass  # the server is not there yet (the proxy has no route, or it refused)
-        time.sleep(0.5)
+        time.sleep(1.0)
     raise TimeoutError(f"{user}: no course home after {timeout_s:.0f} s")
+
+
+def wait_until_ready(client, hub_url: str, user: str, xsrf: str, timeout_s: float) -> None:
+    """Follow the hub's progress stream for the trainee's server until it is ready, as the browser's "your server
+    is starting" page does (an event stream), rather than asking again and again: 30 clients asking twice a
+    second would keep the hub itself busy, which a room of browsers does not do."""
+    url = f"{hub_url}/hub/api/users/{user}/server/progress?_xsrf={urllib.parse.quote(xsrf)}"
+    try:
+        with client.open(url, timeout=timeout_s) as stream:
+            for raw in stream:
+                line = raw.decode("utf-8", errors="replace").strip()
+                if line.startswith("data:") and ('"ready": true' in line or '"failed": true' in line):
+                    return
+    except (urllib.error.URLError, OSError):
+        pass  # no stream (the server was already running, or the hub refused it): the home is asked for below
 
 
 def room(hub_url: str, users: list[str]) -> list[float]:

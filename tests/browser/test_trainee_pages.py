@@ -104,14 +104,16 @@ def test_the_home_page_has_no_serious_accessibility_violation(pages, tab, note):
     assert serious == [], serious
 
 
-@pytest.mark.parametrize("module", ["m00-welcome", "m02-fracture"])
-def test_a_module_page_has_no_serious_accessibility_violation_in_our_markup(pages, tab, note, module):
+@pytest.mark.parametrize("module", ["m00-welcome", "m01-early-years", "m02-fracture"])
+def test_a_module_page_has_no_serious_accessibility_violation_whoever_wrote_the_markup(pages, tab, module):
+    """Ours, ipywidgets' and JupyterLab's alike (Deliver 5). JupyterLab's scrollable-region-focusable (a widget box
+    that scrolled its overflow, with nothing in it to focus) went when the course-trainee template let widget
+    boxes show their overflow (the focus rings needed it too); the page's width is checked at 200 %."""
     from .test_accessibility import describe
 
     open_page(tab, pages, f"{module}/{module}.ipynb")
     harness.wait_widgets_rendered(tab)
     violations = harness.run_axe(tab)
     ours, upstream = describe(violations, f"pages {module}")
-    for line in upstream:
-        note(line)
     assert not ours, "critical/serious accessibility violations in our markup:\n" + "\n".join(ours)
+    assert not upstream, "critical/serious accessibility violations in upstream markup:\n" + "\n".join(upstream)
