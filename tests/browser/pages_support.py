@@ -51,8 +51,12 @@ def open_page(tab, lab, path: str) -> None:
 
 
 def open_module(tab, lab, module: str) -> None:
+    """Open a module's page and wait until its last view (the reflection box, below every decision) is drawn:
+    Voila can show the page before every widget view is in it, and an output waiting for its view shows no
+    placeholder."""
     open_page(tab, lab, f"{module}/{module}.ipynb")
     harness.wait_widgets_rendered(tab)
+    tab.page.locator(".course-reflection textarea").wait_for(timeout=60_000)
 
 
 # What the focused element shows (WCAG 2.2, 2.4.13 focus appearance, measured as Chromium computes it): the

@@ -88,6 +88,7 @@ def test_a_keyboard_only_trainee_completes_a_module_and_finds_it_all_after_a_res
             )
             harness.wait_voila_done(tab)
             harness.wait_widgets_rendered(tab)
+            page.locator(".course-reflection textarea").wait_for(timeout=60_000)  # the page's last view
 
             # The lens: its Date drop-down, reached with Tab, moved with ArrowDown.
             lens = harness.lens_output(tab)
@@ -137,6 +138,7 @@ def test_a_keyboard_only_trainee_completes_a_module_and_finds_it_all_after_a_res
             page.reload(wait_until="domcontentloaded")
             harness.wait_voila_done(tab)
             harness.wait_widgets_rendered(tab)
+            page.locator(".course-reflection textarea").wait_for(timeout=60_000)  # the page's last view
             harness.expect(page.get_by_role("textbox", name="Your reflection")).to_have_value(REFLECTION)
             reviews = page.locator(f".course-decision section[aria-label='{harness.REVIEW_LABEL}']")
             harness.expect(reviews).to_have_count(len(decisions), timeout=30_000)
