@@ -118,6 +118,12 @@ def trainee_logs_in_to_the_course_home_and_opens_the_module(hub, user: str, answ
             assert hub_pages.page_errors(tab) == []
     finally:
         browser.close()
+    # The pages' kernels (the home's, the module's) outlive the closed pages until the server culls them (15 idle
+    # minutes, course/apps/pages.py); stopped here, so that they do not slow the hub's shutdown at the end.
+    ours = {k.kernel_id for k in hub.kernels if k.user == user}
+    for k in hub.server_api(user, "GET", "/api/kernels"):
+        if k["id"] not in ours:
+            hub.server_api(user, "DELETE", f"/api/kernels/{k['id']}", accept=(204, 404))
 
 
 class Phases:
