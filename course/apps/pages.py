@@ -15,6 +15,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from .voila_templates import EXTENSION_DENYLIST, TRAINEE, write_templates
 
 HOME = "home.ipynb"
+KERNEL_IDLE_S = 900  # a left page's kernel is shut down after 15 minutes without a connection or work
 HOME_PAGE = f"voila/render/{HOME}"
 
 
@@ -59,5 +60,10 @@ def pages_config(config_dir: Path) -> dict:
             "strip_sources": True,
             "show_tracebacks": False,
             "extension_denylist": EXTENSION_DENYLIST,
-        }
+        },
+        # Voila asks the server to shut a page's kernel down when the page is left, and the server refuses it
+        # (no XSRF token: tests/browser/pages_support.py): without culling, every page a trainee opened would keep
+        # its kernel (about 100 MB for a module) until the server stops. A kernel no page is connected to is shut
+        # down after this long idle; an open page keeps its own.
+        "MappingKernelManager": {"cull_idle_timeout": KERNEL_IDLE_S, "cull_interval": 60, "cull_connected": False},
     }
