@@ -171,7 +171,10 @@ class ModuleSession:
 
     def submit(self) -> SubmitView:
         """Submit the module to the trainer (the shared server), or say where the work is kept (a computer)."""
-        return SubmitView(self.module.id, self.store.path.parent, before_submit=self._save_reflection)
+        view = SubmitView(self.module.id, self.store.path.parent, before_submit=self._save_reflection)
+        if view.button is not None and self._reflection is not None:
+            view.settled.watch(self._reflection.text)  # the reflection's last keys reach the kernel first
+        return view
 
     def _save_reflection(self) -> None:
         if self._reflection is not None:
@@ -294,7 +297,8 @@ def module_progress(case: Case, workspace: Path) -> list[ModuleProgress]:
         seen = (answers.activity.get(m.id) or {}) if answers is not None else {}
         last_seen = seen.get("last_seen_at", "") if isinstance(seen, dict) else ""
         written = answers is not None and bool(answers.reflection(m.id).strip())
-        out.append(ModuleProgress(m, len(ids), answered, str(last_seen or ""), reflection=written))
+        available = (Path(workspace) / m.id / f"{m.id}.ipynb").is_file()
+        out.append(ModuleProgress(m, len(ids), answered, str(last_seen or ""), reflection=written, available=available))
     return out
 
 

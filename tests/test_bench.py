@@ -103,3 +103,15 @@ def test_the_browser_benchmarks_floor_notebook_has_the_modules_shape_with_trivia
         "none",
         "none",
     ]
+
+
+def test_the_trainee_page_and_hub_room_benchmarks_are_found_by_course_bench():
+    """bench_pages (a module as a trainee page against JupyterLab's Run All) and bench_hub_room (30 trainees
+    logging in at once) run with `course bench`, never in the tests (they take minutes); here only that they are
+    found and load."""
+    from course.apps.bench import _load
+
+    found = {p.stem: p for p in discover(only=["pages", "hub_room"])}
+    assert set(found) == {"bench_pages", "bench_hub_room"}
+    for path in found.values():
+        assert callable(_load(path).run)

@@ -120,3 +120,16 @@ def test_a_busy_port_is_a_message_not_a_server_on_another_port(tmp_path, command
     assert out.returncode != 0, out.stdout
     assert f"port {port} is in use" in out.stderr and "choose another" in out.stderr
     assert "Traceback" not in out.stderr and "http://" not in out.stdout
+
+
+def test_the_pages_config_shuts_down_the_kernel_of_a_page_that_was_left(tmp_path):
+    """Voila cannot shut a left page's kernel down (the server refuses its request): the server culls kernels
+    no page is connected to, so a trainee going through six modules does not keep six kernels."""
+    from course.apps.pages import KERNEL_IDLE_S, pages_config
+
+    cfg = pages_config(tmp_path)
+    cull = cfg["MappingKernelManager"]
+    assert cull["cull_idle_timeout"] == KERNEL_IDLE_S and 0 < KERNEL_IDLE_S <= 1800
+    assert cull["cull_connected"] is False and cull["cull_interval"] > 0
+    assert cfg["VoilaConfiguration"]["template"] == "course-trainee"
+    assert (tmp_path / "share" / "jupyter" / "voila" / "templates" / "course-trainee" / "index.html.j2").exists()

@@ -288,10 +288,12 @@ def test_the_course_home_shows_each_modules_progress_and_where_to_carry_on(ficti
     from course.notebook import open_home
     from course.store import AnswerStore
 
+    for m in fictional_case.modules:  # each module's page, as a laptop's workspace has them
+        (tmp_path / m.id).mkdir()
+        (tmp_path / m.id / f"{m.id}.ipynb").write_text("{}", encoding="utf-8")
     home = open_home(fictional_case, workspace=tmp_path)
     assert "Start: The early months" in home.html and "Not started" in home.html
     assert "116 123" in home.html and "0808 800 5000" in home.html
-    (tmp_path / "f01-early").mkdir()
     store = AnswerStore(tmp_path / "f01-early", fictional_case)
     store.record("hv-bruise", "refer", "Share it.", 4)
     store.save_reflection("f01-early", "Written.")
@@ -299,3 +301,24 @@ def test_the_course_home_shows_each_modules_progress_and_where_to_carry_on(ficti
     assert "1 of 2 decisions answered; reflection written" in home.html
     assert "Continue: The early months" in home.html
     assert 'href="f01-early/f01-early.ipynb"' in home.html
+    assert 'target="_self"' in home.html  # the module opens in the same tab, not a new one with its own kernel
+
+
+def test_the_course_home_names_a_module_not_yet_in_the_folder_without_a_link_to_it(fictional_case, tmp_path):
+    """On the shared server a module reaches the trainee's folder when the trainer releases it and it is fetched:
+    until then the home lists it with a plain note, not a link to a page that is not there."""
+    from course.notebook import open_home
+
+    first, *later = fictional_case.modules
+    (tmp_path / first.id).mkdir()
+    (tmp_path / first.id / f"{first.id}.ipynb").write_text("{}", encoding="utf-8")
+    home = open_home(fictional_case, workspace=tmp_path).html
+    assert f'href="{first.id}/{first.id}.ipynb"' in home and f"Start: {first.title}" in home
+    for m in later:
+        assert f'href="{m.id}/' not in home
+        assert "Not available to you yet" in home
+    empty = tmp_path / "nothing-yet"
+    empty.mkdir()
+    home = open_home(fictional_case, workspace=empty).html
+    assert "href=" not in home and "The next module is not available to you yet" in home
+    assert "You have finished every module" not in home

@@ -793,3 +793,46 @@ def test_the_reveal_says_which_option_the_review_supports_what_each_scored_and_w
     assert "You were confident, and your answer is some way from the review" in review
     assert html.escape(d.outcome) in review and "What happened" in review
     assert "Good practice now" in review and "not a finding of the review" in review
+
+
+def test_a_click_that_overtakes_the_last_typed_keys_records_what_the_page_shows(fictional_case, tmp_path, writable_run):
+    """In a live kernel ipywidgets sends a click at once but holds newer control values back while the kernel is
+    busy: the click arrives first. The answer is recorded once the page has gone quiet, with every late value,
+    and a second click meanwhile is the same submission."""
+    import asyncio
+
+    from course.widgets import settle
+
+    view = DecisionView(fictional_case, "hv-bruise", AnswerStore(tmp_path, fictional_case))
+
+    async def trainee():
+        view.choice.value = "refer"
+        view.confidence.value = 1  # the first ArrowDown reached the kernel before the click ...
+        view.rationale.value = "K"  # ... and the first key typed
+        view.submit.click()
+        view.submit.click()  # Enter pressed twice
+        await asyncio.sleep(0.05)
+        assert not (tmp_path / "answers.json").exists()  # waiting for the page's last changes
+        view.confidence.value = 4  # the held-back values arrive after the click
+        view.rationale.value = "Keyboard reasons, all of them."
+        await asyncio.sleep(settle.QUIET_S + 0.3)
+
+    asyncio.run(trainee())
+    answers = read_answers(tmp_path, fictional_case)
+    first = answers.first("hv-bruise")
+    assert first["rationale"] == "Keyboard reasons, all of them." and first["confidence"] == 4
+    assert answers.revisions("hv-bruise") == [] and view.revealed
+
+
+def test_submitting_with_no_reflection_written_does_not_say_it_was_saved(fictional_case, tmp_path, writable_run):
+    from course.widgets.reflection import ReflectionBox
+
+    box = ReflectionBox("f01-early", AnswerStore(tmp_path, fictional_case))
+    box.flush()  # what Submit does first
+    assert "Saved" not in box.status.value and not (tmp_path / "answers.json").exists()
+    box.text.value = "Written."
+    box.flush()
+    assert "Saved " in box.status.value
+    box.text.value = ""  # emptied on purpose: that is kept
+    box.flush()
+    assert read_answers(tmp_path, fictional_case).reflection("f01-early") == ""

@@ -15,15 +15,19 @@ from nbformat.v4 import new_code_cell, new_notebook
 from .voila_templates import EXTENSION_DENYLIST, TRAINEE, write_templates
 
 HOME = "home.ipynb"
+KERNEL_IDLE_S = 900  # a left page's kernel is shut down after 15 minutes without a connection or work
 HOME_PAGE = f"voila/render/{HOME}"
 
 
 def write_home(workspace: Path) -> Path:
-    """The course home notebook at the workspace's root (rewritten each launch; it holds no answers)."""
+    """The course home notebook at the workspace's root (it holds no answers), written when it is missing or
+    differs: the same bytes every time (a fixed cell id), so a launch leaves an unchanged home untouched. On the
+    shared server each trainee's own server writes it as it starts (deploy/jupyterhub/setup.py)."""
     nb = new_notebook(
         cells=[
             new_code_cell(
                 "from course.notebook import open_home\n\nopen_home()",
+                id="course-home",
                 metadata={"jupyter": {"source_hidden": True}, "editable": False, "deletable": False},
             )
         ],
@@ -33,7 +37,15 @@ def write_home(workspace: Path) -> Path:
         },
     )
     path = Path(workspace) / HOME
-    nbformat.write(nb, path)
+    text = nbformat.writes(nb) + "\n"
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return path
+    except (OSError, UnicodeDecodeError):
+        pass
+    tmp = path.with_name(f".{HOME}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
     return path
 
 
@@ -48,5 +60,10 @@ def pages_config(config_dir: Path) -> dict:
             "strip_sources": True,
             "show_tracebacks": False,
             "extension_denylist": EXTENSION_DENYLIST,
-        }
+        },
+        # Voila asks the server to shut a page's kernel down when the page is left, and the server refuses it
+        # (no XSRF token: tests/browser/pages_support.py): without culling, every page a trainee opened would keep
+        # its kernel (about 100 MB for a module) until the server stops. A kernel no page is connected to is shut
+        # down after this long idle; an open page keeps its own.
+        "MappingKernelManager": {"cull_idle_timeout": KERNEL_IDLE_S, "cull_interval": 60, "cull_connected": False},
     }

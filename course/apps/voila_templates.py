@@ -31,6 +31,53 @@ OFFLINE_INDEX = """{%- extends 'voila/templates/lab/index.html.j2' -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 """
 
+# Focus visible on every control (WCAG 2.2 focus appearance): a 3 px ring in the course's blue (5.2:1 on white)
+# around whatever has the keyboard focus. ipywidgets sets `outline: none !important` on its drop-downs, text
+# boxes and inputs (.widget-dropdown > select, ...), so the rule must be more specific than theirs to win.
+# The skip link is out of sight until it has the focus.
+TRAINEE_CSS = """\
+  html body :focus-visible { outline: 3px solid #0072B2 !important; outline-offset: 2px !important; }
+  body { font-size: 17px; }
+  /* Room for the ring of a control or link at the edge of an output or a text block (they scroll, so they
+     clip what goes past their edge). */
+  #rendered_cells .jp-RenderedHTMLCommon { padding-left: 6px; }
+  #rendered_cells .jp-OutputArea-output { padding: 6px; }
+  /* ipywidgets' boxes, radio lists and check box labels hide their overflow, which cut the ring of the
+     control inside them off (the options' ring was clipped); the page's own width rules still hold. */
+  #rendered_cells .jupyter-widgets:not(textarea):not(select),
+  #rendered_cells .jupyter-widgets :not(textarea):not(select) { overflow: visible !important; }
+  .course-skip { position: absolute; left: 0.5rem; top: -10rem; z-index: 100; padding: 0.5em 1em;
+    background: #ffffff; color: #00446b; font-weight: bold; border: 2px solid #0072B2; }
+  .course-skip:focus { top: 0.5rem; }
+"""
+
+# A keyboard user reaches the first decision in three key presses (Tab, Enter, Tab): the page's first stop is a
+# link to the cell that introduces the first decision (its heading, "Decision point 1"), placed by the cell
+# order of the notebook: the first cell nbgrader knows as `decision-<id>`, and the markdown just before it.
+SKIP_TO_FIRST_DECISION = """\
+{%- macro course_first_decision_at() -%}
+{%- set ns = namespace(at=-1) -%}
+{%- for c in nb.cells -%}
+{%- set gid = (c.metadata.get('nbgrader') or {}).get('grade_id') or '' -%}
+{%- if ns.at < 0 and c.cell_type == 'code' and gid is string and gid.startswith('decision-') -%}
+{%- set ns.at = loop.index0 - 1 if loop.index0 > 0 and nb.cells[loop.index0 - 1].cell_type == 'markdown'
+  else loop.index0 -%}
+{%- endif -%}
+{%- endfor -%}
+{{ ns.at }}
+{%- endmacro -%}
+{%- block body_header -%}
+{{ super() }}
+{%- if course_first_decision_at() | int >= 0 %}
+<a class="course-skip" href="#course-first-decision">Skip to the first decision</a>
+{%- endif -%}
+{%- endblock body_header -%}
+{%- block any_cell scoped -%}
+{%- if cellloop.index0 == course_first_decision_at() | int -%}<span id="course-first-decision"></span>{%- endif -%}
+{{ super() }}
+{%- endblock any_cell -%}
+"""
+
 # The trainee pages: the offline page, without nbgrader's markdown answer cells (the reflection is written in
 # the page's text box and placed into that cell at grading), with a visible focus on every control.
 TRAINEE_INDEX = (
@@ -46,11 +93,12 @@ TRAINEE_INDEX = (
 {%- block html_head_css -%}
 {{ super() }}
 <style>
-  :focus-visible { outline: 3px solid #0072B2 !important; outline-offset: 2px; }
-  body { font-size: 17px; }
-</style>
+"""
+    + TRAINEE_CSS
+    + """</style>
 {%- endblock html_head_css -%}
 """
+    + SKIP_TO_FIRST_DECISION
 )
 
 

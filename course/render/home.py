@@ -24,6 +24,7 @@ class ModuleProgress:
     answered: int  # of them with a first answer
     last_seen: str  # ISO time the module was last open, or ""
     reflection: bool = False  # a reflection has been written
+    available: bool = True  # the module's page is in the trainee's folder (on the shared server: released, fetched)
 
     @property
     def started(self) -> bool:
@@ -36,18 +37,26 @@ class ModuleProgress:
 
 def carry_on(progress: list[ModuleProgress]) -> ModuleProgress | None:
     """Where to continue: the unfinished module seen most recently, else the first not started."""
-    started = [p for p in progress if p.started and not p.done]
+    started = [p for p in progress if p.started and not p.done and p.available]
     if started:
         return max(started, key=lambda p: p.last_seen)
-    return next((p for p in progress if not p.done), None)
+    return next((p for p in progress if not p.done and p.available), None)
 
 
 def module_href(module_id: str) -> str:
-    """A module page, relative to the home page (both are served from the workspace's root)."""
+    """A module page, relative to the home page (both are served from the workspace's root). The links say
+    target="_self": JupyterLab's renderer would open each module in a new browser tab (and a new kernel) when a
+    link does not say where it opens."""
     return f"{module_id}/{module_id}.ipynb"
 
 
+NOT_AVAILABLE = "Not available to you yet. Your trainer will tell you when it is."
+NOT_AVAILABLE_NEXT = "The next module is not available to you yet. Your trainer will tell you when it is."
+
+
 def _status(p: ModuleProgress) -> str:
+    if not p.available:
+        return NOT_AVAILABLE
     parts = []
     if p.decisions:
         parts.append(f"{p.answered} of {p.decisions} decision{'s' if p.decisions != 1 else ''} answered")
@@ -72,16 +81,23 @@ def home_html(case: Case, progress: list[ModuleProgress]) -> str:
     if nxt is not None:
         verb = "Continue" if nxt.started else "Start"
         parts.append(
-            f'<p class="course-next"><a href="{esc(module_href(nxt.module.id))}">{verb}: '
+            f'<p class="course-next"><a href="{esc(module_href(nxt.module.id))}" target="_self">{verb}: '
             f"{esc(nxt.module.title)}</a></p>"
         )
-    else:
+    elif all(p.available for p in progress):
         parts.append('<p class="course-next">You have finished every module. Thank you for taking part.</p>')
+    else:
+        parts.append(f'<p class="course-next">{esc(NOT_AVAILABLE_NEXT)}</p>')
     parts.append('<h2>The modules</h2><ol class="course-items">')
     for p in progress:
         m = p.module
+        title = (
+            f'<a href="{esc(module_href(m.id))}" target="_self"><strong>{esc(m.title)}</strong></a>'
+            if p.available
+            else f"<strong>{esc(m.title)}</strong>"
+        )
         parts.append(
-            f'<li><a href="{esc(module_href(m.id))}"><strong>{esc(m.title)}</strong></a>'
+            f"<li>{title}"
             f"<br>{esc(m.period_text)}. About {m.minutes} minutes.<br>"
             f'<span class="course-status">{esc(_status(p))}</span></li>'
         )

@@ -14,6 +14,7 @@ from ..core.records import Case
 from ..render.decision import learning_together_html, option_order, review_html, scenario_html, yours_html
 from ..render.style import esc, problem_html, status_html
 from ..store import AnswerStore, Recorded
+from .settle import SettledClick
 from .shared import make, shared_layout, style_carrier
 
 SUBMIT_FIRST = "Submit my answer"
@@ -106,6 +107,8 @@ class DecisionView(widgets.VBox):
         self.status = make(widgets.HTML)  # a live region: present from the start, so its changes are announced
         self._reveal: widgets.VBox | None = None  # built with the review's analysis
         self._asked_for_reasons = False  # a submit without reasons asks once whether to go on
+        # Submit acts once the page has sent its last changes (course/widgets/settle.py says why).
+        self._settled_submit = SettledClick(self._submit_now)
         self.submit.on_click(self._on_submit)
         self._form = [
             self.scenario,
@@ -119,6 +122,9 @@ class DecisionView(widgets.VBox):
         super().__init__(self._children(), layout=shared_layout())
         self.add_class("course-decision")  # lets the shared style wrap long option texts
         self._restore(history)
+        self._settled_submit.watch(
+            *self.checkboxes, *([] if d.multiple else [self.choice]), self.confidence, self.rationale
+        )
 
     def _children(self) -> list[widgets.Widget]:
         """The analysis is appended at the end when it is built, so the views before it (and the keyboard
@@ -201,6 +207,11 @@ class DecisionView(widgets.VBox):
             self._show_reveal()
 
     def _on_submit(self, _button=None) -> Recorded | None:
+        """Submit, once the page has sent its last changes: ipywidgets can deliver the click before the last keys
+        typed, and a first answer cannot be taken back. Outside a kernel it is recorded at once."""
+        return self._settled_submit.click()
+
+    def _submit_now(self) -> Recorded | None:
         choice = self.selected()
         if not choice:
             self._set_status(

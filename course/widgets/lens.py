@@ -78,8 +78,10 @@ class Lens(widgets.VBox):
         self._always = [
             style_carrier(),
             make(widgets.HBox, [self.agency]),
-            make(widgets.HBox, [self.earlier, self.slider, self.later], layout=dict(width="100%")),
-            make(widgets.HBox, [self.whole, self.hindsight]),
+            make(
+                widgets.HBox, [self.earlier, self.slider, self.later], layout=dict(width="100%", flex_flow="row wrap")
+            ),
+            make(widgets.HBox, [self.whole, self.hindsight], layout=dict(flex_flow="row wrap")),
             self.view,
         ]
         super().__init__(self._always, layout=shared_layout())

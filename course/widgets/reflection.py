@@ -59,6 +59,8 @@ class ReflectionBox(widgets.VBox):
         self._save()
 
     def _save(self) -> None:
+        if not self.text.value and not self.store.load().reflection(self.module_id):
+            return  # nothing written and nothing kept (Submit saves first): no "Saved" for nothing
         problem = self.store.save_reflection(self.module_id, self.text.value)
         if problem:
             self.status.value = problem_html(problem)

@@ -17,6 +17,7 @@ import ipywidgets as widgets
 
 from ..render.decision import when_text
 from ..render.style import esc, problem_html, status_html
+from .settle import SettledClick
 from .shared import make, shared_layout, style_carrier
 
 SUBMIT = "Submit this module to your trainer"
@@ -79,7 +80,9 @@ class SubmitView(widgets.VBox):
                 layout=dict(width="auto"),
                 tooltip="Sends this module (decisions and reflection) to your trainer; you can submit again later",
             )
-            self.button.on_click(lambda _: self.submit())
+            # Acts once the page has sent its last changes (the reflection's last keys: course/widgets/settle.py).
+            self.settled = SettledClick(self.submit)
+            self.button.on_click(self.settled.click)
             children.append(self.button)
         else:
             self.button = None

@@ -94,13 +94,20 @@ c.Spawner.http_timeout = 60
 c.Spawner.mem_limit = S.get("mem_limit", "1G")
 
 
+# Trainees land on their course home (the trainee pages, Voila inside their own server; the server writes
+# home.ipynb as it starts); trainers keep JupyterLab. A trainee can still open /lab.
+TRAINEE_HOME = "/voila/render/home.ipynb"
+
+
 def _pre_spawn(spawner):
     role = _roles.get(spawner.user.name) or _users().get(spawner.user.name, "trainee")
     env = spawner.environment = dict(spawner.environment)
     env["COURSE_ROLE"] = role
     if role != "trainer":
-        # Trainees' servers run without formgrader and the assignment-creation tools.
+        # Trainees' servers run without formgrader and the assignment-creation tools, with the pages' templates.
         env["JUPYTER_CONFIG_PATH"] = S["trainee_config_dir"]
+        env["JUPYTER_PATH"] = os.path.join(S["trainee_config_dir"], "share", "jupyter")
+        spawner.default_url = TRAINEE_HOME
     else:
         # The marking page (course mark) under the trainer's own server: <server URL>/course-mark/, on ~/course.
         mark = ["--ServerApp.jpserver_extensions=course.apps.mark=True", "--CourseMark.course_dir=course"]

@@ -294,10 +294,15 @@ def install(args: argparse.Namespace) -> dict:
     write_file(venv / "etc" / "jupyter" / "nbgrader_config.py", global_nbgrader_config(settings))
 
     tdir = Path(settings["trainee_config_dir"])
-    # Trainees' JupyterLab settings (the arrow keys on the course's option buttons and drop-downs), written by
-    # the course package in the venv: course/apps/lab.py says why.
-    make_lab = "import json, sys; from course.apps.lab import write_trainee_lab_settings as w; print(json.dumps(w(sys.argv[1])))"
-    lab = json.loads(run([str(venv / "bin" / "python"), "-c", make_lab, str(tdir)]).stdout)
+    # Trainees' JupyterLab settings (the arrow keys on the course's option buttons and drop-downs) and the
+    # trainee pages (Voila's settings, and its templates under tdir/share/jupyter, which the hub puts on
+    # trainees' JUPYTER_PATH), written by the course package in the venv: course/apps/lab.py and pages.py say why.
+    make = (
+        "import json, sys, pathlib; from course.apps.lab import write_trainee_lab_settings as w; "
+        "from course.apps.pages import pages_config as p; "
+        "print(json.dumps({**w(sys.argv[1]), **p(pathlib.Path(sys.argv[1]))}))"
+    )
+    lab = json.loads(run([str(venv / "bin" / "python"), "-c", make, str(tdir)]).stdout)
     server = {
         "jpserver_extensions": dict.fromkeys(TRAINER_ONLY_SERVER_EXTENSIONS, False),
         # Trainees' login shell is nologin (no shell outside the hub); a terminal in their own server, where
@@ -305,6 +310,7 @@ def install(args: argparse.Namespace) -> dict:
         "terminado_settings": {"shell_command": ["/bin/bash", "-l"]},
     }
     write_file(tdir / "jupyter_server_config.json", json.dumps({"ServerApp": server, **lab}, indent=2) + "\n")
+    write_file(tdir / "jupyter_server_config.py", setup_system.TRAINEE_SERVER_CONFIG)
     disabled = {"disabledExtensions": dict.fromkeys(TRAINER_ONLY_LAB_EXTENSIONS, True)}
     write_file(tdir / "labconfig" / "page_config.json", json.dumps(disabled, indent=2) + "\n")
     run(["chmod", "-R", "a+rX,go-w", str(tdir)])  # read by every trainee's server, whatever root's umask

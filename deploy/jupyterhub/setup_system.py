@@ -142,3 +142,19 @@ def remove_system_files(settings: dict) -> list[Path]:
             path.unlink()
             gone.append(path)
     return gone
+
+
+# Run by each trainee's own server as it starts (as the trainee, in their home folder): their course home, the
+# page the hub opens for them (jupyterhub_config.py: TRAINEE_HOME). Cheap: no process of its own per trainee.
+TRAINEE_SERVER_CONFIG = """\
+# Written by deploy/jupyterhub/setup.py; do not edit here.
+import sys
+from pathlib import Path
+
+try:
+    from course.apps.pages import write_home
+
+    write_home(Path.home())
+except Exception as e:  # the server still starts; JupyterLab is at /lab
+    print(f"course: could not write the course home in {Path.home()}: {e}", file=sys.stderr)
+"""

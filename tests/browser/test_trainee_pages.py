@@ -5,46 +5,20 @@ outside the machine; a decision answered by keyboard is kept and shows on the ho
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
 from . import harness
-
-# Voila, as a Jupyter server extension, asks the server to shut a page's kernel down when the page is left, and
-# the server refuses that request without an XSRF token (voila-dashboards/voila#1417-style). The kernel is left
-# to the server's idle culling; the message is the browser's, not the course's.
-LEAVING_A_PAGE = re.compile(r"403 \(Forbidden\) \(http://127\.0\.0\.1:\d+/voila/api/shutdown/")
-
-
-def page_errors(tab) -> list[str]:
-    return [e for e in tab.js_errors() if not LEAVING_A_PAGE.search(e)]
+from .pages_support import copy_workspace, open_module, open_page, page_errors, serve
 
 
 @pytest.fixture(scope="module")
 def pages(trainee_workspace, tmp_path_factory):
     """The trainee's workspace served as `course open` serves it (its config: the Voila templates and settings)."""
-    from course.apps import lab as ws_mod
-    from course.apps.pages import write_home
-
-    root = tmp_path_factory.mktemp("pages") / "workspace"
-    shutil.copytree(trainee_workspace, root)
-    ws_mod.write_lab_config(root)
-    write_home(root)
-    env = ws_mod.lab_environment(root)
-    extra = {k: env[k] for k in ("JUPYTER_CONFIG_PATH", "JUPYTER_PATH")}
-    lab = harness.start_lab(root, tmp_path_factory.mktemp("pages-home"), extra)
+    root = copy_workspace(trainee_workspace, tmp_path_factory.mktemp("pages") / "workspace")
+    lab = serve(root, tmp_path_factory.mktemp("pages-home"))
     yield lab
     lab.stop()
-
-
-def voila_url(lab, path: str) -> str:
-    return f"http://127.0.0.1:{lab.port}/voila/render/{path}?token={lab.token}"
-
-
-def open_page(tab, lab, path: str) -> None:
-    tab.page.goto(voila_url(lab, path), wait_until="domcontentloaded", timeout=90_000)
-    harness.wait_voila_done(tab)
 
 
 def test_the_course_home_lists_the_modules_with_progress_and_the_support(pages, tab, pelka_case):
@@ -130,14 +104,16 @@ def test_the_home_page_has_no_serious_accessibility_violation(pages, tab, note):
     assert serious == [], serious
 
 
-@pytest.mark.parametrize("module", ["m00-welcome", "m02-fracture"])
-def test_a_module_page_has_no_serious_accessibility_violation_in_our_markup(pages, tab, note, module):
+@pytest.mark.parametrize("module", ["m00-welcome", "m01-early-years", "m02-fracture"])
+def test_a_module_page_has_no_serious_accessibility_violation_whoever_wrote_the_markup(pages, tab, module):
+    """Ours, ipywidgets' and JupyterLab's alike (Deliver 5). An earlier run listed JupyterLab's
+    scrollable-region-focusable on these pages (a box scrolling its overflow with nothing in it to focus); it has
+    not been seen since (with main's template as with the course-trainee template that now lets widget boxes show
+    their overflow, which the focus rings needed), and this test would name it if it came back."""
     from .test_accessibility import describe
 
-    open_page(tab, pages, f"{module}/{module}.ipynb")
-    harness.wait_widgets_rendered(tab)
+    open_module(tab, pages, module)
     violations = harness.run_axe(tab)
     ours, upstream = describe(violations, f"pages {module}")
-    for line in upstream:
-        note(line)
     assert not ours, "critical/serious accessibility violations in our markup:\n" + "\n".join(ours)
+    assert not upstream, "critical/serious accessibility violations in upstream markup:\n" + "\n".join(upstream)

@@ -1,0 +1,167 @@
+"""Benchmark: a room of trainees logging in to the hub at once, until the last one's course home is there.
+
+The hub of deploy/jupyterhub, started exactly as tests/hub does (setup.py into a temporary prefix, unique system
+users, free ports, full cleanup). Each trainee is a client of its own (cookies only, threads at once): the hub's
+login form, then their own server's address until it answers with the course home, run (Voila has executed the
+home notebook in a kernel of the trainee's own) - what their browser would show. Measured in the same run:
+
+- one trainee alone, logging in with no server running (the baseline);
+- N trainees at once with no server running (the room as it arrives);
+- the same N at once when their servers were started before the session (`spawn_all` through the hub's API, as
+  an administrator would a few minutes before: docs/deploy.md), until the last course home is there.
+
+Target: the room at most 8x one alone. Needs root, node and configurable-http-proxy; returns no rows (and says
+why) elsewhere. Not part of `make test`: `course bench --only hub_room` (about 5 minutes for 30; --quick: 4).
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import statistics
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+from course.core.paths import PROJECT
+
+ROOT = PROJECT
+sys.path.insert(0, str(ROOT))
+HOME_MARK = "course-home"  # the home's own markup, in the page once Voila has run it
+
+
+# How many times a trainee was sent a page that was not their home (Voila's error page when the home's kernel did
+# not start), and reloaded: counted per run, reported beside the times.
+RELOADS: list[str] = []
+
+
+def log_in_until_home(hub_url: str, user: str, timeout_s: float = 600) -> float:
+    """Seconds from the login form's submission to the trainee's course home, run, in their own server; an error
+    page in its place is reloaded, as a person would (and counted in RELOADS)."""
+    jar = http.cookiejar.CookieJar()
+    client = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    client.open(f"{hub_url}/hub/login", timeout=60).read()
+    xsrf = next(c.value for c in jar if c.name == "_xsrf")
+    form = urllib.parse.urlencode({"username": user, "password": "any", "_xsrf": xsrf}).encode()
+    t0 = time.monotonic()
+    client.open(f"{hub_url}/hub/login", data=form, timeout=120).read()  # the hub starts the server
+    wait_until_ready(client, hub_url, user, xsrf, timeout_s)
+    while time.monotonic() - t0 < timeout_s:
+        try:
+            with client.open(f"{hub_url}/user/{user}/", timeout=300) as r:
+                body, url = r.read().decode("utf-8", errors="replace"), r.geturl()
+            if "/voila/render/home.ipynb" in url and HOME_MARK in body:
+                return time.monotonic() - t0
+            if "/voila/render/home.ipynb" in url:
+                RELOADS.append(user)
+        except (urllib.error.URLError, OSError):
+            pass  # the server is not there yet (the proxy has no route, or it refused)
+        time.sleep(1.0)
+    raise TimeoutError(f"{user}: no course home after {timeout_s:.0f} s")
+
+
+def wait_until_ready(client, hub_url: str, user: str, xsrf: str, timeout_s: float) -> None:
+    """Follow the hub's progress stream for the trainee's server until it is ready, as the browser's "your server
+    is starting" page does (an event stream), rather than asking again and again: 30 clients asking twice a
+    second would keep the hub itself busy, which a room of browsers does not do."""
+    url = f"{hub_url}/hub/api/users/{user}/server/progress?_xsrf={urllib.parse.quote(xsrf)}"
+    try:
+        with client.open(url, timeout=timeout_s) as stream:
+            for raw in stream:
+                line = raw.decode("utf-8", errors="replace").strip()
+                if line.startswith("data:") and ('"ready": true' in line or '"failed": true' in line):
+                    return
+    except (urllib.error.URLError, OSError):
+        pass  # no stream (the server was already running, or the hub refused it): the home is asked for below
+
+
+def room(hub_url: str, users: list[str]) -> list[float]:
+    with ThreadPoolExecutor(len(users)) as pool:
+        return list(pool.map(lambda u: log_in_until_home(hub_url, u), users))
+
+
+def stop_servers(hub, users: list[str], timeout_s: float = 120) -> None:
+    for u in users:
+        hub.api("DELETE", f"/users/{u}/server", accept=(202, 204, 400))
+    deadline = time.monotonic() + timeout_s
+    while any((hub.api("GET", f"/users/{u}").get("servers") or {}) for u in users):
+        if time.monotonic() > deadline:
+            raise TimeoutError("servers did not stop")
+        time.sleep(0.5)
+
+
+def run(quick: bool) -> list[dict]:
+    from tests.hub.conftest import missing_for_hub, running_hub
+
+    why = missing_for_hub()
+    if why:
+        print(f"bench_hub_room: not run: {why}", file=sys.stderr)
+        return []
+    n = 4 if quick else 30
+    trainees = ("alone", *(f"r{i:02d}" for i in range(1, n + 1)))
+    measured = False
+    try:
+        with running_hub(ROOT / "data", ROOT / "notebooks", trainees) as hub:
+            alone = log_in_until_home(hub.url, hub.users["alone"])
+            names = [hub.users[t] for t in trainees[1:]]
+            t0 = time.monotonic()
+            RELOADS.clear()
+            cold = room(hub.url, names)
+            cold_last = time.monotonic() - t0
+            cold_reloads = len(RELOADS)
+            cpu = [sum(hub.server_process(u).cpu_times()[:2]) for u in names]
+            stop_servers(hub, names)
+            t0 = time.monotonic()
+            hub.spawn_all(names, timeout=60 + 30 * n)
+            warming = time.monotonic() - t0
+            t0 = time.monotonic()
+            RELOADS.clear()
+            warm = room(hub.url, names)
+            warm_last = time.monotonic() - t0
+            warm_reloads = len(RELOADS)
+            measured = True
+    except AssertionError as e:  # the numbers stand when only the clean-up had something to say
+        if not (measured and str(e).startswith("cleanup:")):
+            raise
+        print(f"bench_hub_room: {e}", file=sys.stderr)
+    cores = os.cpu_count() or 1
+    common = {
+        "baseline": "one trainee alone, no server running (login to course home)",
+        "baseline_median_s": round(alone, 2),
+    }
+    return [
+        {
+            "name": f"hub room: {n} trainees log in at once, no server running, until the last course home",
+            "median_s": round(cold_last, 2),
+            **common,
+            "ratio": round(cold_last / alone, 2),
+            "target": "<= 8",
+            "met": cold_last / alone <= 8,
+            "notes": (
+                f"{cores} cores; each home after {statistics.median(cold):.1f} s median, {max(cold):.1f} s last; "
+                f"server start-up CPU {statistics.median(cpu):.1f} s median (a home's kernel is a process of its own); "
+                f"error pages reloaded instead of a home: {cold_reloads}"
+            ),
+        },
+        {
+            "name": f"hub room: {n} trainees log in at once, servers started before the session, until the last home",
+            "median_s": round(warm_last, 2),
+            **common,
+            "ratio": round(warm_last / alone, 2),
+            "target": "<= 8",
+            "met": warm_last / alone <= 8,
+            "notes": (
+                f"starting the {n} servers beforehand took {warming:.1f} s; each home after "
+                f"{statistics.median(warm):.1f} s median, {max(warm):.1f} s last; error pages reloaded: {warm_reloads}"
+            ),
+        },
+    ]
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run("--quick" in sys.argv), indent=1))
