@@ -97,7 +97,10 @@ def test_makefile_installs_every_package_with_the_constraints():
 
 
 def test_make_constraints_target_rewrites_the_file_then_rebuilds_the_venv():
-    out = subprocess.run(["make", "-n", "constraints"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    # --no-print-directory: run under `make test`, make would start with "make[1]: Entering directory ...".
+    out = subprocess.run(
+        ["make", "--no-print-directory", "-n", "constraints"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert "deploy/update_constraints.py" in out.splitlines()[0]
 
 

@@ -33,8 +33,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             terminalreporter.write_line(line)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for the browser tests, stopped when they are done: Playwright's sync API keeps an asyncio
+    loop running in the main thread while it is open, and the tests after these (widgets, hub, Kubernetes) need
+    none to be running."""
     b = harness.Browser()
     try:
         yield b

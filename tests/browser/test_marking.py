@@ -306,3 +306,29 @@ def test_two_markers_see_their_agreement_and_feedback_never_carries_a_stale_mark
     assert "ana/" in held and "earlier submission" in held, again.stdout
     assert not (pages / "ana" / MODULE / f"{MODULE}.html").exists()
     assert (pages / "ben" / MODULE / f"{MODULE}.html").exists()
+
+
+def test_the_module_with_the_most_decisions_still_fits_one_screen(tmp_path_factory, browser, tmp_path):
+    """m04 has eight decisions (m01 five): the reflection, the scheme, every decision with its rationale, the total
+    and the comment are still all on screen at 1366x768, the longest reflection of the cohort included."""
+    from course.core.cached import load_case_cached
+
+    module = "m04-school"
+    assert len(load_case_cached().decisions_in(module)) == max(
+        len(load_case_cached().decisions_in(m.id)) for m in load_case_cached().modules
+    )
+    course_dir = ms.build_cohort(
+        tmp_path_factory.mktemp("m04") / "grading", {"ana": ms.REFLECTIONS[0] * 3, "ben": ms.REFLECTIONS[1]}, module
+    )
+    command = guide_commands()[0]
+    with course_mark(command, course_dir, tmp_path) as (_, url), browser.tab(viewport=VIEWPORT) as tab:
+        open_page(tab, url)
+        assert shown(tab) == f"ana/{module}"
+        parts = [
+            "#reflection-panel", "#prompt", "#scheme-panel", "#criteria > .crit", "#decisions-panel",
+            "#decisions > li", "#total", "#status", "#comment", "#stock-box", "#prev", "#next",
+        ]  # fmt: skip
+        assert tab.page.locator("#decisions > li").count() == 8
+        overflow = outside_viewport(tab, parts)
+        tab.screenshot("marking-m04-1366x768", full_page=False)
+        assert overflow == {}, overflow
