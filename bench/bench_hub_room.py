@@ -16,71 +16,27 @@ why) elsewhere. Not part of `make test`: `course bench --only hub_room` (about 5
 
 from __future__ import annotations
 
-import http.cookiejar
 import os
 import statistics
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from course.core.paths import PROJECT
 
 ROOT = PROJECT
 sys.path.insert(0, str(ROOT))
-HOME_MARK = "course-home"  # the home's own markup, in the page once Voila has run it
 
+from tests.hub.room import log_in_until_home  # noqa: E402  (the repository's root is on the path just above)
 
 # How many times a trainee was sent a page that was not their home (Voila's error page when the home's kernel did
 # not start), and reloaded: counted per run, reported beside the times.
 RELOADS: list[str] = []
 
 
-def log_in_until_home(hub_url: str, user: str, timeout_s: float = 600) -> float:
-    """Seconds from the login form's submission to the trainee's course home, run, in their own server; an error
-    page in its place is reloaded, as a person would (and counted in RELOADS)."""
-    jar = http.cookiejar.CookieJar()
-    client = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    client.open(f"{hub_url}/hub/login", timeout=60).read()
-    xsrf = next(c.value for c in jar if c.name == "_xsrf")
-    form = urllib.parse.urlencode({"username": user, "password": "any", "_xsrf": xsrf}).encode()
-    t0 = time.monotonic()
-    client.open(f"{hub_url}/hub/login", data=form, timeout=120).read()  # the hub starts the server
-    wait_until_ready(client, hub_url, user, xsrf, timeout_s)
-    while time.monotonic() - t0 < timeout_s:
-        try:
-            with client.open(f"{hub_url}/user/{user}/", timeout=300) as r:
-                body, url = r.read().decode("utf-8", errors="replace"), r.geturl()
-            if "/voila/render/home.ipynb" in url and HOME_MARK in body:
-                return time.monotonic() - t0
-            if "/voila/render/home.ipynb" in url:
-                RELOADS.append(user)
-        except (urllib.error.URLError, OSError):
-            pass  # the server is not there yet (the proxy has no route, or it refused)
-        time.sleep(1.0)
-    raise TimeoutError(f"{user}: no course home after {timeout_s:.0f} s")
-
-
-def wait_until_ready(client, hub_url: str, user: str, xsrf: str, timeout_s: float) -> None:
-    """Follow the hub's progress stream for the trainee's server until it is ready, as the browser's "your server
-    is starting" page does (an event stream), rather than asking again and again: 30 clients asking twice a
-    second would keep the hub itself busy, which a room of browsers does not do."""
-    url = f"{hub_url}/hub/api/users/{user}/server/progress?_xsrf={urllib.parse.quote(xsrf)}"
-    try:
-        with client.open(url, timeout=timeout_s) as stream:
-            for raw in stream:
-                line = raw.decode("utf-8", errors="replace").strip()
-                if line.startswith("data:") and ('"ready": true' in line or '"failed": true' in line):
-                    return
-    except (urllib.error.URLError, OSError):
-        pass  # no stream (the server was already running, or the hub refused it): the home is asked for below
-
-
 def room(hub_url: str, users: list[str]) -> list[float]:
     with ThreadPoolExecutor(len(users)) as pool:
-        return list(pool.map(lambda u: log_in_until_home(hub_url, u), users))
+        return list(pool.map(lambda u: log_in_until_home(hub_url, u, reloads=RELOADS), users))
 
 
 def stop_servers(hub, users: list[str], timeout_s: float = 120) -> None:

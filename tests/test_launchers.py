@@ -132,4 +132,6 @@ def test_the_pages_config_shuts_down_the_kernel_of_a_page_that_was_left(tmp_path
     assert cull["cull_idle_timeout"] == KERNEL_IDLE_S and 0 < KERNEL_IDLE_S <= 1800
     assert cull["cull_connected"] is False and cull["cull_interval"] > 0
     assert cfg["VoilaConfiguration"]["template"] == "course-trainee"
+    # A room's kernels start together on a few cores: a page waits longer than Voila's 60 s before an error.
+    assert cfg["VoilaExecutor"]["startup_timeout"] >= 120
     assert (tmp_path / "share" / "jupyter" / "voila" / "templates" / "course-trainee" / "index.html.j2").exists()

@@ -16,6 +16,9 @@ from .voila_templates import EXTENSION_DENYLIST, TRAINEE, write_templates
 
 HOME = "home.ipynb"
 KERNEL_IDLE_S = 900  # a left page's kernel is shut down after 15 minutes without a connection or work
+# How long a page waits for its kernel to start before it shows an error instead (Voila's default is 60 s): when a
+# room logs in at once, thirty servers and their kernels start on a few cores together (docs/deploy.md).
+KERNEL_STARTUP_S = 180
 HOME_PAGE = f"voila/render/{HOME}"
 
 
@@ -61,6 +64,7 @@ def pages_config(config_dir: Path) -> dict:
             "show_tracebacks": False,
             "extension_denylist": EXTENSION_DENYLIST,
         },
+        "VoilaExecutor": {"startup_timeout": KERNEL_STARTUP_S},
         # Voila asks the server to shut a page's kernel down when the page is left, and the server refuses it
         # (no XSRF token: tests/browser/pages_support.py): without culling, every page a trainee opened would keep
         # its kernel (about 100 MB for a module) until the server stops. A kernel no page is connected to is shut

@@ -108,6 +108,13 @@ def _pre_spawn(spawner):
         env["JUPYTER_CONFIG_PATH"] = S["trainee_config_dir"]
         env["JUPYTER_PATH"] = os.path.join(S["trainee_config_dir"], "share", "jupyter")
         spawner.default_url = TRAINEE_HOME
+        # A left page's kernel is shut down after this many idle seconds (course/apps/pages.py: KERNEL_IDLE_S
+        # unless course-hub.json says otherwise); an open page keeps its own.
+        idle = int(S.get("page_kernel_idle_s", 0))
+        if idle > 0:
+            every = max(2, min(60, idle // 4))
+            cull = [f"--MappingKernelManager.cull_idle_timeout={idle}", f"--MappingKernelManager.cull_interval={every}"]
+            spawner.args = [*getattr(spawner, "args", []), *cull]
     else:
         # The marking page (course mark) under the trainer's own server: <server URL>/course-mark/, on ~/course.
         mark = ["--ServerApp.jpserver_extensions=course.apps.mark=True", "--CourseMark.course_dir=course"]

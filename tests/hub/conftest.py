@@ -466,8 +466,9 @@ def _cache_lock():
 
 
 @contextlib.contextmanager
-def running_hub(data: Path, notebooks: Path, trainees=("a", "b")):
-    """Install with setup.py into a fresh temp prefix, add a trainer and trainees, start the hub; clean up always."""
+def running_hub(data: Path, notebooks: Path, trainees=("a", "b"), settings: dict | None = None):
+    """Install with setup.py into a fresh temp prefix, add a trainer and trainees, start the hub; clean up always.
+    `settings` are added to course-hub.json before the hub starts, as an administrator would (docs/deploy.md)."""
     setup = load_setup_module()
     tag = "ct" + secrets.token_hex(3)
     users = {"trainer": f"{tag}tr", **{t: f"{tag}{t}" for t in trainees}}
@@ -531,6 +532,9 @@ c.JupyterHub.load_roles = [{{"name": "course-test-driver", "services": ["course-
     "scopes": ["admin:users", "admin:servers", "access:servers", "read:users"]}}]
 """)
         os.chmod(hub.prefix / "etc" / "jupyterhub_config.local.py", 0o600)
+        if settings:
+            path = setup.settings_path(hub.prefix)
+            path.write_text(json.dumps(json.loads(path.read_text(encoding="utf-8")) | settings, indent=2) + "\n")
         hub.start()
         yield hub
     finally:
