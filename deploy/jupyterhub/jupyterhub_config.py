@@ -211,3 +211,38 @@ if _cull_after > 0 and _CULLER not in {s.get("name") for s in _listed("services"
             "services": [_CULLER],
         },
     ]
+
+
+# --- starting the room's servers before a session ------------------------------------------------------------
+# `setup.py start-servers` (run by root) starts every trainee's server through the hub's own API, so that a room
+# logging in at once waits only for their course homes (docs/operations.md). Its token and the address of the
+# hub's API (as configured here or in the site's config) are in a file only root can read, written at each start.
+_ADMIN = "course-start-servers"
+if _ADMIN not in {s.get("name") for s in _listed("services")}:
+    import secrets as _secrets
+    import urllib.parse as _urlparse
+
+    _admin_file = Path(S["state_dir"]) / "start-servers.json"
+    try:
+        _admin_token = json.loads(_admin_file.read_text(encoding="utf-8"))["token"]
+    except (OSError, ValueError, KeyError, TypeError):
+        _admin_token = _secrets.token_hex(32)
+    _hub_bind = c.JupyterHub.hub_bind_url if "hub_bind_url" in c.JupyterHub else "http://127.0.0.1:8081"
+    _hub_at = _urlparse.urlsplit(_hub_bind)
+    _host = "127.0.0.1" if _hub_at.hostname in (None, "", "0.0.0.0") else _hub_at.hostname
+    _base = (c.JupyterHub.base_url if "base_url" in c.JupyterHub else "/").rstrip("/")
+    _fd = os.open(_admin_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(_fd, "w", encoding="utf-8") as _f:
+        json.dump(
+            {
+                "token": _admin_token,
+                "api_url": f"{_hub_at.scheme or 'http'}://{_host}:{_hub_at.port or 8081}{_base}/hub/api",
+            },
+            _f,
+        )
+    os.chmod(_admin_file, 0o600)
+    c.JupyterHub.services = [*_listed("services"), {"name": _ADMIN, "api_token": _admin_token}]
+    c.JupyterHub.load_roles = [
+        *_listed("load_roles"),
+        {"name": _ADMIN, "scopes": ["list:users", "read:users", "servers"], "services": [_ADMIN]},
+    ]

@@ -1,5 +1,5 @@
 """Running the hub after day one (setup.py backup, restore, uninstall, reset-password, stop-server,
-recover-answers): everything a backup holds, put back into a fresh install. Standard library only.
+start-servers, recover-answers): everything a backup holds, put back into a fresh install. Standard library only.
 
 A backup is one tar.gz (mode 0600: it holds password hashes and everyone's work) with manifest.json, the
 settings (etc/), the hub's state (state/: the first-answers database, the hub's database and cookie secret),
@@ -25,6 +25,9 @@ import stat
 import subprocess
 import tarfile
 import tempfile
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from setup_base import SetupError, existing_settings, load_settings, log, run, settings_path, write_file
@@ -336,6 +339,77 @@ def stop_server(args: argparse.Namespace) -> None:
     log(f"stopped every process of {args.user}")
 
 
+def hub_api(settings: dict):
+    """A caller of the running hub's own API with the start-servers token (jupyterhub_config.py writes both, for
+    root only, each time the hub starts)."""
+    path = Path(settings["state_dir"]) / "start-servers.json"
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+        token, api = found["token"], found["api_url"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise SetupError(
+            f"{path}: not there or not readable: is the hub running (and upgraded since 2026-12)?"
+        ) from None
+
+    def call(method: str, where: str, accept=(200, 201, 202, 204)):
+        req = urllib.request.Request(f"{api}{where}", method=method, headers={"Authorization": f"token {token}"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                status, raw = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, raw = e.code, e.read()
+        except (urllib.error.URLError, OSError) as e:
+            raise SetupError(f"the hub's API at {api} did not answer ({e}): is the hub running?") from None
+        if status not in accept:
+            raise SetupError(f"{method} {api}{where}: {status} {raw[:300].decode('utf-8', 'replace')}")
+        return status, (json.loads(raw) if raw.strip() else None)
+
+    return call
+
+
+def start_servers(args: argparse.Namespace) -> None:
+    """Start trainees' servers before a session (a few minutes ahead), all at once, and wait until each is ready:
+    a room then logging in at once waits only for its course homes (docs/operations.md). Every trainee in the
+    users registry unless names are given; a server already running is left as it is."""
+    settings = load_settings(args.prefix)
+    trainees = [r["username"] for r in read_users(Path(settings["users_csv"])) if r["role"] == "trainee"]
+    names = [n.strip().lower() for n in args.users] if args.users else trainees
+    unknown = sorted(set(names) - {r["username"] for r in read_users(Path(settings["users_csv"]))})
+    if unknown:
+        raise SetupError(f"not in {settings['users_csv']}: {', '.join(unknown)}")
+    if not names:
+        log(f"no trainees in {settings['users_csv']}: nothing to start")
+        return
+    call = hub_api(settings)
+    t0 = time.monotonic()
+    already = []
+    for name in names:
+        status, _ = call("POST", f"/users/{name}/server", accept=(201, 202, 400))
+        if status == 400:  # already running, or stopping: asked about below
+            already.append(name)
+    log(f"asked the hub to start {len(names) - len(already)} servers ({len(already)} already running or stopping)")
+    waiting, failed, shown = set(names), [], -1
+    while waiting and time.monotonic() - t0 < args.timeout:
+        for name in sorted(waiting):
+            _, user = call("GET", f"/users/{name}")
+            server = (user.get("servers") or {}).get("")
+            if server and server.get("ready"):
+                waiting.discard(name)
+            elif not server or server.get("stopped"):
+                waiting.discard(name)
+                failed.append(name)
+        if len(names) - len(waiting) != shown:
+            shown = len(names) - len(waiting)
+            log(f"{shown} of {len(names)} servers ready ({time.monotonic() - t0:.0f} s)")
+        if waiting:
+            time.sleep(1.0)
+    if failed or waiting:
+        detail = [f"did not start: {', '.join(sorted(failed))}" if failed else ""]
+        detail += [f"not ready after {args.timeout:.0f} s: {', '.join(sorted(waiting))}" if waiting else ""]
+        raise SetupError("; ".join(d for d in detail if d) + " (the hub's log says why)")
+    log(f"all {len(names)} servers ready after {time.monotonic() - t0:.0f} s; the culler stops them once idle")
+
+
 def recover_answers(args: argparse.Namespace) -> None:
     """List a trainee's answers files and the copies the course set aside when one was damaged; with
     --use COPY put that copy back as answers.json (the current file is kept aside in turn)."""
@@ -396,6 +470,11 @@ def add_commands(sub) -> None:
     s = sub.add_parser("stop-server", help="stop one person's server and kernels (their processes, by pid)")
     s.add_argument("user")
     s.set_defaults(func=stop_server)
+
+    s = sub.add_parser("start-servers", help="before a session: start trainees' servers and wait until ready")
+    s.add_argument("users", nargs="*", help="only these users (default: every trainee in the registry)")
+    s.add_argument("--timeout", type=float, default=600, help="seconds to wait for them all (default 600)")
+    s.set_defaults(func=start_servers)
 
     s = sub.add_parser("recover-answers", help="a trainee's answers files and set-aside copies; --use to restore")
     s.add_argument("user")

@@ -359,6 +359,14 @@ class Hub:
                 procs.append(p)
         return procs
 
+    def wait_stopped(self, users: list[str], timeout: float = 120) -> None:
+        """Until the hub reports none of these users' servers (after a stop was asked for)."""
+        deadline = time.monotonic() + timeout
+        while any((self.api("GET", f"/users/{u}").get("servers") or {}) for u in users):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"servers did not stop within {timeout} s:\n{self.log_tail()}")
+            time.sleep(0.5)
+
     def server_process(self, user: str) -> psutil.Process:
         for p in self.user_processes(user):
             with contextlib.suppress(psutil.Error):

@@ -38,6 +38,7 @@ STEPS = (
     "trainer-feedback",
     "upgrade",
     "password",
+    "start-servers",
     "stop-server",
     "backup",
     "uninstall",

@@ -328,6 +328,14 @@ def test_following_the_deploy_and_operations_pages_gives_a_tls_hub_and_a_backup_
         hub.api("DELETE", f"/users/{users['a']}/server", accept=(202, 204))  # signed out, server stopped
         with browser.tab(ignore_https_errors=True) as tab:
             deploy_doc.login(tab, hub.url, users["a"], new_password)
+        # --- before a session: every trainee's server started at once, the trainer's not ------------------
+        for who in ("a", "b"):
+            hub.api("DELETE", f"/users/{users[who]}/server", accept=(202, 204, 400))
+        hub.wait_stopped([users["a"], users["b"]])
+        said = doc.sh(by_name["start-servers"])
+        assert "all 2 servers ready" in said, said
+        for who in ("a", "b"):
+            assert hub.api("GET", f"/users/{users[who]}")["servers"][""]["ready"] is True
         assert hub.user_processes(users["b"])
         doc.sh(by_name["stop-server"])
         assert not living(hub.user_processes(users["b"]))  # killed; the hub reaps its child when it polls

@@ -1,19 +1,21 @@
-"""A trainee's pages on a real JupyterHub, for what only a room of servers shows: their kernels talk to their
-server over Unix sockets in the trainee's own runtime folder (no TCP port for thirty servers to race for), and
-the kernel of a page the trainee has left is shut down once idle (`page_kernel_idle_s` in course-hub.json)."""
+"""A trainee's pages on a real JupyterHub, for what a room of servers needs: their kernels talk to their server
+over Unix sockets in the trainee's own runtime folder (no TCP port for thirty servers to race for), the kernel of
+a page the trainee has left is shut down once idle (`page_kernel_idle_s` in course-hub.json), and the
+administrator starts every trainee's server before a session (`setup.py start-servers`)."""
 
 from __future__ import annotations
 
 import json
 import pwd
 import stat
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.hub import room
-from tests.hub.conftest import missing_for_hub, running_hub
+from tests.hub.conftest import SETUP, missing_for_hub, running_hub
 from tests.paths import ROOT
 
 _missing = missing_for_hub()
@@ -26,32 +28,72 @@ pytestmark = [
 IDLE_S = 20  # short, so the test sees the culler act; course/apps/pages.py keeps 15 minutes by default
 
 
-def test_a_trainee_page_kernel_uses_unix_sockets_and_is_shut_down_once_the_page_is_left():
+@pytest.fixture(scope="module")
+def hub():
     with running_hub(
-        ROOT / "data", ROOT / "notebooks", trainees=("a",), settings={"page_kernel_idle_s": IDLE_S}
-    ) as hub:
-        user = hub.users["a"]
-        reloads: list[str] = []
-        room.log_in_until_home(hub.url, user, timeout_s=300, reloads=reloads)
-        home_done = time.monotonic()
-        assert reloads == []  # the home came at the first answer, not after an error page
-        kernels = hub.server_api(user, "GET", "/api/kernels")
-        assert len(kernels) == 1, kernels  # the home's, which Voila ran; the client has left the page
+        ROOT / "data", ROOT / "notebooks", trainees=("a", "b", "c"), settings={"page_kernel_idle_s": IDLE_S}
+    ) as running:
+        yield running
 
-        runtime = Path(pwd.getpwnam(user).pw_dir) / ".local" / "share" / "jupyter" / "runtime"
-        connection = json.loads((runtime / f"kernel-{kernels[0]['id']}.json").read_text(encoding="utf-8"))
-        assert connection["transport"] == "ipc", connection
-        sockets = [Path(f"{connection['ip']}-{connection[p]}") for p in ("shell_port", "iopub_port", "hb_port")]
-        for sock in sockets:
-            assert sock.parent == runtime and stat.S_ISSOCK(sock.stat().st_mode), sock
-        # Only the trainee can reach their kernels' sockets: the runtime folder is theirs alone.
-        assert stat.S_IMODE(runtime.stat().st_mode) & 0o077 == 0, oct(runtime.stat().st_mode)
-        assert runtime.stat().st_uid == pwd.getpwnam(user).pw_uid
 
-        # The left page's kernel is shut down by the trainee's server once idle, and not before.
-        deadline = home_done + IDLE_S + 60
-        while hub.server_api(user, "GET", "/api/kernels"):
-            assert time.monotonic() < deadline, f"the home's kernel still runs {IDLE_S + 60} s after it was left"
-            time.sleep(1)
-        assert time.monotonic() - home_done >= IDLE_S - 2  # culled for being idle, not at once
-        assert not any(s.exists() for s in sockets)  # and its sockets are gone with it
+def test_a_trainee_page_kernel_uses_unix_sockets_and_is_shut_down_once_the_page_is_left(hub):
+    user = hub.users["a"]
+    reloads: list[str] = []
+    room.log_in_until_home(hub.url, user, timeout_s=300, reloads=reloads)
+    home_done = time.monotonic()
+    assert reloads == []  # the home came at the first answer, not after an error page
+    kernels = hub.server_api(user, "GET", "/api/kernels")
+    assert len(kernels) == 1, kernels  # the home's, which Voila ran; the client has left the page
+
+    runtime = Path(pwd.getpwnam(user).pw_dir) / ".local" / "share" / "jupyter" / "runtime"
+    connection = json.loads((runtime / f"kernel-{kernels[0]['id']}.json").read_text(encoding="utf-8"))
+    assert connection["transport"] == "ipc", connection
+    sockets = [Path(f"{connection['ip']}-{connection[p]}") for p in ("shell_port", "iopub_port", "hb_port")]
+    for sock in sockets:
+        assert sock.parent == runtime and stat.S_ISSOCK(sock.stat().st_mode), sock
+    # Only the trainee can reach their kernels' sockets: the runtime folder is theirs alone.
+    assert stat.S_IMODE(runtime.stat().st_mode) & 0o077 == 0, oct(runtime.stat().st_mode)
+    assert runtime.stat().st_uid == pwd.getpwnam(user).pw_uid
+
+    # The left page's kernel is shut down by the trainee's server once idle, and not before.
+    deadline = home_done + IDLE_S + 60
+    while hub.server_api(user, "GET", "/api/kernels"):
+        assert time.monotonic() < deadline, f"the home's kernel still runs {IDLE_S + 60} s after it was left"
+        time.sleep(1)
+    assert time.monotonic() - home_done >= IDLE_S - 2  # culled for being idle, not at once
+    assert not any(s.exists() for s in sockets)  # and its sockets are gone with it
+
+
+def setup_py(hub, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["/usr/bin/python3", str(SETUP), "--prefix", str(hub.prefix), *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def test_start_servers_starts_every_trainees_server_before_a_session_and_leaves_running_ones(hub):
+    users = hub.users
+    if not (hub.api("GET", f"/users/{users['a']}").get("servers") or {}):
+        hub.spawn(users["a"])  # a trainee already in (the test above left a's server running)
+    a_server = hub.server_process(users["a"]).pid
+    # A name that is not registered is refused, naming it, before anything is started.
+    wrong = setup_py(hub, "start-servers", users["b"], "nobody-here")
+    assert wrong.returncode != 0 and "nobody-here" in wrong.stderr + wrong.stdout
+    assert not (hub.api("GET", f"/users/{users['b']}").get("servers") or {})
+
+    done = setup_py(hub, "start-servers")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "asked the hub to start 2 servers (1 already running or stopping)" in done.stdout, done.stdout
+    assert "3 of 3 servers ready" in done.stdout and "all 3 servers ready" in done.stdout, done.stdout
+    for who in ("a", "b", "c"):
+        assert hub.api("GET", f"/users/{users[who]}")["servers"][""]["ready"] is True
+    assert hub.server_process(users["a"]).pid == a_server  # left as it was
+    assert not (hub.api("GET", f"/users/{users['trainer']}").get("servers") or {})  # trainees only
+
+    # Its token is the hub's and root's alone; a second run finds everything running.
+    state = hub.prefix / "state" / "start-servers.json"
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600 and state.stat().st_uid == 0
+    again = setup_py(hub, "start-servers")
+    assert again.returncode == 0 and "start 0 servers (3 already running" in again.stdout, again.stdout

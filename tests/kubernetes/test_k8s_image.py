@@ -121,8 +121,13 @@ def test_image_install_step_runs_for_real_into_a_temporary_prefix(tmp_path):
     script = script.replace(values_py.DEFAULTS["exchange_root"], str(exchange))
     script = script.replace(" install ", f" install --group-prefix {tag} ", 1)
     try:
-        out = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, timeout=900)
+        # What install writes in /etc for the trainers' PATH and sshd goes to the test's own folders instead.
+        env = {**os.environ, "COURSE_HUB_PROFILE_D": str(tmp_path / "profile.d")}
+        env["COURSE_HUB_SSHD_CONFIG_D"] = str(tmp_path / "sshd_config.d")
+        out = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, timeout=900, env=env)
         assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+        assert (tmp_path / "profile.d" / f"{tag}-graders-tools.sh").exists()
+        assert not Path(f"/etc/profile.d/{tag}-graders-tools.sh").exists()
     finally:
         for group in (f"{tag}-graders", f"{tag}-trainees"):
             subprocess.run(["groupdel", group], capture_output=True)
