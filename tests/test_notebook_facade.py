@@ -322,3 +322,20 @@ def test_the_course_home_names_a_module_not_yet_in_the_folder_without_a_link_to_
     home = open_home(fictional_case, workspace=empty).html
     assert "href=" not in home and "The next module is not available to you yet" in home
     assert "You have finished every module" not in home
+
+
+def test_the_course_home_page_is_a_whole_page_without_scripts_linking_each_module_under_the_servers_address(
+    fictional_case, tmp_path
+):
+    """What the server sends at <server>/course/home (course/apps/home_page.py): no kernel, no script."""
+    from course.apps.home_page import CSP, home_page
+
+    first = fictional_case.modules[0]
+    (tmp_path / first.id).mkdir()
+    (tmp_path / first.id / f"{first.id}.ipynb").write_text("{}", encoding="utf-8")
+    page = home_page(tmp_path, "/user/a.khan/voila/render/", fictional_case)
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
+    assert f"<title>Course home: {fictional_case.title}</title>" in page
+    assert f'href="/user/a.khan/voila/render/{first.id}/{first.id}.ipynb"' in page
+    assert "<script" not in page.lower() and "116 123" in page
+    assert "default-src 'none'" in CSP and "script-src" not in CSP  # and the browser runs none

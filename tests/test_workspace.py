@@ -98,7 +98,11 @@ def test_workspace_config_switches_off_trainer_tools_only(tmp_path):
         "@jupyter/nbgrader:course-list": True,
     }
     server = json.loads((cfg / "jupyter_server_config.json").read_text())["ServerApp"]["jpserver_extensions"]
-    assert server == {"nbgrader.server_extensions.formgrader": False, "nbgrader.server_extensions.course_list": False}
+    assert server == {
+        "nbgrader.server_extensions.formgrader": False,
+        "nbgrader.server_extensions.course_list": False,
+        "course.apps.home_page": True,  # the course home, `course open`'s landing page
+    }
     env = workspace.lab_environment(tmp_path)
     assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(cfg)
 
@@ -240,7 +244,7 @@ def test_lab_build_only_on_the_course_modules_has_no_hidden_tests_or_solutions(t
     out = _lab(["--build-only", "--workspace", str(ws)], cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     modules = module_ids(ROOT / "notebooks")
-    assert sorted(p.name for p in ws.iterdir() if p.name != workspace.CONFIG_DIR) == sorted([*modules, "home.ipynb"])
+    assert sorted(p.name for p in ws.iterdir() if p.name != workspace.CONFIG_DIR) == sorted(modules)
     for path in ws.rglob("*.ipynb"):
         text = path.read_text()
         assert not [h for h in ("BEGIN HIDDEN TESTS", "BEGIN SOLUTION", "BEGIN MARK SCHEME", ".score(") if h in text]

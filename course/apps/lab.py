@@ -23,7 +23,7 @@ from ..core.cached import load_case_cached
 from ..core.contract import writable_env
 from ..grading.config import GradingError, last_lines, module_ids
 from ..grading.release import release
-from .pages import HOME_PAGE, pages_config, write_home
+from .pages import HOME_PAGE, SERVER_EXTENSION, pages_config
 from .server import PortError, check_port, free_port, stop, wait_until_answering
 
 SAVE_HOOK = "course.apps.save_hook.strip_widget_views"
@@ -178,7 +178,12 @@ def write_lab_config(workspace: Path) -> Path:
     (cfg / "jupyter_server_config.json").write_text(
         json.dumps(
             {
-                "ServerApp": {"jpserver_extensions": dict.fromkeys(TRAINER_ONLY_SERVER_EXTENSIONS, False)},
+                "ServerApp": {
+                    "jpserver_extensions": {
+                        **dict.fromkeys(TRAINER_ONLY_SERVER_EXTENSIONS, False),
+                        SERVER_EXTENSION: True,
+                    }
+                },
                 # saved widget views would show "model not found" when reopened; a note replaces them on disk
                 "ContentsManager": {"pre_save_hook": SAVE_HOOK},
                 **write_trainee_lab_settings(cfg),
@@ -287,7 +292,6 @@ def open_lab(
         return 2
     try:
         build_workspace(workspace, notebooks_dir)
-        write_home(Path(workspace))
     except GradingError as e:
         print(str(e), file=sys.stderr)
         return 1

@@ -2,54 +2,23 @@
 Jupyter server as JupyterLab, with its token), with no code, cell numbers, menus or editing commands.
 
 The module notebooks stay the nbgrader assignments; Voila shows them with the `course-trainee` template
-(course/apps/voila_templates.py). The home is a small notebook written at the workspace's root each launch.
+(course/apps/voila_templates.py). The home is served by the server itself (course/apps/home_page.py).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_notebook
-
 from .voila_templates import EXTENSION_DENYLIST, TRAINEE, write_templates
 
-HOME = "home.ipynb"
 KERNEL_IDLE_S = 900  # a left page's kernel is shut down after 15 minutes without a connection or work
 # How long a page waits for its kernel to start before it shows an error instead (Voila's default is 60 s): when a
 # room logs in at once, thirty servers and their kernels start on a few cores together (docs/deploy.md).
 KERNEL_STARTUP_S = 180
-HOME_PAGE = f"voila/render/{HOME}"
-
-
-def write_home(workspace: Path) -> Path:
-    """The course home notebook at the workspace's root (it holds no answers), written when it is missing or
-    differs: the same bytes every time (a fixed cell id), so a launch leaves an unchanged home untouched. On the
-    shared server each trainee's own server writes it as it starts (deploy/jupyterhub/setup.py)."""
-    nb = new_notebook(
-        cells=[
-            new_code_cell(
-                "from course.notebook import open_home\n\nopen_home()",
-                id="course-home",
-                metadata={"jupyter": {"source_hidden": True}, "editable": False, "deletable": False},
-            )
-        ],
-        metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
-            "title": "Course home",
-        },
-    )
-    path = Path(workspace) / HOME
-    text = nbformat.writes(nb) + "\n"
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return path
-    except (OSError, UnicodeDecodeError):
-        pass
-    tmp = path.with_name(f".{HOME}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+# The course home, a page of the server itself with no kernel (course/apps/home_page.py); the module pages are
+# Voila's, under voila/render/.
+HOME_PAGE = "course/home"
+SERVER_EXTENSION = "course.apps.home_page"
 
 
 def pages_config(config_dir: Path) -> dict:

@@ -69,7 +69,9 @@ def _status(p: ModuleProgress) -> str:
     return "; ".join(parts)
 
 
-def home_html(case: Case, progress: list[ModuleProgress]) -> str:
+def home_html(case: Case, progress: list[ModuleProgress], pages_at: str = "") -> str:
+    """The home's markup; each module's link is `pages_at` (where the module pages are served, e.g.
+    "/voila/render/") followed by its notebook's path."""
     nxt = carry_on(progress)
     parts = [
         STYLE,
@@ -81,7 +83,7 @@ def home_html(case: Case, progress: list[ModuleProgress]) -> str:
     if nxt is not None:
         verb = "Continue" if nxt.started else "Start"
         parts.append(
-            f'<p class="course-next"><a href="{esc(module_href(nxt.module.id))}" target="_self">{verb}: '
+            f'<p class="course-next"><a href="{esc(pages_at + module_href(nxt.module.id))}" target="_self">{verb}: '
             f"{esc(nxt.module.title)}</a></p>"
         )
     elif all(p.available for p in progress):
@@ -92,7 +94,7 @@ def home_html(case: Case, progress: list[ModuleProgress]) -> str:
     for p in progress:
         m = p.module
         title = (
-            f'<a href="{esc(module_href(m.id))}" target="_self"><strong>{esc(m.title)}</strong></a>'
+            f'<a href="{esc(pages_at + module_href(m.id))}" target="_self"><strong>{esc(m.title)}</strong></a>'
             if p.available
             else f"<strong>{esc(m.title)}</strong>"
         )

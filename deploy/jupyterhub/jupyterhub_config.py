@@ -94,9 +94,9 @@ c.Spawner.http_timeout = 60
 c.Spawner.mem_limit = S.get("mem_limit", "1G")
 
 
-# Trainees land on their course home (the trainee pages, Voila inside their own server; the server writes
-# home.ipynb as it starts); trainers keep JupyterLab. A trainee can still open /lab.
-TRAINEE_HOME = "/voila/render/home.ipynb"
+# Trainees land on their course home (a page of their own server, course/apps/home_page.py, linking to the module
+# pages, Voila in the same server); trainers keep JupyterLab. A trainee can still open /lab.
+TRAINEE_HOME = "/course/home"
 
 
 def _pre_spawn(spawner):

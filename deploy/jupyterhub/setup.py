@@ -304,7 +304,8 @@ def install(args: argparse.Namespace) -> dict:
     )
     lab = json.loads(run([str(venv / "bin" / "python"), "-c", make, str(tdir)]).stdout)
     server = {
-        "jpserver_extensions": dict.fromkeys(TRAINER_ONLY_SERVER_EXTENSIONS, False),
+        # The course home (course/apps/home_page.py), the page the hub opens for a trainee: no kernel needed.
+        "jpserver_extensions": {**dict.fromkeys(TRAINER_ONLY_SERVER_EXTENSIONS, False), "course.apps.home_page": True},
         # Trainees' login shell is nologin (no shell outside the hub); a terminal in their own server, where
         # their kernels already run their code, is still a shell (e.g. for passwd).
         "terminado_settings": {"shell_command": ["/bin/bash", "-l"]},

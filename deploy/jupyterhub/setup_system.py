@@ -144,24 +144,13 @@ def remove_system_files(settings: dict) -> list[Path]:
     return gone
 
 
-# Run by each trainee's own server as it starts (as the trainee, in their home folder): their course home, the
-# page the hub opens for them (jupyterhub_config.py: TRAINEE_HOME), and kernels over Unix sockets. Cheap: no
-# process of its own per trainee.
+# Run by each trainee's own server as it starts (as the trainee): kernels over Unix sockets. Cheap: no process of
+# its own per trainee.
 TRAINEE_SERVER_CONFIG = """\
 # Written by deploy/jupyterhub/setup.py; do not edit here.
-import sys
-from pathlib import Path
-
 from jupyter_core.paths import jupyter_runtime_dir
 
 c = get_config()  # noqa: F821
-
-try:
-    from course.apps.pages import write_home
-
-    write_home(Path.home())
-except Exception as e:  # the server still starts; JupyterLab is at /lab
-    print(f"course: could not write the course home in {Path.home()}: {e}", file=sys.stderr)
 
 # Kernels talk to this server over Unix sockets in the trainee's own runtime folder, not TCP ports: a room of
 # servers starting kernels at once each pick a "free" port on their own, two can pick the same one, and a

@@ -244,8 +244,9 @@ class Browser:
         self._pw_cm.__exit__(None, None, None)
 
     @contextlib.contextmanager
-    def tab(self, viewport=(1280, 900), ignore_https_errors: bool = False):
-        """`ignore_https_errors`: for a hub serving a self-signed certificate made for the test."""
+    def tab(self, viewport=(1280, 900), ignore_https_errors: bool = False, bypass_csp: bool = False):
+        """`ignore_https_errors`: for a hub serving a self-signed certificate made for the test. `bypass_csp`: for
+        axe-core on a page whose Content-Security-Policy allows no script (the course home), so it can be added."""
         profile = Path(tempfile.mkdtemp(prefix="course-chromium-profile-"))
         context = None
         try:
@@ -256,6 +257,7 @@ class Browser:
                 args=CHROMIUM_ARGS,
                 viewport={"width": viewport[0], "height": viewport[1]},
                 ignore_https_errors=ignore_https_errors,
+                bypass_csp=bypass_csp,
             )
             context.set_default_timeout(30_000)
             page = context.pages[0] if context.pages else context.new_page()

@@ -22,13 +22,11 @@ def page_errors(tab) -> list[str]:
 
 
 def copy_workspace(built: Path, into: Path) -> Path:
-    """A copy of the built trainee workspace with the pages' config and home notebook, as `course open` leaves it."""
+    """A copy of the built trainee workspace with the pages' config, as `course open` leaves it."""
     from course.apps import lab as ws_mod
-    from course.apps.pages import write_home
 
     shutil.copytree(built, into)
     ws_mod.write_lab_config(into)
-    write_home(into)
     return into
 
 
@@ -43,6 +41,18 @@ def serve(root: Path, home: Path) -> harness.Lab:
 
 def voila_url(lab, path: str) -> str:
     return f"http://127.0.0.1:{lab.port}/voila/render/{path}?token={lab.token}"
+
+
+def home_url(lab) -> str:
+    """The course home, a page of the server itself (course/apps/home_page.py), not a notebook."""
+    from course.apps.pages import HOME_PAGE
+
+    return f"http://127.0.0.1:{lab.port}/{HOME_PAGE}?token={lab.token}"
+
+
+def open_home(tab, lab) -> None:
+    tab.page.goto(home_url(lab), wait_until="domcontentloaded", timeout=90_000)
+    tab.page.locator(".course-home").wait_for(timeout=60_000)
 
 
 def open_page(tab, lab, path: str) -> None:
@@ -124,7 +134,7 @@ CUT_OFF_JS = """() => {
   const out = [];
   const d = document.documentElement;
   if (d.scrollWidth > d.clientWidth + 1) out.push(`the page scrolls sideways (${d.scrollWidth} px in ${d.clientWidth} px)`);
-  for (const el of document.querySelectorAll('#rendered_cells *')) {
+  for (const el of document.querySelectorAll('#rendered_cells *, main.course-home *')) {
     if (!el.clientWidth || el.closest('[style*="display: none"]')) continue;
     const s = getComputedStyle(el);
     if (s.overflowX === 'visible' || el.scrollWidth <= el.clientWidth + 1) continue;

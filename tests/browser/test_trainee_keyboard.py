@@ -62,39 +62,37 @@ def walk_focus(tab, limit: int = 250) -> list[dict]:
     return seen
 
 
-@pytest.mark.parametrize("path", ["home.ipynb", "m01-early-years/m01-early-years.ipynb"])
+@pytest.mark.parametrize("path", ["home", "m01-early-years/m01-early-years.ipynb"])
 def test_every_control_on_a_trainee_page_shows_a_focus_ring_of_two_pixels_and_three_to_one(pages, tab, path):
-    if path == "home.ipynb":
-        ps.open_page(tab, pages, path)
-        tab.page.locator(".course-home").wait_for(timeout=60_000)
+    if path == "home":
+        ps.open_home(tab, pages)
     else:
         ps.open_module(tab, pages, path.split("/")[0])
     rings = walk_focus(tab)
     kinds = {r["what"].split(" ")[0] for r in rings}
-    assert len(rings) >= (3 if path == "home.ipynb" else 30), [r["what"] for r in rings]
-    if path != "home.ipynb":  # each kind of control the module page has was reached and measured
+    assert len(rings) >= (3 if path == "home" else 30), [r["what"] for r in rings]
+    if path != "home":  # each kind of control the module page has was reached and measured
         assert {"a", "select[select-one]", "input[radio]", "input[checkbox]", "textarea[textarea]"} <= kinds, kinds
         assert any(k.startswith("button") for k in kinds), kinds
     problems = [p for r in rings for p in ps.focus_problems(r)]
     assert problems == [], "\n".join(problems)
 
 
-@pytest.mark.parametrize("path", ["home.ipynb", "m01-early-years/m01-early-years.ipynb"])
+@pytest.mark.parametrize("path", ["home", "m01-early-years/m01-early-years.ipynb"])
 def test_at_200_percent_nothing_is_cut_off_and_the_decision_controls_stay_in_reach(pages, browser, path):
     from . import harness
 
     with browser.tab(viewport=ZOOMED) as tab:
-        if path == "home.ipynb":
-            ps.open_page(tab, pages, path)
-            tab.page.locator(".course-home").wait_for(timeout=60_000)
+        if path == "home":
+            ps.open_home(tab, pages)
         else:
             ps.open_module(tab, pages, path.split("/")[0])
         tab.page.wait_for_timeout(500)  # widgets settle their layout after they are drawn
         problems = ps.cut_off(tab)
         assert problems == [], "\n".join(problems)
-        name = "home" if path == "home.ipynb" else "m01"
+        name = "home" if path == "home" else "m01"
         tab.screenshot(f"pages-{name}-200-percent", full_page=False)
-        if path == "home.ipynb":
+        if path == "home":
             assert ps.within_width(tab.page.locator(".course-next a"), ZOOMED[0])
             return
         decision = harness.decision_outputs(tab).first

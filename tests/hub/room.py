@@ -1,6 +1,6 @@
 """A trainee arriving at the hub without a browser: a client of their own (cookies only), the hub's login form,
 the hub's progress stream while their server starts, then their own server's address until it answers with the
-course home, run (Voila has executed the home notebook in a kernel of the trainee's own). Used by the hub tests
+course home (a page of the trainee's own server: course/apps/home_page.py). Used by the hub tests
 and by bench/bench_hub_room.py, where thirty of them arrive at once."""
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-HOME_MARK = "course-home"  # the home's own markup, in the page once Voila has run it
+HOME_URL = "/course/home"  # where the hub sends a trainee (jupyterhub_config.py: TRAINEE_HOME)
+HOME_MARK = 'class="course-view course-home"'  # the home's own markup, in the page once it is made
 
 
 def log_in_until_home(hub_url: str, user: str, timeout_s: float = 600, reloads: list[str] | None = None) -> float:
     """Seconds from the login form's submission to the trainee's course home, run, in their own server. An error
-    page in its place (Voila's, when the home's kernel did not start) is reloaded, as a person would, and the
+    page in its place (the server's, when the home could not be made) is reloaded, as a person would, and the
     trainee's name appended to `reloads`."""
     jar = http.cookiejar.CookieJar()
     client = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -30,9 +31,9 @@ def log_in_until_home(hub_url: str, user: str, timeout_s: float = 600, reloads: 
         try:
             with client.open(f"{hub_url}/user/{user}/", timeout=300) as r:
                 body, url = r.read().decode("utf-8", errors="replace"), r.geturl()
-            if "/voila/render/home.ipynb" in url and HOME_MARK in body:
+            if HOME_URL in url and HOME_MARK in body:
                 return time.monotonic() - t0
-            if "/voila/render/home.ipynb" in url and reloads is not None:
+            if HOME_URL in url and reloads is not None:
                 reloads.append(user)
         except (urllib.error.URLError, OSError):
             pass  # the server is not there yet (the proxy has no route, or it refused)

@@ -1,11 +1,13 @@
-"""A trainee's pages on a real JupyterHub, for what a room of servers needs: their kernels talk to their server
-over Unix sockets in the trainee's own runtime folder (no TCP port for thirty servers to race for), the kernel of
-a page the trainee has left is shut down once idle (`page_kernel_idle_s` in course-hub.json), and the
-administrator starts every trainee's server before a session (`setup.py start-servers`)."""
+"""A trainee's pages on a real JupyterHub, for what a room of servers needs: the course home is made without a
+kernel; page kernels talk to their server over Unix sockets in the trainee's own runtime folder (no TCP port for
+thirty servers to race for); the kernel of a page the trainee has left is shut down once idle
+(`page_kernel_idle_s` in course-hub.json); and the administrator starts every trainee's server before a session
+(`setup.py start-servers`)."""
 
 from __future__ import annotations
 
 import json
+import os
 import pwd
 import stat
 import subprocess
@@ -36,16 +38,27 @@ def hub():
         yield running
 
 
-def test_a_trainee_page_kernel_uses_unix_sockets_and_is_shut_down_once_the_page_is_left(hub):
+def test_the_home_needs_no_kernel_and_a_page_kernel_uses_unix_sockets_and_is_shut_down_once_left(hub):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
     user = hub.users["a"]
     reloads: list[str] = []
     room.log_in_until_home(hub.url, user, timeout_s=300, reloads=reloads)
-    home_done = time.monotonic()
     assert reloads == []  # the home came at the first answer, not after an error page
-    kernels = hub.server_api(user, "GET", "/api/kernels")
-    assert len(kernels) == 1, kernels  # the home's, which Voila ran; the client has left the page
+    assert hub.server_api(user, "GET", "/api/kernels") == []  # the course home is made without a kernel
 
-    runtime = Path(pwd.getpwnam(user).pw_dir) / ".local" / "share" / "jupyter" / "runtime"
+    # A page of the trainee's (Voila, as a module page is), opened and left.
+    owner = pwd.getpwnam(user)
+    page = Path(owner.pw_dir) / "left-page.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("print('this page ran')")]), page)
+    os.chown(page, owner.pw_uid, owner.pw_gid)
+    assert "this page ran" in hub.text_of(user, "/voila/render/left-page.ipynb")
+    left = time.monotonic()
+    kernels = hub.server_api(user, "GET", "/api/kernels")
+    assert len(kernels) == 1, kernels  # the page's, which Voila ran; nothing is connected to it now
+
+    runtime = Path(owner.pw_dir) / ".local" / "share" / "jupyter" / "runtime"
     connection = json.loads((runtime / f"kernel-{kernels[0]['id']}.json").read_text(encoding="utf-8"))
     assert connection["transport"] == "ipc", connection
     sockets = [Path(f"{connection['ip']}-{connection[p]}") for p in ("shell_port", "iopub_port", "hb_port")]
@@ -53,14 +66,14 @@ def test_a_trainee_page_kernel_uses_unix_sockets_and_is_shut_down_once_the_page_
         assert sock.parent == runtime and stat.S_ISSOCK(sock.stat().st_mode), sock
     # Only the trainee can reach their kernels' sockets: the runtime folder is theirs alone.
     assert stat.S_IMODE(runtime.stat().st_mode) & 0o077 == 0, oct(runtime.stat().st_mode)
-    assert runtime.stat().st_uid == pwd.getpwnam(user).pw_uid
+    assert runtime.stat().st_uid == owner.pw_uid
 
     # The left page's kernel is shut down by the trainee's server once idle, and not before.
-    deadline = home_done + IDLE_S + 60
+    deadline = left + IDLE_S + 60
     while hub.server_api(user, "GET", "/api/kernels"):
-        assert time.monotonic() < deadline, f"the home's kernel still runs {IDLE_S + 60} s after it was left"
+        assert time.monotonic() < deadline, f"the page's kernel still runs {IDLE_S + 60} s after it was left"
         time.sleep(1)
-    assert time.monotonic() - home_done >= IDLE_S - 2  # culled for being idle, not at once
+    assert time.monotonic() - left >= IDLE_S - 2  # culled for being idle, not at once
     assert not any(s.exists() for s in sockets)  # and its sockets are gone with it
 
 
