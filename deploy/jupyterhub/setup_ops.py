@@ -28,6 +28,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from setup_base import SetupError, existing_settings, load_settings, log, run, settings_path, write_file
@@ -382,11 +383,11 @@ def start_servers(args: argparse.Namespace) -> None:
         return
     call = hub_api(settings)
     t0 = time.monotonic()
-    already = []
-    for name in names:
-        status, _ = call("POST", f"/users/{name}/server", accept=(201, 202, 400))
-        if status == 400:  # already running, or stopping: asked about below
-            already.append(name)
+    # Asked for together: the hub answers each request only once that server is up or slow to start (10 s), so
+    # one after the other they would start one at a time.
+    with ThreadPoolExecutor(min(32, len(names))) as pool:
+        statuses = list(pool.map(lambda n: call("POST", f"/users/{n}/server", accept=(201, 202, 400))[0], names))
+    already = [n for n, status in zip(names, statuses, strict=True) if status == 400]  # running, or stopping
     log(f"asked the hub to start {len(names) - len(already)} servers ({len(already)} already running or stopping)")
     waiting, failed, shown = set(names), [], -1
     while waiting and time.monotonic() - t0 < args.timeout:
