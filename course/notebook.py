@@ -303,8 +303,9 @@ def module_progress(case: Case, workspace: Path) -> list[ModuleProgress]:
 
 
 def open_home(case: Case | str | os.PathLike | None = None, workspace: str | os.PathLike | None = None) -> Html:
-    """The course home: content warning and support, every module with its progress, where to carry on. The
-    home notebook sits at the workspace's root, so `workspace` is the current folder unless given."""
+    """The course home: content warning and support, every module with its progress, where to carry on, for a
+    notebook at the workspace's root (`workspace`: the current folder unless given). Trainees' own home is a page
+    of their server (course/apps/home_page.py) made from the same markup."""
     if not isinstance(case, Case):
         case = load_case_cached(Path(case) if case is not None else None)
     folder = Path(workspace) if workspace is not None else Path.cwd()

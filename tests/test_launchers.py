@@ -135,3 +135,24 @@ def test_the_pages_config_shuts_down_the_kernel_of_a_page_that_was_left(tmp_path
     # A room's kernels start together on a few cores: a page waits longer than Voila's 60 s before an error.
     assert cfg["VoilaExecutor"]["startup_timeout"] >= 120
     assert (tmp_path / "share" / "jupyter" / "voila" / "templates" / "course-trainee" / "index.html.j2").exists()
+
+
+def test_the_home_notebook_earlier_versions_wrote_is_removed_and_nothing_else(tmp_path):
+    """The course home is a page of the server now (course/apps/home_page.py): `course open` and trainees' servers
+    remove the home.ipynb earlier versions wrote, when it is still the course's own, and leave any other alone."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from course.apps.pages import remove_old_home
+
+    def old_home(source: str) -> None:  # as write_home wrote it until 2026-12
+        cell = new_code_cell(source, id="course-home", metadata={"jupyter": {"source_hidden": True}})
+        nbformat.write(new_notebook(cells=[cell]), tmp_path / "home.ipynb")
+
+    old_home("from course.notebook import open_home\n\nopen_home()")
+    assert remove_old_home(tmp_path) is True and not (tmp_path / "home.ipynb").exists()
+    assert remove_old_home(tmp_path) is False  # nothing there
+    old_home("from course.notebook import open_home\n\nopen_home()\nprint('my notes')")
+    assert remove_old_home(tmp_path) is False and (tmp_path / "home.ipynb").exists()
+    (tmp_path / "home.ipynb").write_text("not a notebook", encoding="utf-8")
+    assert remove_old_home(tmp_path) is False and (tmp_path / "home.ipynb").exists()

@@ -339,3 +339,4 @@ def test_the_course_home_page_is_a_whole_page_without_scripts_linking_each_modul
     assert f'href="/user/a.khan/voila/render/{first.id}/{first.id}.ipynb"' in page
     assert "<script" not in page.lower() and "116 123" in page
     assert "default-src 'none'" in CSP and "script-src" not in CSP  # and the browser runs none
+    assert "frame-ancestors 'none'" in CSP  # nor shows it inside another page

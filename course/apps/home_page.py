@@ -18,7 +18,7 @@ from tornado import web
 PATH = "course/home"  # under the server's base URL
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'self'"
+    "frame-ancestors 'none'"
 )
 # The trainee pages' look (course/apps/voila_templates.py: TRAINEE_CSS) for a page without JupyterLab's styles.
 PAGE_CSS = """

@@ -23,7 +23,7 @@ from ..core.cached import load_case_cached
 from ..core.contract import writable_env
 from ..grading.config import GradingError, last_lines, module_ids
 from ..grading.release import release
-from .pages import HOME_PAGE, SERVER_EXTENSION, pages_config
+from .pages import HOME_PAGE, SERVER_EXTENSION, pages_config, remove_old_home
 from .server import PortError, check_port, free_port, stop, wait_until_answering
 
 SAVE_HOOK = "course.apps.save_hook.strip_widget_views"
@@ -292,6 +292,7 @@ def open_lab(
         return 2
     try:
         build_workspace(workspace, notebooks_dir)
+        remove_old_home(workspace)  # the home is a page of the server now (course/apps/home_page.py)
     except GradingError as e:
         print(str(e), file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ The module notebooks stay the nbgrader assignments; Voila shows them with the `c
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .voila_templates import EXTENSION_DENYLIST, TRAINEE, write_templates
@@ -19,6 +20,31 @@ KERNEL_STARTUP_S = 180
 # Voila's, under voila/render/.
 HOME_PAGE = "course/home"
 SERVER_EXTENSION = "course.apps.home_page"
+
+
+OLD_HOME = "home.ipynb"  # the course home until 2026-12: a notebook Voila ran, written at the workspace's root
+OLD_HOME_SOURCE = "from course.notebook import open_home\n\nopen_home()"
+
+
+def remove_old_home(workspace: Path) -> bool:
+    """Remove the home notebook earlier versions wrote at the workspace's root, when it is still exactly the one
+    the course wrote (one cell, `course-home`, calling open_home); anything else by that name is left alone."""
+    path = Path(workspace) / OLD_HOME
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cells = nb.get("cells") if isinstance(nb, dict) else None
+        ours = (
+            isinstance(cells, list)
+            and len(cells) == 1
+            and isinstance(cells[0], dict)
+            and cells[0].get("id") == "course-home"
+            and "".join(cells[0].get("source") or []) == OLD_HOME_SOURCE
+        )
+        if ours:
+            path.unlink()
+        return bool(ours)
+    except (OSError, ValueError, TypeError):
+        return False
 
 
 def pages_config(config_dir: Path) -> dict:

@@ -44,9 +44,9 @@ def carry_on(progress: list[ModuleProgress]) -> ModuleProgress | None:
 
 
 def module_href(module_id: str) -> str:
-    """A module page, relative to the home page (both are served from the workspace's root). The links say
-    target="_self": JupyterLab's renderer would open each module in a new browser tab (and a new kernel) when a
-    link does not say where it opens."""
+    """A module page's notebook, relative to the workspace's root (home_html puts the pages' address before
+    it). The links say target="_self": JupyterLab's renderer would open each module in a new browser tab (and a
+    new kernel) when a link does not say where it opens."""
     return f"{module_id}/{module_id}.ipynb"
 
 

@@ -99,6 +99,17 @@ c.Spawner.mem_limit = S.get("mem_limit", "1G")
 TRAINEE_HOME = "/course/home"
 
 
+# How long a left page's kernel lives (course-hub.json `page_kernel_idle_s`, seconds; 0: until the server stops;
+# absent: course/apps/pages.py's KERNEL_IDLE_S). Checked here, so a bad value stops the hub with a reason rather
+# than every trainee's server failing to start.
+_PAGE_IDLE = S.get("page_kernel_idle_s")
+if _PAGE_IDLE is not None and (isinstance(_PAGE_IDLE, bool) or not isinstance(_PAGE_IDLE, int) or _PAGE_IDLE < 0):
+    raise SystemExit(
+        f"course hub: not starting: page_kernel_idle_s in {_settings_file} must be a whole number of seconds "
+        f"(0: never), not {_PAGE_IDLE!r}"
+    )
+
+
 def _pre_spawn(spawner):
     role = _roles.get(spawner.user.name) or _users().get(spawner.user.name, "trainee")
     env = spawner.environment = dict(spawner.environment)
@@ -110,10 +121,12 @@ def _pre_spawn(spawner):
         spawner.default_url = TRAINEE_HOME
         # A left page's kernel is shut down after this many idle seconds (course/apps/pages.py: KERNEL_IDLE_S
         # unless course-hub.json says otherwise); an open page keeps its own.
-        idle = int(S.get("page_kernel_idle_s", 0))
-        if idle > 0:
-            every = max(2, min(60, idle // 4))
-            cull = [f"--MappingKernelManager.cull_idle_timeout={idle}", f"--MappingKernelManager.cull_interval={every}"]
+        if _PAGE_IDLE is not None:
+            every = max(2, min(60, _PAGE_IDLE // 4)) if _PAGE_IDLE else 60
+            cull = [
+                f"--MappingKernelManager.cull_idle_timeout={_PAGE_IDLE}",
+                f"--MappingKernelManager.cull_interval={every}",
+            ]
             spawner.args = [*getattr(spawner, "args", []), *cull]
     else:
         # The marking page (course mark) under the trainer's own server: <server URL>/course-mark/, on ~/course.
@@ -215,32 +228,54 @@ if _cull_after > 0 and _CULLER not in {s.get("name") for s in _listed("services"
 
 # --- starting the room's servers before a session ------------------------------------------------------------
 # `setup.py start-servers` (run by root) starts every trainee's server through the hub's own API, so that a room
-# logging in at once waits only for their course homes (docs/operations.md). Its token and the address of the
-# hub's API (as configured here or in the site's config) are in a file only root can read, written at each start.
+# logging in at once waits only for their course homes (docs/operations.md). Its token (made once, kept across
+# restarts) and the address of the hub's API as configured here or in the site's config (written at each start)
+# are in a file only root can read.
 _ADMIN = "course-start-servers"
+
+
+def _hub_api_url() -> tuple[str | None, str]:
+    """Where the hub's own API answers, worked out as JupyterHub does: its base URL (base_url, else the path of
+    bind_url), and hub_bind_url, else hub_ip and hub_port. (None, why) when start-servers cannot reach it."""
+    from urllib.parse import urlsplit
+
+    hub = c.JupyterHub
+    base = hub.base_url if "base_url" in hub else urlsplit(hub.bind_url if "bind_url" in hub else "").path
+    base = "/" + base.strip("/") + "/" if base.strip("/") else "/"
+    if "hub_bind_url" in hub and hub.hub_bind_url:
+        at = urlsplit(hub.hub_bind_url)
+        if at.scheme not in ("http", "https"):
+            return None, f"the hub listens on {hub.hub_bind_url}; start-servers reaches it over http only"
+        scheme, host, port = at.scheme, at.hostname or "", at.port or (443 if at.scheme == "https" else 80)
+    else:
+        scheme, host, port = (
+            "http",
+            hub.hub_ip if "hub_ip" in hub else "127.0.0.1",
+            hub.hub_port if "hub_port" in hub else 8081,
+        )
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}{base}hub/api", ""
+
+
 if _ADMIN not in {s.get("name") for s in _listed("services")}:
     import secrets as _secrets
-    import urllib.parse as _urlparse
+    import tempfile as _tempfile
 
     _admin_file = Path(S["state_dir"]) / "start-servers.json"
     try:
         _admin_token = json.loads(_admin_file.read_text(encoding="utf-8"))["token"]
     except (OSError, ValueError, KeyError, TypeError):
+        _admin_token = None
+    if not (isinstance(_admin_token, str) and len(_admin_token) >= 32):
         _admin_token = _secrets.token_hex(32)
-    _hub_bind = c.JupyterHub.hub_bind_url if "hub_bind_url" in c.JupyterHub else "http://127.0.0.1:8081"
-    _hub_at = _urlparse.urlsplit(_hub_bind)
-    _host = "127.0.0.1" if _hub_at.hostname in (None, "", "0.0.0.0") else _hub_at.hostname
-    _base = (c.JupyterHub.base_url if "base_url" in c.JupyterHub else "/").rstrip("/")
-    _fd = os.open(_admin_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    _api_url, _why = _hub_api_url()
+    # A new file, 0600 from the start, put in place at once: never readable by others, never seen half written.
+    _fd, _tmp = _tempfile.mkstemp(dir=S["state_dir"], prefix=".start-servers.")
     with os.fdopen(_fd, "w", encoding="utf-8") as _f:
-        json.dump(
-            {
-                "token": _admin_token,
-                "api_url": f"{_hub_at.scheme or 'http'}://{_host}:{_hub_at.port or 8081}{_base}/hub/api",
-            },
-            _f,
-        )
-    os.chmod(_admin_file, 0o600)
+        json.dump({"token": _admin_token, "api_url": _api_url, "why": _why}, _f)
+    os.replace(_tmp, _admin_file)
     c.JupyterHub.services = [*_listed("services"), {"name": _ADMIN, "api_token": _admin_token}]
     c.JupyterHub.load_roles = [
         *_listed("load_roles"),

@@ -341,41 +341,93 @@ def stop_server(args: argparse.Namespace) -> None:
 
 
 def hub_api(settings: dict):
-    """A caller of the running hub's own API with the start-servers token (jupyterhub_config.py writes both, for
-    root only, each time the hub starts)."""
+    """A caller of the running hub's own API with the start-servers token (jupyterhub_config.py keeps both in a
+    file only root can read, and writes the API's address there each time the hub starts). It returns the status
+    and the decoded body; status 0 when the hub did not answer in time (busy, not gone)."""
     path = Path(settings["state_dir"]) / "start-servers.json"
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
         token, api = found["token"], found["api_url"]
     except (OSError, ValueError, KeyError, TypeError):
         raise SetupError(
-            f"{path}: not there or not readable: is the hub running (and upgraded since 2026-12)?"
+            f"{path}: not there or not readable: is the hub running, and upgraded since 2026-12?"
         ) from None
+    if not api:
+        raise SetupError(f"{path}: {found.get('why') or 'the hub API address is unknown'}")
 
-    def call(method: str, where: str, accept=(200, 201, 202, 204)):
+    def call(method: str, where: str, timeout: float = 30) -> tuple[int, object, dict]:
         req = urllib.request.Request(f"{api}{where}", method=method, headers={"Authorization": f"token {token}"})
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                status, raw = r.status, r.read()
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                status, raw, headers = r.status, r.read(), dict(r.headers)
         except urllib.error.HTTPError as e:
-            status, raw = e.code, e.read()
+            status, raw, headers = e.code, e.read(), dict(e.headers or {})
+        except TimeoutError:
+            return 0, None, {}
         except (urllib.error.URLError, OSError) as e:
+            if isinstance(getattr(e, "reason", None), TimeoutError):
+                return 0, None, {}
             raise SetupError(f"the hub's API at {api} did not answer ({e}): is the hub running?") from None
-        if status not in accept:
-            raise SetupError(f"{method} {api}{where}: {status} {raw[:300].decode('utf-8', 'replace')}")
-        return status, (json.loads(raw) if raw.strip() else None)
+        try:
+            body = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            body = raw[:300].decode("utf-8", "replace")
+        return status, body, headers
 
     return call
+
+
+def _message(body) -> str:
+    return str(body.get("message", body)) if isinstance(body, dict) else str(body or "")
+
+
+def active_servers(call) -> dict[str, dict]:
+    """name -> default server model of every user with one (starting, ready or stopping), one page at a time."""
+    found: dict[str, dict] = {}
+    offset = 0
+    while True:
+        status, page, _ = call("GET", f"/users?state=active&limit=200&offset={offset}")
+        if status != 200 or not isinstance(page, list):
+            raise SetupError(f"the hub's list of active users: {status} {_message(page)}")
+        if not page:
+            return found
+        for user in page:
+            server = (user.get("servers") or {}).get("")
+            if server:
+                found[user["name"]] = server
+        offset += len(page)
+
+
+def ask_for_server(call, name: str, deadline: float) -> str:
+    """Ask the hub to start one server: "asked", "running", or why not ("unknown ..." / "failed ...")."""
+    while time.monotonic() < deadline:
+        status, body, headers = call("POST", f"/users/{name}/server", timeout=60)
+        if status in (0, 201, 202):  # 0: the hub is busy starting others; the progress below tells
+            return "asked"
+        if status == 400 and "stop" in _message(body).lower():  # stopping: ask again once it has stopped
+            time.sleep(1.0)
+            continue
+        if status == 400:  # already running, or already starting
+            return "running"
+        if status == 404:
+            return "unknown to the hub (restart the hub after add-users)"
+        if status == 429:  # too many starting at once: the hub says when to ask again
+            time.sleep(min(30.0, float(headers.get("Retry-After") or 5)))
+            continue
+        return f"failed ({status} {_message(body)[:200]})"
+    return "failed (still stopping when the time ran out)"
 
 
 def start_servers(args: argparse.Namespace) -> None:
     """Start trainees' servers before a session (a few minutes ahead), all at once, and wait until each is ready:
     a room then logging in at once waits only for its course homes (docs/operations.md). Every trainee in the
-    users registry unless names are given; a server already running is left as it is."""
+    users registry unless names are given; a server already running is left as it is. Every server is asked for
+    and waited for, whatever happens to another; the ones that did not start are named at the end."""
     settings = load_settings(args.prefix)
-    trainees = [r["username"] for r in read_users(Path(settings["users_csv"])) if r["role"] == "trainee"]
-    names = [n.strip().lower() for n in args.users] if args.users else trainees
-    unknown = sorted(set(names) - {r["username"] for r in read_users(Path(settings["users_csv"]))})
+    registered = read_users(Path(settings["users_csv"]))
+    trainees = [r["username"] for r in registered if r["role"] == "trainee"]
+    names = list(dict.fromkeys(n.strip().lower() for n in args.users)) if args.users else trainees
+    unknown = sorted(set(names) - {r["username"] for r in registered})
     if unknown:
         raise SetupError(f"not in {settings['users_csv']}: {', '.join(unknown)}")
     if not names:
@@ -383,31 +435,38 @@ def start_servers(args: argparse.Namespace) -> None:
         return
     call = hub_api(settings)
     t0 = time.monotonic()
+    deadline = t0 + args.timeout
     # Asked for together: the hub answers each request only once that server is up or slow to start (10 s), so
     # one after the other they would start one at a time.
     with ThreadPoolExecutor(min(32, len(names))) as pool:
-        statuses = list(pool.map(lambda n: call("POST", f"/users/{n}/server", accept=(201, 202, 400))[0], names))
-    already = [n for n, status in zip(names, statuses, strict=True) if status == 400]  # running, or stopping
-    log(f"asked the hub to start {len(names) - len(already)} servers ({len(already)} already running or stopping)")
-    waiting, failed, shown = set(names), [], -1
-    while waiting and time.monotonic() - t0 < args.timeout:
-        for name in sorted(waiting):
-            _, user = call("GET", f"/users/{name}")
-            server = (user.get("servers") or {}).get("")
+        answers = dict(zip(names, pool.map(lambda n: ask_for_server(call, n, deadline), names), strict=True))
+    failed = {n: why for n, why in answers.items() if why not in ("asked", "running")}
+    running = sum(1 for why in answers.values() if why == "running")
+    log(f"asked the hub to start {len(names) - running - len(failed)} servers ({running} already running)")
+    waiting, shown = [n for n in names if n not in failed], -1
+    while waiting and time.monotonic() < deadline:
+        active = active_servers(call)
+        for name in list(waiting):
+            server = active.get(name)
             if server and server.get("ready"):
-                waiting.discard(name)
+                waiting.remove(name)
             elif not server or server.get("stopped"):
-                waiting.discard(name)
-                failed.append(name)
-        if len(names) - len(waiting) != shown:
-            shown = len(names) - len(waiting)
-            log(f"{shown} of {len(names)} servers ready ({time.monotonic() - t0:.0f} s)")
+                waiting.remove(name)
+                failed[name] = "did not start"
+        ready = len(names) - len(waiting) - len(failed)
+        if ready != shown:
+            shown = ready
+            log(f"{ready} of {len(names)} servers ready ({time.monotonic() - t0:.0f} s)")
         if waiting:
             time.sleep(1.0)
-    if failed or waiting:
-        detail = [f"did not start: {', '.join(sorted(failed))}" if failed else ""]
-        detail += [f"not ready after {args.timeout:.0f} s: {', '.join(sorted(waiting))}" if waiting else ""]
-        raise SetupError("; ".join(d for d in detail if d) + " (the hub's log says why)")
+    for name in waiting:
+        failed[name] = f"not ready after {args.timeout:.0f} s"
+    if failed:
+        lines = "".join(f"\n  {name}: {why}" for name, why in sorted(failed.items()))
+        raise SetupError(
+            f"{len(names) - len(failed)} of {len(names)} servers ready; these did not start (the hub's log says "
+            f"why):{lines}"
+        )
     log(f"all {len(names)} servers ready after {time.monotonic() - t0:.0f} s; the culler stops them once idle")
 
 

@@ -144,13 +144,22 @@ def remove_system_files(settings: dict) -> list[Path]:
     return gone
 
 
-# Run by each trainee's own server as it starts (as the trainee): kernels over Unix sockets. Cheap: no process of
-# its own per trainee.
+# Run by each trainee's own server as it starts (as the trainee): kernels over Unix sockets, and the old home
+# notebook removed. Cheap: no process of its own per trainee.
 TRAINEE_SERVER_CONFIG = """\
 # Written by deploy/jupyterhub/setup.py; do not edit here.
+from pathlib import Path
+
 from jupyter_core.paths import jupyter_runtime_dir
 
 c = get_config()  # noqa: F821
+
+try:  # the course home notebook earlier versions wrote here; the home is a page of this server now
+    from course.apps.pages import remove_old_home
+
+    remove_old_home(Path.home())
+except Exception:
+    pass
 
 # Kernels talk to this server over Unix sockets in the trainee's own runtime folder, not TCP ports: a room of
 # servers starting kernels at once each pick a "free" port on their own, two can pick the same one, and a

@@ -21,7 +21,7 @@ REFLECTION = "Keyboard journey reflection: a d d s x 0 0. Each agency held one p
 
 
 def notebook_digests(root) -> dict[str, str]:
-    """Every module notebook in the workspace, by its SHA-256 (the home notebook is rewritten at each launch)."""
+    """Every module notebook in the workspace, by its SHA-256."""
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.glob("m*/*.ipynb"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import stat
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -67,7 +69,14 @@ def _load_hub_config(tmp_path, monkeypatch) -> Config:
     c = Config()
     code = (ROOT / "deploy" / "jupyterhub" / "jupyterhub_config.py").read_text(encoding="utf-8")
     path = ROOT / "deploy" / "jupyterhub" / "jupyterhub_config.py"
-    exec(compile(code, str(path), "exec"), {"get_config": lambda: c, "load_subconfig": None, "__file__": str(path)})
+
+    def load_subconfig(name: str) -> None:  # as traitlets does: the site's file, with the same config object
+        exec(compile(Path(name).read_text(encoding="utf-8"), name, "exec"), {"get_config": lambda: c})
+
+    exec(
+        compile(code, str(path), "exec"),
+        {"get_config": lambda: c, "load_subconfig": load_subconfig, "__file__": str(path)},
+    )
     return c
 
 
@@ -106,3 +115,61 @@ def test_venv_cache_key_follows_pyproject(tmp_path):
     first = setup.deps_key(tmp_path)
     (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\ndependencies=['y']\n", encoding="utf-8")
     assert setup.deps_key(tmp_path) != first
+
+
+@pytest.mark.parametrize(
+    ("bind_url", "local", "api_url"),
+    [
+        ("http://127.0.0.1:8000", "", "http://127.0.0.1:8081/hub/api"),
+        ("http://127.0.0.1:8000/course/", "", "http://127.0.0.1:8081/course/hub/api"),
+        (
+            "http://127.0.0.1:8000",
+            "c.JupyterHub.hub_ip = '0.0.0.0'\nc.JupyterHub.hub_port = 9999\n",
+            "http://127.0.0.1:9999/hub/api",
+        ),
+        ("http://127.0.0.1:8000", "c.JupyterHub.hub_bind_url = 'http://[::1]:8082'\n", "http://[::1]:8082/hub/api"),
+        ("http://127.0.0.1:8000", "c.JupyterHub.hub_bind_url = 'http+unix://%2Ftmp%2Fhub.sock'\n", None),
+    ],
+)
+def test_start_servers_is_told_where_the_hubs_own_api_answers_as_the_site_configured_it(
+    tmp_path, monkeypatch, bind_url, local, api_url
+):
+    """setup.py start-servers reads the hub's API address and its token from state/start-servers.json, which the
+    hub's config writes for root alone; the site's config (loaded before it) may move the hub's own address."""
+    s = _settings(tmp_path, "username,role,full_name\nann,trainee,A\n")
+    s["bind_url"] = bind_url
+    (tmp_path / "course-hub.json").write_text(json.dumps(s), encoding="utf-8")
+    (tmp_path / "jupyterhub_config.local.py").write_text("c = get_config()  # noqa\n" + local, encoding="utf-8")
+    c = _load_hub_config(tmp_path, monkeypatch)
+    state = tmp_path / "start-servers.json"
+    found = json.loads(state.read_text(encoding="utf-8"))
+    assert found["api_url"] == api_url
+    assert (found["why"] == "") is (api_url is not None)
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    service = next(x for x in c.JupyterHub.services if x["name"] == "course-start-servers")
+    assert service["api_token"] == found["token"] and len(found["token"]) >= 32
+    _load_hub_config(tmp_path, monkeypatch)  # the hub started again: the same token, one file
+    assert json.loads(state.read_text(encoding="utf-8"))["token"] == found["token"]
+    assert sorted(p.name for p in tmp_path.glob("*start-servers*")) == ["start-servers.json"]
+
+
+@pytest.mark.parametrize(("value", "args"), [(None, []), (0, ["=0", "=60"]), (20, ["=20", "=5"])])
+def test_page_kernel_idle_s_reaches_trainees_servers(tmp_path, monkeypatch, value, args):
+    s = _settings(tmp_path, "username,role,full_name\nann,trainee,A\n")
+    if value is not None:
+        s["page_kernel_idle_s"] = value
+    (tmp_path / "course-hub.json").write_text(json.dumps(s), encoding="utf-8")
+    c = _load_hub_config(tmp_path, monkeypatch)
+    spawner = SimpleNamespace(user=SimpleNamespace(name="ann"), environment=dict(c.Spawner.environment))
+    c.Spawner.pre_spawn_hook(spawner)
+    cull = [a for a in getattr(spawner, "args", []) if "MappingKernelManager" in a]
+    assert [a[a.index("=") :] for a in cull] == args
+
+
+@pytest.mark.parametrize("value", ["900", -1, 1.5, True])
+def test_a_bad_page_kernel_idle_s_stops_the_hub_with_the_reason(tmp_path, monkeypatch, value):
+    s = _settings(tmp_path, "username,role,full_name\nann,trainee,A\n")
+    s["page_kernel_idle_s"] = value
+    (tmp_path / "course-hub.json").write_text(json.dumps(s), encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"page_kernel_idle_s .* must be a whole number of seconds"):
+        _load_hub_config(tmp_path, monkeypatch)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 import stat
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -47,9 +49,22 @@ def test_the_home_needs_no_kernel_and_a_page_kernel_uses_unix_sockets_and_is_shu
     room.log_in_until_home(hub.url, user, timeout_s=300, reloads=reloads)
     assert reloads == []  # the home came at the first answer, not after an error page
     assert hub.server_api(user, "GET", "/api/kernels") == []  # the course home is made without a kernel
+    # With one module in the trainee's folder, the home links to its page under the trainee's own server.
+    owner = pwd.getpwnam(user)
+    module = Path(owner.pw_dir) / "m00-welcome"
+    module.mkdir()
+    (module / "m00-welcome.ipynb").write_text("{}", encoding="utf-8")
+    for made in (module, module / "m00-welcome.ipynb"):
+        os.chown(made, owner.pw_uid, owner.pw_gid)
+    asked = urllib.request.Request(
+        f"{hub.url}/user/{user}/course/home", headers={"Authorization": f"token {hub.token}"}
+    )
+    with urllib.request.urlopen(asked, timeout=60) as reply:
+        policy, body = reply.headers["Content-Security-Policy"], reply.read().decode()
+    assert "default-src 'none'" in policy and "script-src" not in policy and "<script" not in body
+    assert f'href="/user/{user}/voila/render/m00-welcome/m00-welcome.ipynb"' in body, body
 
     # A page of the trainee's (Voila, as a module page is), opened and left.
-    owner = pwd.getpwnam(user)
     page = Path(owner.pw_dir) / "left-page.ipynb"
     nbformat.write(new_notebook(cells=[new_code_cell("print('this page ran')")]), page)
     os.chown(page, owner.pw_uid, owner.pw_gid)
@@ -98,7 +113,7 @@ def test_start_servers_starts_every_trainees_server_before_a_session_and_leaves_
 
     done = setup_py(hub, "start-servers")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "asked the hub to start 2 servers (1 already running or stopping)" in done.stdout, done.stdout
+    assert "asked the hub to start 2 servers (1 already running)" in done.stdout, done.stdout
     assert "3 of 3 servers ready" in done.stdout and "all 3 servers ready" in done.stdout, done.stdout
     for who in ("a", "b", "c"):
         assert hub.api("GET", f"/users/{users[who]}")["servers"][""]["ready"] is True
@@ -109,4 +124,25 @@ def test_start_servers_starts_every_trainees_server_before_a_session_and_leaves_
     state = hub.prefix / "state" / "start-servers.json"
     assert stat.S_IMODE(state.stat().st_mode) == 0o600 and state.stat().st_uid == 0
     again = setup_py(hub, "start-servers")
-    assert again.returncode == 0 and "start 0 servers (3 already running" in again.stdout, again.stdout
+    assert again.returncode == 0 and "start 0 servers (3 already running)" in again.stdout, again.stdout
+
+    # A server the hub cannot start and a name the hub does not know: each named with its reason, and the others
+    # still started and waited for.
+    hub.api("DELETE", f"/users/{users['c']}/server", accept=(202, 204))
+    hub.wait_stopped([users["c"]])
+    broken, unknown = f"{hub.tag}gh1", f"{hub.tag}gh2"  # no system user; the hub has never heard of the second
+    registry = hub.prefix / "etc" / "users.csv"
+    kept = registry.read_text(encoding="utf-8")
+    registry.write_text(kept + f"{broken},trainee,Ghost One\n{unknown},trainee,Ghost Two\n", encoding="utf-8")
+    hub.api("POST", f"/users/{broken}", accept=(201,))
+    try:
+        partly = setup_py(hub, "start-servers")
+    finally:
+        registry.write_text(kept, encoding="utf-8")
+        hub.api("DELETE", f"/users/{broken}", accept=(204, 404))
+    said = partly.stdout + partly.stderr
+    assert partly.returncode != 0, said
+    assert "3 of 5 servers ready; these did not start" in said, said
+    assert f"{unknown}: unknown to the hub (restart the hub after add-users)" in said, said
+    assert re.search(rf"{broken}: (did not start|failed \(5\d\d)", said), said
+    assert hub.api("GET", f"/users/{users['c']}")["servers"][""]["ready"] is True
