@@ -257,3 +257,19 @@ def test_course_cache_command_reports_the_cache_and_clears_it(fictional_case):
     )
     assert cleared.returncode == 0 and f"Removed {n} cached file(s)" in cleared.stdout
     assert cache.entries() == []
+
+
+def test_the_summary_chart_leaves_room_for_its_longest_label(fictional_case):
+    """No label cut off at the left edge (the page showed ")ecision point 1" at a fixed margin): the image's first
+    columns are blank, whatever the labels."""
+    import io
+
+    import matplotlib.image as mpimg
+
+    from course.charts.summary import _draw_summary_chart
+    from course.render.summary import SummaryRow
+
+    labels = ["Decision point 1", "Decision point 12", "Practice decision"]
+    rows = [SummaryRow("d", "q", "r", "t", (), None, 1, 3, (), 0, False, label=label) for label in labels]
+    pixels = mpimg.imread(io.BytesIO(_draw_summary_chart(rows)), format="png")
+    assert pixels[:, :4, :3].min() > 0.95  # white: nothing drawn in the first four columns

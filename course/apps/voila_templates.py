@@ -49,6 +49,11 @@ TRAINEE_CSS = """\
   .course-skip { position: absolute; left: 0.5rem; top: -10rem; z-index: 100; padding: 0.5em 1em;
     background: #ffffff; color: #00446b; font-weight: bold; border: 2px solid #0072B2; }
   .course-skip:focus { top: 0.5rem; }
+  /* The way back to the course home (course/apps/home_page.py), at the top of every module page. */
+  .course-nav { padding: 0.5rem 1rem 0; font-size: 1rem; }
+  .course-nav a { color: #00446b; }
+  /* Reasons and reflections are prose: the page's own font, not ipywidgets' typewriter one. */
+  #rendered_cells textarea { font-family: inherit; font-size: 1rem; }
 """
 
 # A keyboard user reaches the first decision in three key presses (Tab, Enter, Tab): the page's first stop is a
@@ -70,7 +75,8 @@ SKIP_TO_FIRST_DECISION = """\
 {{ super() }}
 {%- if course_first_decision_at() | int >= 0 %}
 <a class="course-skip" href="#course-first-decision">Skip to the first decision</a>
-{%- endif -%}
+{%- endif %}
+<nav class="course-nav" aria-label="Course"><a href="{{ resources.base_url }}course/home" target="_self">Course home</a></nav>
 {%- endblock body_header -%}
 {%- block any_cell scoped -%}
 {%- if cellloop.index0 == course_first_decision_at() | int -%}<span id="course-first-decision"></span>{%- endif -%}

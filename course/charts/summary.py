@@ -32,7 +32,7 @@ def _draw_summary_chart(rows: list[SummaryRow]) -> bytes:
     n = max(1, len(rows))
     top, bottom, height = 0.7, 0.8, 0.7 * n + 1.5  # inches: legend above, axis label below
     fig = Figure(figsize=(11, height), dpi=80)
-    FigureCanvasAgg(fig)
+    canvas = FigureCanvasAgg(fig)
     ax = fig.add_axes((0.16, bottom / height, 0.8, 1 - (top + bottom) / height))
     ys = list(range(len(rows)))
     ax.barh(
@@ -54,6 +54,12 @@ def _draw_summary_chart(rows: list[SummaryRow]) -> bytes:
     ax.legend(fontsize=FONT_SIZE - 2, loc="lower left", bbox_to_anchor=(0.0, 1.02), ncol=2, frameon=False)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    # Room on the left for the longest decision label, as drawn ("Practice decision" at the projector's size was
+    # cut off at a fixed margin), and a quarter inch to spare.
+    renderer = canvas.get_renderer()
+    widest = max((label.get_window_extent(renderer).width for label in ax.get_yticklabels()), default=0.0)
+    left = min(0.5, (widest + 0.25 * fig.dpi) / (fig.get_figwidth() * fig.dpi))
+    ax.set_position((left, bottom / height, 0.97 - left, 1 - (top + bottom) / height))
     out = io.BytesIO()
     fig.savefig(out, format="png")
     return out.getvalue()

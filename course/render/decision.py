@@ -174,8 +174,8 @@ def review_html(case: Case, decision: DecisionPoint, first: dict) -> str:
     if decision.review.themes:
         titles = [case.theme(t).title for t in decision.review.themes]
         parts.append("<p><strong>Systems factors (themes):</strong> " + esc("; ".join(titles)) + "</p>")
-    how = "each ticked option adds or takes away its points" if decision.multiple else "the option you choose"
-    parts.append(f'<h4>Every option, and what it scored ({esc(how)})</h4><ul class="course-items">')
+    how = " (each ticked option adds or takes away its points)" if decision.multiple else ""
+    parts.append(f'<h4>Every option, and what it scored{esc(how)}</h4><ul class="course-items">')
     for o in decision.options:
         mark = " <strong>(your choice)</strong>" if o.id in chosen else ""
         parts.append(f"<li><strong>{esc(o.text)}</strong>{mark} — {esc(_points(o.points))}<br>{esc(o.feedback)}</li>")

@@ -102,7 +102,10 @@ def test_a_module_is_a_page_without_code_and_a_keyboard_answer_is_kept(pages, ta
     first = harness.decision_outputs(tab).first
     first.locator(f"section[aria-label='{harness.REVIEW_LABEL}']").wait_for(timeout=30_000)
     harness.expect(tab.page.get_by_role("textbox", name="Your reflection")).to_have_value(reflection, timeout=10_000)
-    open_home(tab, pages)
+    # Back to the course home by the page's own link (not the browser's Back button).
+    tab.page.get_by_role("navigation", name="Course").get_by_role("link", name="Course home").click()
+    tab.page.wait_for_url(re.compile(r"/course/home\b"), timeout=30_000)
+    tab.page.locator(".course-home").wait_for(timeout=30_000)
     total = len(pelka_case.decisions_in(module))
     tab.page.get_by_text(f"1 of {total} decisions answered").wait_for(timeout=30_000)
     assert page_errors(tab) == []

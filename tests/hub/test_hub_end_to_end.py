@@ -107,6 +107,8 @@ def trainee_logs_in_to_the_course_home_and_opens_the_module(hub, user: str, answ
             )
             tab.screenshot("hub-trainee-home", full_page=True)
             hub_pages.open_module_from_home(tab, MODULE)
+            back = page.get_by_role("navigation", name="Course").get_by_role("link", name="Course home")
+            assert back.get_attribute("href") == f"/user/{user}/course/home"  # under the trainee's own server
             reviews = page.locator(f".course-decision section[aria-label='{harness.REVIEW_LABEL}']")
             harness.expect(reviews).to_have_count(answered, timeout=30_000)
             submit = page.get_by_role("button", name="Submit this module to your trainer")

@@ -28,7 +28,8 @@ NBGRADER_NO_RESPONSE = "No response."  # SaveAutoGrades' comment on an answer ce
 # A sentence telling the trainee to use the live page: on a feedback page there is nothing to press or edit.
 DEAD_INSTRUCTION = (
     r"\b(press|click|double-click|button|buttons|type your|refresh|scroll down|run (the|this) cell)\b"
-    r"|\bsubmit my answer\b|\bafter you submit\b|\bslider\b|\bmove the lens\b|\blook at the timeline\b"
+    r"|\bsubmit my answer\b|\bafter you submit\b|\bslider\b|\blens's date\b|\bmove the date\b|\bmove the lens\b"
+    r"|\blook at the timeline\b"
     r"|\bin the box\b|\bthe box below\b|\bsaved as you type\b|\bskip it for now\b"
 )
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
