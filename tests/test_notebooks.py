@@ -559,3 +559,15 @@ def test_reflections_are_marked_line_by_line_with_criteria_trainees_see_and_anch
             for lv in c.levels:
                 assert lv.anchor.replace("|", "/") in for_markers.replace("\n", " ")
                 assert lv.anchor not in for_trainees and (len(lv.anchor) <= 40 or lv.anchor not in page)
+
+
+def test_each_decision_has_one_heading_on_the_page():
+    """A decision's introduction carries its one heading ("Decision point 2", "Practice decision"): a narrative
+    that adds its own heading under it gives the page two (m00 had "Practice decision" then "A practice
+    decision")."""
+    for path in sorted((ROOT / "notebooks").glob("m*/*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and str(cell.get("id", "")).endswith("-heading"):
+                headings = [line for line in cell.source.splitlines() if re.match(r"#{1,6} ", line)]
+                assert len(headings) == 1, f"{path.name} {cell.id}: {headings}"
