@@ -502,7 +502,16 @@ def test_course_release_of_the_real_modules_is_clean_and_scores_golden_answers(t
     assert problems == [] and len(made) == 2 * len(modules)
     for page in made:  # the course's words: no code, no nbgrader test vocabulary, no instruction for the live page
         text = page.read_text(encoding="utf-8")
-        for words in ("Test cell", "Grade cell", "open_module", "In&nbsp;[", "<strong>Refresh</strong>", "slider"):
+        for words in (
+            "Test cell",
+            "Grade cell",
+            "open_module",
+            "In&nbsp;[",
+            "<strong>Refresh</strong>",
+            "slider",
+            "lens's date",
+            "as you give them",
+        ):
             assert words not in text, (page, words)
         assert "Your reflection" in text, page
         assert ("The review supports:" in text) == bool(case.decisions_in(page.parent.name)), page

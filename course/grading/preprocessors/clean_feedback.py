@@ -30,7 +30,7 @@ DEAD_INSTRUCTION = (
     r"\b(press|click|double-click|button|buttons|type your|refresh|scroll down|run (the|this) cell)\b"
     r"|\bsubmit my answer\b|\bafter you submit\b|\bslider\b|\blens's date\b|\bmove the date\b|\bmove the lens\b"
     r"|\blook at the timeline\b"
-    r"|\bin the box\b|\bthe box below\b|\bsaved as you type\b|\bskip it for now\b"
+    r"|\bin the box\b|\bthe box below\b|\bsaved as you type\b|\bskip it for now\b|\bas you give them\b"
 )
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
 STRUCTURED = re.compile(r"^\s*(#+\s|>\s?|\||[-*+]\s|\d+[.)]\s|```)")
